@@ -1,0 +1,241 @@
+package callserver
+
+import (
+	"bytes"
+	"context"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/tandem-cc/tandem/internal/event"
+)
+
+// HandleInDialog implements sipedge.CallHandler for requests inside a
+// dialog: they are matched by Call-ID and To tag (tandem's own tag).
+func (s *Server) HandleInDialog(req *sip.Request, tx sip.ServerTransaction) {
+	tag, _ := req.To().Params.Get("tag")
+	v, ok := s.dialogs.Load(dialogKey(req.CallID().Value(), tag))
+	if !ok {
+		if !req.IsAck() {
+			// RFC 3261 §12.2.2: a request for a dialog we do not know.
+			s.reject(req, tx, 481, "Call/Transaction Does Not Exist")
+		}
+		return
+	}
+	l := v.(*leg)
+	c := l.call
+	switch req.Method {
+	case sip.ACK:
+		select {
+		case l.acks <- req:
+		default: // a retransmitted ACK nobody waits for
+		}
+	case sip.BYE:
+		s.onBye(c, l, req, tx)
+	case sip.INVITE:
+		s.reinvite(c, l, req, tx)
+	case sip.UPDATE, sip.INFO, sip.MESSAGE, sip.NOTIFY:
+		s.forward(c, l, req, tx)
+	case sip.OPTIONS:
+		s.reject(req, tx, 200, "OK", sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"))
+	case sip.CANCEL, sip.PRACK:
+		// A matching CANCEL was taken by the transaction layer; this one
+		// matched no transaction. tandem never sends reliable provisionals.
+		s.reject(req, tx, 481, "Call/Transaction Does Not Exist")
+	default:
+		// REFER (transfers) comes with the CTI role.
+		s.reject(req, tx, 501, "Not Implemented", sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"))
+	}
+}
+
+// peerOf returns the leg on the other side of l, or nil. Call with c.mu held.
+func (c *Call) peerOf(l *leg) *leg {
+	switch l {
+	case c.in:
+		return c.out
+	case c.out:
+		return c.in
+	}
+	return nil
+}
+
+func side(l *leg) string {
+	if l.inbound {
+		return "caller"
+	}
+	return "callee"
+}
+
+func (s *Server) onBye(c *Call, l *leg, req *sip.Request, tx sip.ServerTransaction) {
+	s.reject(req, tx, 200, "OK")
+	s.emit(event.Event{Kind: event.LegEnded, Call: c.id, Leg: l.id, Reason: "BYE", Side: side(l)})
+	c.mu.Lock()
+	other := c.peerOf(l)
+	answered := c.answered
+	c.mu.Unlock()
+	if other == nil && l != c.in {
+		// A leg being moved away from or not yet connected: just forget it.
+		s.dialogs.Delete(l.key())
+		return
+	}
+	if !answered {
+		return
+	}
+	c.end("BYE from "+side(l), event.OutcomeAnswered, nil, other)
+}
+
+// reinvite relays an offer from one side to the other (hold, resume, codec
+// change) and the answer back (RFC 3261 §14).
+func (s *Server) reinvite(c *Call, l *leg, req *sip.Request, tx sip.ServerTransaction) {
+	c.mu.Lock()
+	if c.ended {
+		c.mu.Unlock()
+		s.reject(req, tx, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	other := c.peerOf(l)
+	if c.pending || other == nil {
+		c.mu.Unlock()
+		// RFC 3261 §14.2: one offer at a time.
+		s.reject(req, tx, 491, "Request Pending")
+		return
+	}
+	c.pending = true
+	c.mu.Unlock()
+	defer c.clearPending()
+
+	fwd := s.inDialog(other, sip.INVITE)
+	withBody(fwd, req.Body(), contentType(req))
+	if len(req.Body()) == 0 {
+		fwd.SetBody(nil)
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, 64*sip.T1)
+	defer cancel()
+	res, err := s.request(ctx, fwd)
+	if err != nil {
+		c.log.Info("re-INVITE not answered", "to", other.id, "error", err)
+		s.reject(req, tx, 408, "Request Timeout")
+		return
+	}
+	if !res.IsSuccess() {
+		_ = s.respond(l, req, tx, res.StatusCode, res.Reason, res.Body(), contentType(res))
+		return
+	}
+	lateOffer := len(req.Body()) == 0
+	if !lateOffer {
+		s.sendAck(other, s.ackFor(other, fwd.CSeq().SeqNo, nil, ""))
+	}
+	ok := sip.NewResponseFromRequest(req, 200, "OK", nil)
+	ok.AppendHeader(s.contact(l.transport))
+	withBody(ok, res.Body(), contentType(res))
+	if err := tx.Respond(ok); err != nil {
+		c.log.Debug("relay re-INVITE 2xx failed", "error", err)
+	}
+	if len(req.Body()) > 0 {
+		kind := event.LegResumed
+		if isHold(req.Body()) {
+			kind = event.LegHeld
+		}
+		s.emit(event.Event{Kind: kind, Call: c.id, Leg: l.id, Side: side(l)})
+	}
+	ack := s.await2xxAck(ctx, l, tx, ok)
+	if lateOffer {
+		var body []byte
+		ct := ""
+		if ack != nil {
+			body, ct = ack.Body(), contentType(ack)
+		}
+		s.sendAck(other, s.ackFor(other, fwd.CSeq().SeqNo, body, ct))
+	}
+}
+
+func (c *Call) clearPending() {
+	c.mu.Lock()
+	c.pending = false
+	c.mu.Unlock()
+}
+
+// forward relays a non-INVITE in-dialog request to the other side and its
+// final response back.
+func (s *Server) forward(c *Call, l *leg, req *sip.Request, tx sip.ServerTransaction) {
+	c.mu.Lock()
+	other := c.peerOf(l)
+	c.mu.Unlock()
+	if other == nil {
+		s.reject(req, tx, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	fwd := s.inDialog(other, req.Method)
+	for _, name := range []string{"Event", "Subscription-State", "Info-Package", "Content-Disposition", "Recv-Info"} {
+		for _, h := range req.GetHeaders(name) {
+			fwd.AppendHeader(sip.NewHeader(name, h.Value()))
+		}
+	}
+	withBody(fwd, req.Body(), contentType(req))
+	if len(req.Body()) == 0 {
+		fwd.SetBody(nil)
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, 64*sip.T1)
+	defer cancel()
+	res, err := s.request(ctx, fwd)
+	if err != nil {
+		s.reject(req, tx, 408, "Request Timeout")
+		return
+	}
+	_ = s.respond(nil, req, tx, res.StatusCode, res.Reason, res.Body(), contentType(res))
+}
+
+// await2xxAck waits for the ACK to a 2xx sent on tx for a re-INVITE,
+// retransmitting the 2xx over UDP.
+func (s *Server) await2xxAck(ctx context.Context, l *leg, tx sip.ServerTransaction, res *sip.Response) *sip.Request {
+	interval := sip.T1
+	resend := time.NewTimer(interval)
+	defer resend.Stop()
+	deadline := time.NewTimer(64 * sip.T1)
+	defer deadline.Stop()
+	for {
+		select {
+		case ack := <-l.acks:
+			return ack
+		case ack := <-tx.Acks():
+			return ack
+		case <-deadline.C:
+			return nil
+		case <-ctx.Done():
+			return nil
+		case <-resend.C:
+			if !sip.IsReliable(l.transport) {
+				_ = tx.Respond(res)
+			}
+			interval = min(2*interval, sip.T2)
+			resend.Reset(interval)
+		}
+	}
+}
+
+// HandleStrayResponse implements sipedge.CallHandler: a 2xx to an INVITE
+// that arrives after its transaction ended means our ACK was lost.
+func (s *Server) HandleStrayResponse(res *sip.Response) {
+	if !res.IsSuccess() || res.CSeq() == nil || res.CSeq().MethodName != sip.INVITE {
+		return
+	}
+	tag, _ := res.From().Params.Get("tag")
+	v, ok := s.dialogs.Load(dialogKey(res.CallID().Value(), tag))
+	if !ok {
+		return
+	}
+	l := v.(*leg)
+	l.ackMu.Lock()
+	ack := l.lastAck
+	l.ackMu.Unlock()
+	if ack != nil && ack.CSeq().SeqNo == res.CSeq().SeqNo {
+		_ = s.edge.Client().WriteRequest(ack, prebuilt)
+	}
+}
+
+// isHold reports whether an SDP offer puts the media on hold (RFC 3264 §8.4,
+// and the older c=0.0.0.0 of RFC 2543).
+func isHold(sdp []byte) bool {
+	return bytes.Contains(sdp, []byte("a=sendonly")) || bytes.Contains(sdp, []byte("a=inactive")) ||
+		bytes.Contains(sdp, []byte("c=IN IP4 0.0.0.0"))
+}

@@ -1,0 +1,123 @@
+package callserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/tandem-cc/tandem/internal/event"
+)
+
+// Errors of Move.
+var (
+	ErrNoCall   = errors.New("callserver: no such call")
+	ErrNotReady = errors.New("callserver: call not answered or already ending")
+	ErrBusy     = errors.New("callserver: another offer is in progress")
+)
+
+// Move connects the caller of call id to label and releases the leg it is
+// connected to now: RFC 3725 flow I. The new leg gets an INVITE without SDP;
+// its offer goes to the caller in a re-INVITE; the caller's answer goes back
+// in the new leg's ACK; then the old leg gets BYE. If anything fails before
+// the caller accepts, the caller stays with the old leg.
+func (s *Server) Move(ctx context.Context, id event.CallID, label string) error {
+	v, ok := s.calls.Load(id)
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrNoCall, id)
+	}
+	c := v.(*Call)
+	c.mu.Lock()
+	switch {
+	case c.ended || !c.answered:
+		c.mu.Unlock()
+		return ErrNotReady
+	case c.pending:
+		c.mu.Unlock()
+		return ErrBusy
+	}
+	c.pending = true
+	c.mu.Unlock()
+	defer c.clearPending()
+
+	// The move stops when the caller hangs up as well as when ctx ends.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(c.ctx, cancel)
+	defer stop()
+
+	targets, err := s.edge.Resolve(label)
+	if err != nil {
+		return fmt.Errorf("callserver: move %s to %s: %w", id, label, err)
+	}
+	var (
+		nl  *leg
+		res *sip.Response
+	)
+	for _, t := range targets {
+		l, r, err := c.dial(ctx, t, nil, "", false, s.cfg.RingTimeout.D())
+		if ctx.Err() != nil {
+			if l != nil {
+				s.sendAck(l, s.ackFor(l, l.cseq.Load(), nil, ""))
+				go s.bye(l, "move abandoned")
+			}
+			return fmt.Errorf("callserver: move %s: %w", id, ctx.Err())
+		}
+		if err == nil && r.IsSuccess() {
+			s.edge.Report(t, true)
+			nl, res = l, r
+			break
+		}
+		if err != nil || r.StatusCode == 503 || r.StatusCode == 408 {
+			s.edge.Report(t, false)
+		}
+	}
+	if nl == nil {
+		return fmt.Errorf("callserver: move %s: no destination of %s answered", id, label)
+	}
+	inviteSeq := nl.cseq.Load()
+	offer, offerType := res.Body(), contentType(res)
+	if len(offer) == 0 {
+		// A 2xx to a late offer must carry the offer (RFC 3261 §13.2.1).
+		s.sendAck(nl, s.ackFor(nl, inviteSeq, nil, ""))
+		go s.bye(nl, "no offer in 2xx")
+		return fmt.Errorf("callserver: move %s: new leg answered without SDP", id)
+	}
+
+	reinv := s.inDialog(c.in, sip.INVITE)
+	withBody(reinv, offer, offerType)
+	rctx, rcancel := context.WithTimeout(ctx, 64*sip.T1)
+	defer rcancel()
+	ans, err := s.request(rctx, reinv)
+	if err != nil || !ans.IsSuccess() {
+		why := "caller refused the new media"
+		if err != nil {
+			why = err.Error()
+		} else {
+			why = fmt.Sprintf("caller answered %d", ans.StatusCode)
+		}
+		s.sendAck(nl, s.ackFor(nl, inviteSeq, nil, ""))
+		go s.bye(nl, "move failed")
+		return fmt.Errorf("callserver: move %s: re-INVITE to caller: %s", id, why)
+	}
+	s.sendAck(c.in, s.ackFor(c.in, reinv.CSeq().SeqNo, nil, ""))
+
+	c.mu.Lock()
+	if c.ended {
+		c.mu.Unlock()
+		s.sendAck(nl, s.ackFor(nl, inviteSeq, ans.Body(), contentType(ans)))
+		go s.bye(nl, "call ended during move")
+		return ErrNotReady
+	}
+	old := c.out
+	c.out = nl
+	c.mu.Unlock()
+	s.dialogs.Store(nl.key(), nl)
+	s.sendAck(nl, s.ackFor(nl, inviteSeq, ans.Body(), contentType(ans)))
+	s.dialogs.Delete(old.key())
+	go s.bye(old, "moved")
+	s.emit(event.Event{Kind: event.CallMoved, Call: c.id, Leg: nl.id, Reason: "from " + string(old.id) + " to " + label})
+	c.log.Info("moved", "from", old.id, "to", nl.id, "label", label)
+	return nil
+}

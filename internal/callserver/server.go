@@ -1,0 +1,630 @@
+package callserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tandem-cc/tandem/internal/config"
+	"github.com/tandem-cc/tandem/internal/event"
+	"github.com/tandem-cc/tandem/internal/sipedge"
+)
+
+// Edge is what the call server needs of the SIP edge.
+type Edge interface {
+	Client() *sipgo.Client
+	Resolve(label string) ([]sipedge.Target, error)
+	Report(t sipedge.Target, ok bool)
+	Local(transport string) (host string, port int)
+	LocalUDP() *net.UDPAddr
+}
+
+// Deps are the call server's collaborators.
+type Deps struct {
+	Edge     Edge
+	Router   Router
+	Events   event.Sink
+	Log      *slog.Logger
+	Registry prometheus.Registerer // may be nil
+}
+
+// Server is the B2BUA.
+type Server struct {
+	cfg    config.CallServer
+	edge   Edge
+	router Router
+	events event.Sink
+	log    *slog.Logger
+
+	// dialogs maps dialogKey → *leg for routing in-dialog requests.
+	dialogs sync.Map
+	// calls maps event.CallID → *Call.
+	calls    sync.Map
+	active   atomic.Int64
+	draining atomic.Bool
+	wg       sync.WaitGroup // one per live call
+
+	mActive prometheus.GaugeFunc
+	mCalls  *prometheus.CounterVec
+}
+
+// New makes a call server.
+func New(cfg config.CallServer, deps Deps) (*Server, error) {
+	if deps.Edge == nil || deps.Router == nil {
+		return nil, errors.New("callserver: New needs an edge and a router")
+	}
+	s := &Server{cfg: cfg, edge: deps.Edge, router: deps.Router, events: deps.Events, log: deps.Log}
+	if s.events == nil {
+		s.events = event.Discard{}
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	s.log = s.log.With("role", "callserver")
+	s.mActive = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tandem_calls_active", Help: "Calls in progress."}, func() float64 { return float64(s.active.Load()) })
+	s.mCalls = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tandem_calls_total", Help: "Calls ended, by outcome."}, []string{"outcome"})
+	if deps.Registry != nil {
+		for _, c := range []prometheus.Collector{s.mActive, s.mCalls} {
+			if err := deps.Registry.Register(c); err != nil {
+				return nil, fmt.Errorf("callserver: metrics: %w", err)
+			}
+		}
+	}
+	return s, nil
+}
+
+// Active returns the number of calls in progress.
+func (s *Server) Active() int { return int(s.active.Load()) }
+
+// Run waits for ctx to end, then drains: new calls get 503, calls in
+// progress get DrainTimeout to finish, and the rest are released with BYE.
+func (s *Server) Run(ctx context.Context) error {
+	<-ctx.Done()
+	s.draining.Store(true)
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	if n := s.active.Load(); n > 0 {
+		s.log.Info("draining", "calls", n, "timeout", s.cfg.DrainTimeout.D())
+	}
+	select {
+	case <-done:
+		return nil
+	case <-time.After(s.cfg.DrainTimeout.D()):
+	}
+	s.calls.Range(func(_, v any) bool {
+		v.(*Call).hangup("drain timeout")
+		return true
+	})
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		s.log.Warn("calls still open after forced release", "calls", s.active.Load())
+	}
+	return nil
+}
+
+// Call is one caller's call: the inbound leg and the leg it is connected to.
+type Call struct {
+	id  event.CallID
+	srv *Server
+	log *slog.Logger
+	// ctx ends with the call; setup and moves watch it.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu sync.Mutex // guards the fields below
+	in *leg
+	// out is the answered outbound leg the caller is connected to.
+	out *leg
+	// pending is set while an INVITE transaction (re-INVITE, move) runs.
+	pending  bool
+	answered bool
+	ended    bool
+}
+
+// ID returns the call's global id.
+func (c *Call) ID() event.CallID { return c.id }
+
+func (s *Server) emit(e event.Event) {
+	e.Time = time.Now()
+	s.events.Emit(e)
+}
+
+// HandleInvite implements sipedge.CallHandler: it runs the call's setup on
+// the INVITE's goroutine and returns once the caller has a final response.
+func (s *Server) HandleInvite(req *sip.Request, tx sip.ServerTransaction, from sipedge.Origin) {
+	if s.draining.Load() {
+		s.reject(req, tx, 503, "Service Unavailable", s.retryAfter())
+		return
+	}
+	if n := s.active.Add(1); n > int64(s.cfg.MaxCalls) {
+		s.active.Add(-1)
+		s.reject(req, tx, 503, "Service Unavailable", s.retryAfter())
+		s.mCalls.WithLabelValues(string(event.OutcomeRejected)).Inc()
+		return
+	}
+	s.wg.Add(1)
+	id := event.NewCallID(time.Now())
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &Call{id: id, srv: s, ctx: ctx, cancel: cancel, log: s.log.With("call", string(id))}
+	c.in = newInboundLeg(c, req, tx)
+	s.calls.Store(id, c)
+	// The dialog is known before the 2xx goes out, so the ACK finds it.
+	s.dialogs.Store(c.in.key(), c.in)
+
+	// Tell the caller at once that the call is in hand (RFC 3261 §8.2.6.1),
+	// so it stops retransmitting while routing runs.
+	_ = s.respond(nil, req, tx, 100, "Trying", nil, "")
+
+	// A CANCEL ends setup; sipgo has already answered 200 to it and 487 to
+	// the INVITE.
+	tx.OnCancel(func(*sip.Request) { cancel() })
+
+	dnis := req.Recipient.User
+	ani := req.From().Address.User
+	c.log.Info("new call", "dnis", dnis, "ani", ani, "from", req.Source(), "trunk", from.Trunk, "user", from.User, "sip_call_id", c.in.sipCallID)
+	s.emit(event.Event{Kind: event.CallNew, Call: id, Leg: c.in.id, Peer: req.Source(), Reason: "dnis=" + dnis + " ani=" + ani})
+
+	ins, err := s.router.Route(ctx, RouteRequest{
+		Call: id, DNIS: dnis, ANI: ani, SIPCallID: c.in.sipCallID,
+		Headers: routeHeaders(req), Trunk: from.Trunk, User: from.User,
+	})
+	switch {
+	case err != nil:
+		c.log.Error("route request failed", "error", err)
+		c.fail(500, "Routing Failed", event.OutcomeFailed)
+		return
+	case ins.RejectCode != 0:
+		reason := ins.RejectReason
+		if reason == "" {
+			reason = reasonPhrase(ins.RejectCode)
+		}
+		s.emit(event.Event{Kind: event.CallRouted, Call: id, Code: ins.RejectCode, Reason: reason})
+		c.fail(ins.RejectCode, reason, event.OutcomeRejected)
+		return
+	}
+	s.emit(event.Event{Kind: event.CallRouted, Call: id, Reason: "labels=" + strings.Join(ins.Labels, ",")})
+	c.connect(ins.Labels)
+}
+
+func (s *Server) retryAfter() sip.Header {
+	return sip.NewHeader("Retry-After", strconv.Itoa(int(s.cfg.RetryAfter.D().Seconds())))
+}
+
+func (s *Server) reject(req *sip.Request, tx sip.ServerTransaction, code int, reason string, hdrs ...sip.Header) {
+	if err := s.respond(nil, req, tx, code, reason, nil, "", hdrs...); err != nil {
+		s.log.Debug("reject failed", "code", code, "error", err)
+	}
+}
+
+// passHeaders travel from the caller's INVITE to outbound legs: caller
+// identity, privacy, diversion and the user-to-user data CVP carries.
+var passHeaders = []string{"P-Asserted-Identity", "Privacy", "Diversion", "History-Info", "User-to-User", "Call-Info", "Alert-Info", "Subject"}
+
+func routeHeaders(req *sip.Request) map[string]string {
+	m := map[string]string{}
+	for _, name := range append([]string{"From", "To"}, passHeaders...) {
+		if h := req.GetHeader(name); h != nil {
+			m[name] = h.Value()
+		}
+	}
+	return m
+}
+
+// connect tries labels in order until one answers, relaying provisional
+// responses to the caller. It runs on the INVITE's goroutine.
+func (c *Call) connect(labels []string) {
+	s := c.srv
+	lastCode, lastReason := 0, ""
+	body, ct := c.in.invite.Body(), contentType(c.in.invite)
+	for _, label := range labels {
+		targets, err := s.edge.Resolve(label)
+		if err != nil {
+			c.log.Info("label not reachable", "label", label, "error", err)
+			code, reason := 404, "Not Found"
+			switch {
+			case errors.Is(err, sipedge.ErrNotRegistered):
+				code, reason = 480, "Temporarily Unavailable"
+			case errors.Is(err, sipedge.ErrAllDown):
+				code, reason = 503, "Service Unavailable"
+			}
+			if lastCode == 0 || code != 404 {
+				lastCode, lastReason = code, reason
+			}
+			continue
+		}
+		for _, t := range targets {
+			if c.ctx.Err() != nil {
+				c.abandon()
+				return
+			}
+			out, res, err := c.dial(c.ctx, t, body, ct, true, s.cfg.RingTimeout.D())
+			if c.ctx.Err() != nil && out == nil {
+				c.abandon()
+				return
+			}
+			if err == nil && res.IsSuccess() {
+				s.edge.Report(t, true)
+				c.answer(out, res)
+				return
+			}
+			code, reason := 480, "Temporarily Unavailable"
+			switch {
+			case err != nil && errors.Is(err, errRingTimeout):
+				code, reason = 480, "No Answer"
+			case err != nil:
+				// A timeout or transport error: the destination is not there.
+				s.edge.Report(t, false)
+				code, reason = 408, "Request Timeout"
+			default:
+				code, reason = res.StatusCode, res.Reason
+				if code == 503 || code == 408 {
+					s.edge.Report(t, false)
+				} else {
+					s.edge.Report(t, true)
+				}
+			}
+			lastCode, lastReason = code, reason
+			if code >= 600 {
+				// A global failure: nobody else will take the call either
+				// (RFC 3261 §21.6).
+				c.fail(code, reason, event.OutcomeFailed)
+				return
+			}
+			if t.Group != "" && code != 503 && code != 408 {
+				// The destination answered for the label: other members of
+				// the group would say the same, so go to the next label.
+				break
+			}
+		}
+	}
+	if lastCode == 0 {
+		lastCode, lastReason = 404, "Not Found"
+	}
+	if lastCode == 503 || lastCode == 408 {
+		// Do not hand the caller a code that makes it retry the same place
+		// blindly; tell it nobody was reachable.
+		lastCode, lastReason = 480, "Temporarily Unavailable"
+	}
+	c.fail(lastCode, lastReason, event.OutcomeFailed)
+}
+
+var errRingTimeout = errors.New("ring timeout")
+
+// dial sends an INVITE for target with body (nil for a late offer) and waits
+// for its final response. With relay, provisional responses go on to the
+// caller. ctx ending or ringFor passing cancels the INVITE. On a 2xx it
+// returns the established leg; the 2xx is not ACKed yet.
+func (c *Call) dial(ctx context.Context, t sipedge.Target, body []byte, ct string, relay bool, ringFor time.Duration) (*leg, *sip.Response, error) {
+	s := c.srv
+	transport := strings.ToUpper(t.Transport)
+	l := &leg{
+		id:        event.LegID(fmt.Sprintf("%s-%s", c.id, sip.GenerateTagN(6))),
+		call:      c,
+		sipCallID: sip.GenerateTagN(24) + "@tandem",
+		localTag:  sip.GenerateTagN(16),
+		transport: transport,
+		dest:      t.Addr,
+		keepDest:  t.Group == "",
+		acks:      make(chan *sip.Request, 1),
+		remote:    *t.URI.Clone(),
+		remoteTarget: func() sip.Uri {
+			u := *t.URI.Clone()
+			return u
+		}(),
+	}
+	in := c.in.invite
+	host, port := s.edge.Local(strings.ToLower(transport))
+	l.local = sip.Uri{Scheme: "sip", User: in.From().Address.User, Host: host, Port: port}
+	l.localName = in.From().DisplayName
+	l.remote.UriParams = nil
+	l.remote.Port = 0
+
+	req := s.inDialog(l, sip.INVITE)
+	// Max-Forwards goes down by one per hop even through a B2BUA, so a
+	// label that routes back to tandem cannot loop for ever.
+	if mf := in.MaxForwards(); mf != nil {
+		v := sip.MaxForwardsHeader(max(int(mf.Val())-1, 1))
+		req.ReplaceHeader(&v)
+	}
+	for _, name := range passHeaders {
+		for _, h := range in.GetHeaders(name) {
+			req.AppendHeader(sip.NewHeader(name, h.Value()))
+		}
+	}
+	req.AppendHeader(sip.NewHeader("X-Tandem-Call-ID", string(c.id)))
+	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"))
+	withBody(req, body, ct)
+	if len(body) == 0 {
+		req.SetBody(nil)
+	}
+
+	c.log.Debug("dial", "leg", l.id, "target", t.String())
+	s.emit(event.Event{Kind: event.LegNew, Call: c.id, Leg: l.id, Peer: t.String()})
+	tx, err := s.edge.Client().TransactionRequest(context.Background(), req, prebuilt)
+	if err != nil {
+		s.emit(event.Event{Kind: event.LegFailed, Call: c.id, Leg: l.id, Reason: err.Error()})
+		return nil, nil, fmt.Errorf("invite %s: %w", t, err)
+	}
+	defer tx.Terminate()
+	tx.OnRetransmission(func(*sip.Response) {
+		// The 2xx came again: our ACK was lost (RFC 3261 §13.2.2.4).
+		l.ackMu.Lock()
+		ack := l.lastAck
+		l.ackMu.Unlock()
+		if ack != nil {
+			_ = s.edge.Client().WriteRequest(ack, prebuilt)
+		}
+	})
+
+	ring := time.NewTimer(ringFor)
+	defer ring.Stop()
+	var cancelled error
+	gotProvisional := false
+	cancelNow := func(why error) {
+		if cancelled != nil {
+			return
+		}
+		cancelled = why
+		if gotProvisional {
+			s.sendCancel(req)
+		}
+	}
+	done := ctx.Done()
+	for {
+		select {
+		case res := <-tx.Responses():
+			if res.IsProvisional() {
+				if !gotProvisional {
+					gotProvisional = true
+					if cancelled != nil {
+						// RFC 3261 §9.1: CANCEL only once something came back.
+						s.sendCancel(req)
+					}
+				}
+				if res.StatusCode == 100 || cancelled != nil {
+					continue
+				}
+				kind := event.LegRinging
+				if len(res.Body()) > 0 {
+					kind = event.LegEarly
+				}
+				s.emit(event.Event{Kind: kind, Call: c.id, Leg: l.id, Code: res.StatusCode})
+				if relay {
+					if err := s.respond(c.in, c.in.invite, c.in.inviteTx, res.StatusCode, res.Reason, res.Body(), contentType(res)); err != nil {
+						c.log.Debug("relay provisional failed", "error", err)
+					}
+				}
+				continue
+			}
+			if res.IsSuccess() {
+				l.establishOutbound(res)
+				l.cseq.Store(req.CSeq().SeqNo)
+				if cancelled != nil {
+					// The callee answered as we cancelled: the call is
+					// already gone for the caller, so close this leg.
+					s.sendAck(l, s.ackFor(l, req.CSeq().SeqNo, nil, ""))
+					go s.bye(l, "answered after cancel")
+					s.emit(event.Event{Kind: event.LegEnded, Call: c.id, Leg: l.id, Reason: "answered after cancel"})
+					return nil, nil, cancelled
+				}
+				s.emit(event.Event{Kind: event.LegAnswered, Call: c.id, Leg: l.id, Code: res.StatusCode})
+				return l, res, nil
+			}
+			s.emit(event.Event{Kind: event.LegFailed, Call: c.id, Leg: l.id, Code: res.StatusCode, Reason: res.Reason})
+			if cancelled != nil {
+				return nil, nil, cancelled
+			}
+			return nil, res, nil
+		case <-tx.Done():
+			err := tx.Err()
+			if err == nil {
+				err = errNoFinal
+			}
+			s.emit(event.Event{Kind: event.LegFailed, Call: c.id, Leg: l.id, Code: 408, Reason: err.Error()})
+			if cancelled != nil {
+				return nil, nil, cancelled
+			}
+			return nil, nil, fmt.Errorf("invite %s: %w", t, err)
+		case <-ring.C:
+			cancelNow(errRingTimeout)
+			// Wait for the 487, but not for ever if the callee is gone.
+			ring.Reset(64 * sip.T1)
+			if cancelled != errRingTimeout {
+				return nil, nil, cancelled
+			}
+		case <-done:
+			done = nil
+			cancelNow(context.Cause(ctx))
+		}
+	}
+}
+
+// sendCancel cancels our INVITE req (RFC 3261 §9.1).
+func (s *Server) sendCancel(invite *sip.Request) {
+	cancel := sip.NewRequest(sip.CANCEL, *invite.Recipient.Clone())
+	cancel.AppendHeader(sip.HeaderClone(invite.Via()))
+	for _, name := range []string{"Route", "Max-Forwards", "From", "To", "Call-ID"} {
+		for _, h := range invite.GetHeaders(name) {
+			cancel.AppendHeader(sip.HeaderClone(h))
+		}
+	}
+	cancel.AppendHeader(&sip.CSeqHeader{SeqNo: invite.CSeq().SeqNo, MethodName: sip.CANCEL})
+	cancel.SetBody(nil)
+	cancel.SetTransport(invite.Transport())
+	cancel.SetDestination(invite.Destination())
+	cancel.Laddr = invite.Laddr
+	go func() {
+		ctx, done := context.WithTimeout(context.Background(), 64*sip.T1)
+		defer done()
+		if _, err := s.request(ctx, cancel); err != nil {
+			s.log.Debug("CANCEL got no answer", "error", err)
+		}
+	}()
+}
+
+// answer connects the caller to out: the 2xx goes to the caller and both
+// ACKs are settled. With an offer in the caller's INVITE, the callee's 2xx
+// holds the answer and can be ACKed at once; with a late offer the callee's
+// 2xx holds the offer and the caller's ACK brings the answer for the callee.
+func (c *Call) answer(out *leg, res *sip.Response) {
+	s := c.srv
+	lateOffer := len(c.in.invite.Body()) == 0
+	inviteSeq := out.cseq.Load()
+	if !lateOffer {
+		s.sendAck(out, s.ackFor(out, inviteSeq, nil, ""))
+	}
+	c.mu.Lock()
+	c.out = out
+	c.answered = true
+	c.mu.Unlock()
+	s.dialogs.Store(out.key(), out)
+
+	ok := sip.NewResponseFromRequest(c.in.invite, 200, "OK", nil)
+	ok.To().Params.Add("tag", c.in.localTag)
+	ok.AppendHeader(s.contact(c.in.transport))
+	ok.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"))
+	withBody(ok, res.Body(), contentType(res))
+	if err := c.in.inviteTx.Respond(ok); err != nil {
+		// The caller cancelled as the callee answered: release the callee.
+		c.log.Info("caller gone at answer", "error", err)
+		if lateOffer {
+			s.sendAck(out, s.ackFor(out, inviteSeq, nil, ""))
+		}
+		c.end("caller cancelled at answer", event.OutcomeAbandoned, nil, out)
+		return
+	}
+	s.emit(event.Event{Kind: event.CallAnswered, Call: c.id, Leg: out.id, Code: 200})
+	c.log.Info("answered", "leg", out.id, "peer", out.peer())
+	if s.cfg.MaxCallDuration > 0 {
+		time.AfterFunc(s.cfg.MaxCallDuration.D(), func() { c.hangup("max call duration") })
+	}
+	// The ACK is awaited off the INVITE goroutine, which must return now
+	// that the caller has its final response.
+	go func() {
+		ack := s.await2xxAck(c.ctx, c.in, c.in.inviteTx, ok)
+		if ack == nil {
+			if c.ctx.Err() == nil {
+				c.log.Warn("no ACK from caller for 2xx")
+				if lateOffer {
+					s.sendAck(out, s.ackFor(out, inviteSeq, nil, ""))
+				}
+				c.hangup("no ACK")
+			}
+			return
+		}
+		if lateOffer {
+			s.sendAck(out, s.ackFor(out, inviteSeq, ack.Body(), contentType(ack)))
+		}
+	}()
+}
+
+// fail gives the caller a final error and ends the call.
+func (c *Call) fail(code int, reason string, outcome event.Outcome) {
+	s := c.srv
+	if err := s.respond(c.in, c.in.invite, c.in.inviteTx, code, reason, nil, ""); err != nil {
+		c.log.Debug("final response failed", "code", code, "error", err)
+	}
+	c.log.Info("call failed", "code", code, "reason", reason)
+	c.end(fmt.Sprintf("%d %s", code, reason), outcome, nil, nil)
+}
+
+// abandon ends a call whose caller cancelled before answer.
+func (c *Call) abandon() {
+	c.log.Info("caller abandoned")
+	c.srv.emit(event.Event{Kind: event.LegEnded, Call: c.id, Leg: c.in.id, Code: 487, Reason: "CANCEL", Side: "caller"})
+	c.end("caller cancelled", event.OutcomeAbandoned, nil, nil)
+}
+
+// hangup releases both sides of an answered call with BYE (used on drain,
+// a lost ACK and the max duration).
+func (c *Call) hangup(why string) {
+	c.mu.Lock()
+	if c.ended || !c.answered {
+		c.mu.Unlock()
+		if !c.answered {
+			c.cancel()
+		}
+		return
+	}
+	in, out := c.in, c.out
+	c.mu.Unlock()
+	c.end(why, event.OutcomeAnswered, in, out)
+}
+
+// end finishes the call once: legs named are released with BYE, every
+// dialog is forgotten, the call is counted.
+func (c *Call) end(why string, outcome event.Outcome, byeIn, byeOut *leg) {
+	c.mu.Lock()
+	if c.ended {
+		c.mu.Unlock()
+		return
+	}
+	c.ended = true
+	in, out := c.in, c.out
+	c.mu.Unlock()
+	s := c.srv
+	c.cancel()
+	for _, l := range []*leg{byeIn, byeOut} {
+		if l != nil {
+			go s.bye(l, why)
+		}
+	}
+	s.dialogs.Delete(in.key())
+	if out != nil {
+		s.dialogs.Delete(out.key())
+	}
+	s.calls.Delete(c.id)
+	s.active.Add(-1)
+	s.mCalls.WithLabelValues(string(outcome)).Inc()
+	s.emit(event.Event{Kind: event.CallEnded, Call: c.id, Outcome: outcome, Reason: why})
+	c.log.Info("call ended", "outcome", outcome, "why", why)
+	s.wg.Done()
+}
+
+// bye releases leg l with a BYE.
+func (s *Server) bye(l *leg, why string) {
+	req := s.inDialog(l, sip.BYE)
+	req.AppendHeader(sip.NewHeader("Reason", `SIP;cause=200;text="`+strings.ReplaceAll(why, `"`, "'")+`"`))
+	ctx, cancel := context.WithTimeout(context.Background(), 64*sip.T1)
+	defer cancel()
+	res, err := s.request(ctx, req)
+	code := 0
+	if res != nil {
+		code = res.StatusCode
+	}
+	s.emit(event.Event{Kind: event.LegEnded, Call: l.call.id, Leg: l.id, Code: code, Reason: "BYE sent: " + why, Side: "tandem"})
+	if err != nil {
+		l.call.log.Debug("BYE got no answer", "leg", l.id, "error", err)
+	}
+}
+
+// reasonPhrase gives the RFC 3261 §21 phrase for the codes a router uses.
+func reasonPhrase(code int) string {
+	switch code {
+	case 403:
+		return "Forbidden"
+	case 404:
+		return "Not Found"
+	case 480:
+		return "Temporarily Unavailable"
+	case 486:
+		return "Busy Here"
+	case 503:
+		return "Service Unavailable"
+	case 603:
+		return "Decline"
+	}
+	return "Rejected"
+}

@@ -1,0 +1,577 @@
+// Package config loads, defaults and validates tandem's YAML configuration.
+//
+// One struct per role, defaults filled in one place (Default and fill), and one
+// Validate that returns every problem with its path and, when the value came
+// from a file, its line: "tandem.yaml:12: sip.listen[0].transport: unknown
+// transport "sctp" (want udp, tcp or tls)". Unknown keys are errors.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole of tandem's configuration.
+type Config struct {
+	// DataDir holds everything tandem writes (stores, caches, recordings).
+	DataDir string `yaml:"data_dir"`
+	Log     Log    `yaml:"log"`
+	SIP     SIP    `yaml:"sip"`
+	// Trunks are the ingress gateways and proxies trusted by source address.
+	Trunks []Trunk `yaml:"trunks"`
+	// Users are the endpoints that may register and call after digest auth.
+	Users        []User        `yaml:"users"`
+	Registrar    Registrar     `yaml:"registrar"`
+	ServerGroups []ServerGroup `yaml:"server_groups"`
+	DialPlan     []DialRule    `yaml:"dial_plan"`
+	Routing      Routing       `yaml:"routing"`
+	CallServer   CallServer    `yaml:"call_server"`
+	Metrics      Metrics       `yaml:"metrics"`
+}
+
+// Log configures the structured logger.
+type Log struct {
+	// Level is debug, info, warn or error.
+	Level string `yaml:"level"`
+	// Format is text or json.
+	Format string `yaml:"format"`
+}
+
+// SIP configures the SIP edge's listeners and identity.
+type SIP struct {
+	Listen []Listener `yaml:"listen"`
+	// Host is the address tandem puts in Via, Contact and Record-Route of the
+	// requests it originates; by default the first listener's IP.
+	Host string `yaml:"host"`
+	// Realm is the digest authentication realm.
+	Realm     string `yaml:"realm"`
+	UserAgent string `yaml:"user_agent"`
+}
+
+// Listener is one SIP socket.
+type Listener struct {
+	Transport string `yaml:"transport"` // udp, tcp or tls
+	Address   string `yaml:"address"`   // host:port
+	// Cert and Key are PEM files; required for tls.
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
+}
+
+// Trunk is a peer trusted by source address: an ingress voice gateway or a
+// proxy in front of tandem. Its INVITEs are not challenged.
+type Trunk struct {
+	Name     string   `yaml:"name"`
+	Networks []string `yaml:"networks"` // CIDRs or single addresses
+
+	prefixes []netip.Prefix
+}
+
+// Prefixes returns the parsed networks (valid after Validate).
+func (t Trunk) Prefixes() []netip.Prefix { return t.prefixes }
+
+// User is an endpoint that authenticates with digest credentials: an agent
+// phone or a soft client. Its user name is also its extension.
+type User struct {
+	User     string `yaml:"user"`
+	Password string `yaml:"password"`
+}
+
+// Registrar configures REGISTER handling.
+type Registrar struct {
+	MinExpires     Duration `yaml:"min_expires"`
+	MaxExpires     Duration `yaml:"max_expires"`
+	DefaultExpires Duration `yaml:"default_expires"`
+	// MaxContacts bounds the bindings one address-of-record may hold.
+	MaxContacts int `yaml:"max_contacts"`
+	// FailedAuthLimit failed attempts from one source within FailedAuthWindow
+	// slow that source down (its requests are answered after a delay that
+	// doubles with each further failure).
+	FailedAuthLimit  int      `yaml:"failed_auth_limit"`
+	FailedAuthWindow Duration `yaml:"failed_auth_window"`
+}
+
+// ServerGroup is a set of equivalent destinations (CVP's SIP server group).
+type ServerGroup struct {
+	Name         string        `yaml:"name"`
+	Destinations []Destination `yaml:"destinations"`
+	Heartbeat    Heartbeat     `yaml:"heartbeat"`
+}
+
+// Destination is one element of a server group.
+type Destination struct {
+	Address   string `yaml:"address"`   // host:port
+	Transport string `yaml:"transport"` // udp or tcp
+	// Priority: lower is tried first; Weight shares load among equals.
+	Priority int `yaml:"priority"`
+	Weight   int `yaml:"weight"`
+}
+
+// Heartbeat is the OPTIONS ping of a server group, CVP style: every
+// UpInterval while a destination is up, every DownInterval while it is down;
+// Failures consecutive failures mark it down, one success marks it up.
+type Heartbeat struct {
+	Enabled      *bool    `yaml:"enabled"`
+	UpInterval   Duration `yaml:"up_interval"`
+	DownInterval Duration `yaml:"down_interval"`
+	Timeout      Duration `yaml:"timeout"`
+	Failures     int      `yaml:"failures"`
+}
+
+// On reports whether heartbeats run (default true).
+func (h Heartbeat) On() bool { return h.Enabled == nil || *h.Enabled }
+
+// DialRule maps dialed strings to where they go. Exactly one of ServerGroup
+// and Registered is set.
+type DialRule struct {
+	// Pattern: digits and letters match themselves, X any digit, [1-5] a
+	// class, and a final ! one or more characters, a final * zero or more.
+	Pattern     string `yaml:"pattern"`
+	ServerGroup string `yaml:"server_group"`
+	// Registered sends the call to the contacts registered for the dialed
+	// extension.
+	Registered bool `yaml:"registered"`
+}
+
+// Routing configures how the call server decides where a new call goes.
+// Until the router role replaces it, a static table serves.
+type Routing struct {
+	Static []StaticRoute `yaml:"static"`
+}
+
+// StaticRoute sends a dialed number (DNIS) to labels, tried in order.
+type StaticRoute struct {
+	DNIS   string   `yaml:"dnis"`
+	Labels []string `yaml:"labels"`
+}
+
+// CallServer configures the B2BUA.
+type CallServer struct {
+	// MaxCalls is the limit of concurrent calls; past it new INVITEs get 503.
+	MaxCalls int `yaml:"max_calls"`
+	// RetryAfter is the Retry-After given with those 503s.
+	RetryAfter Duration `yaml:"retry_after"`
+	// RingTimeout is how long a label may ring before the next is tried.
+	RingTimeout Duration `yaml:"ring_timeout"`
+	// DrainTimeout is how long a stopping server lets calls finish.
+	DrainTimeout Duration `yaml:"drain_timeout"`
+	// SessionTimeout ends an answered call that exceeds it (a guard against
+	// legs whose BYE was lost; 0 keeps calls up for ever).
+	MaxCallDuration Duration `yaml:"max_call_duration"`
+}
+
+// Metrics configures the Prometheus endpoint.
+type Metrics struct {
+	Listen string `yaml:"listen"` // host:port; empty turns it off
+}
+
+// Duration is a time.Duration read from YAML as "30s" or "5m".
+type Duration time.Duration
+
+// D returns d as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// UnmarshalYAML reads "1m30s" style durations, or a bare number of seconds.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: want a duration such as 30s", n.Line)
+	}
+	if secs, err := strconv.Atoi(n.Value); err == nil {
+		*d = Duration(time.Duration(secs) * time.Second)
+		return nil
+	}
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: bad duration %q (want e.g. 30s, 5m)", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML writes the duration as text.
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// Default is the built-in configuration: everything on loopback, a trunk for
+// 127.0.0.0/8, no destinations. `tandem serve` without -c runs it.
+func Default() *Config {
+	c := &Config{
+		SIP: SIP{Listen: []Listener{
+			{Transport: "udp", Address: "127.0.0.1:5060"},
+			{Transport: "tcp", Address: "127.0.0.1:5060"},
+		}},
+		Trunks:  []Trunk{{Name: "loopback", Networks: []string{"127.0.0.0/8", "::1/128"}}},
+		Metrics: Metrics{Listen: "127.0.0.1:9060"},
+	}
+	c.fill()
+	return c
+}
+
+// fill puts the named defaults in every field left empty.
+func (c *Config) fill() {
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	defD := func(d *Duration, v time.Duration) {
+		if *d == 0 {
+			*d = Duration(v)
+		}
+	}
+	defI := func(i *int, v int) {
+		if *i == 0 {
+			*i = v
+		}
+	}
+	def(&c.DataDir, "./tandem-data")
+	def(&c.Log.Level, "info")
+	def(&c.Log.Format, "text")
+	def(&c.SIP.Realm, "tandem")
+	def(&c.SIP.UserAgent, "tandem")
+	for i := range c.SIP.Listen {
+		c.SIP.Listen[i].Transport = strings.ToLower(c.SIP.Listen[i].Transport)
+	}
+	if c.SIP.Host == "" && len(c.SIP.Listen) > 0 {
+		if h, _, err := net.SplitHostPort(c.SIP.Listen[0].Address); err == nil && h != "" && h != "0.0.0.0" && h != "::" {
+			c.SIP.Host = h
+		} else {
+			c.SIP.Host = "127.0.0.1"
+		}
+	}
+	// RFC 3261 §10.2.1.1 suggests an hour; phones usually ask for less.
+	defD(&c.Registrar.DefaultExpires, time.Hour)
+	defD(&c.Registrar.MinExpires, 60*time.Second)
+	defD(&c.Registrar.MaxExpires, 2*time.Hour)
+	defI(&c.Registrar.MaxContacts, 10)
+	defI(&c.Registrar.FailedAuthLimit, 5)
+	defD(&c.Registrar.FailedAuthWindow, time.Minute)
+	for i := range c.ServerGroups {
+		g := &c.ServerGroups[i]
+		// CVP's defaults: ping every 30 s while up, 5 s while down.
+		defD(&g.Heartbeat.UpInterval, 30*time.Second)
+		defD(&g.Heartbeat.DownInterval, 5*time.Second)
+		defD(&g.Heartbeat.Timeout, 2*time.Second)
+		defI(&g.Heartbeat.Failures, 3)
+		for j := range g.Destinations {
+			d := &g.Destinations[j]
+			def(&d.Transport, "udp")
+			d.Transport = strings.ToLower(d.Transport)
+			defI(&d.Priority, 1)
+			defI(&d.Weight, 1)
+		}
+	}
+	defI(&c.CallServer.MaxCalls, 10000)
+	defD(&c.CallServer.RetryAfter, 30*time.Second)
+	defD(&c.CallServer.RingTimeout, 30*time.Second)
+	defD(&c.CallServer.DrainTimeout, 30*time.Second)
+}
+
+// Load reads, defaults and validates the YAML file at path. The error names
+// the file, the line and the field of every problem found.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse is Load for bytes already read; name is used in error messages.
+func Parse(name string, data []byte) (*Config, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	c := &Config{}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	// An empty file decodes to io.EOF: it is the default config without
+	// listeners, which Validate then refuses with a clear message.
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	c.fill()
+	lines := map[string]int{}
+	indexLines(&root, "", lines)
+	if errs := c.Validate(); len(errs) > 0 {
+		msgs := make([]string, 0, len(errs))
+		for _, e := range errs {
+			loc := name
+			if l := lineOf(lines, e.Path); l > 0 {
+				loc = fmt.Sprintf("%s:%d", name, l)
+			}
+			msgs = append(msgs, fmt.Sprintf("%s: %s: %s", loc, e.Path, e.Msg))
+		}
+		return nil, fmt.Errorf("config invalid:\n  %s", strings.Join(msgs, "\n  "))
+	}
+	return c, nil
+}
+
+// indexLines records the line of every mapping key and sequence item under
+// its dotted path (sip.listen[0].transport).
+func indexLines(n *yaml.Node, path string, out map[string]int) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			indexLines(c, path, out)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			p := k.Value
+			if path != "" {
+				p = path + "." + k.Value
+			}
+			out[p] = k.Line
+			indexLines(v, p, out)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			p := fmt.Sprintf("%s[%d]", path, i)
+			out[p] = c.Line
+			indexLines(c, p, out)
+		}
+	}
+}
+
+// lineOf finds the line of path or of its nearest parent present in the file.
+func lineOf(lines map[string]int, path string) int {
+	for path != "" {
+		if l, ok := lines[path]; ok {
+			return l
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			return 0
+		}
+		path = path[:i]
+	}
+	return 0
+}
+
+// FieldError is one validation problem.
+type FieldError struct {
+	Path string
+	Msg  string
+}
+
+func (e FieldError) Error() string { return e.Path + ": " + e.Msg }
+
+// Validate checks the whole configuration and returns every problem found.
+func (c *Config) Validate() []FieldError {
+	var errs []FieldError
+	bad := func(path, format string, a ...any) {
+		errs = append(errs, FieldError{Path: path, Msg: fmt.Sprintf(format, a...)})
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "unknown level %q (want debug, info, warn or error)", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		bad("log.format", "unknown format %q (want text or json)", c.Log.Format)
+	}
+	if len(c.SIP.Listen) == 0 {
+		bad("sip.listen", "at least one listener is needed")
+	}
+	for i, l := range c.SIP.Listen {
+		p := fmt.Sprintf("sip.listen[%d]", i)
+		switch l.Transport {
+		case "udp", "tcp":
+		case "tls":
+			if l.Cert == "" || l.Key == "" {
+				bad(p+".cert", "tls needs cert and key files")
+			} else {
+				for _, f := range []string{l.Cert, l.Key} {
+					if _, err := os.Stat(f); err != nil {
+						bad(p+".cert", "cannot read %s: %v", f, errors.Unwrap(err))
+					}
+				}
+			}
+		default:
+			bad(p+".transport", "unknown transport %q (want udp, tcp or tls)", l.Transport)
+		}
+		if _, _, err := hostPort(l.Address); err != nil {
+			bad(p+".address", "%v", err)
+		}
+	}
+	if c.SIP.Host != "" && strings.ContainsAny(c.SIP.Host, " :;<>") && net.ParseIP(c.SIP.Host) == nil {
+		bad("sip.host", "%q is not a host name or IP address", c.SIP.Host)
+	}
+	seen := map[string]bool{}
+	for i := range c.Trunks {
+		t := &c.Trunks[i]
+		p := fmt.Sprintf("trunks[%d]", i)
+		if t.Name == "" {
+			bad(p+".name", "a trunk needs a name")
+		}
+		if len(t.Networks) == 0 {
+			bad(p+".networks", "a trunk needs at least one network (CIDR or address)")
+		}
+		t.prefixes = t.prefixes[:0]
+		for j, n := range t.Networks {
+			pr, err := parsePrefix(n)
+			if err != nil {
+				bad(fmt.Sprintf("%s.networks[%d]", p, j), "%v", err)
+				continue
+			}
+			t.prefixes = append(t.prefixes, pr)
+		}
+	}
+	for i, u := range c.Users {
+		p := fmt.Sprintf("users[%d]", i)
+		switch {
+		case u.User == "":
+			bad(p+".user", "a user needs a name")
+		case strings.ContainsAny(u.User, " @:;<>\""):
+			bad(p+".user", "%q has characters not allowed in a SIP user part", u.User)
+		case seen["user "+u.User]:
+			bad(p+".user", "user %q is defined twice", u.User)
+		}
+		seen["user "+u.User] = true
+		if u.Password == "" {
+			bad(p+".password", "user %q needs a password", u.User)
+		}
+	}
+	r := c.Registrar
+	if r.MinExpires > r.MaxExpires {
+		bad("registrar.min_expires", "%s is more than max_expires %s", r.MinExpires.D(), r.MaxExpires.D())
+	}
+	if r.DefaultExpires < r.MinExpires || r.DefaultExpires > r.MaxExpires {
+		bad("registrar.default_expires", "%s is outside [min_expires, max_expires]", r.DefaultExpires.D())
+	}
+	if r.MaxContacts < 1 {
+		bad("registrar.max_contacts", "must be at least 1")
+	}
+	groups := map[string]bool{}
+	for i, g := range c.ServerGroups {
+		p := fmt.Sprintf("server_groups[%d]", i)
+		if g.Name == "" {
+			bad(p+".name", "a server group needs a name")
+		} else if groups[g.Name] {
+			bad(p+".name", "server group %q is defined twice", g.Name)
+		}
+		groups[g.Name] = true
+		if len(g.Destinations) == 0 {
+			bad(p+".destinations", "server group %q has no destinations", g.Name)
+		}
+		for j, d := range g.Destinations {
+			dp := fmt.Sprintf("%s.destinations[%d]", p, j)
+			if _, _, err := hostPort(d.Address); err != nil {
+				bad(dp+".address", "%v", err)
+			}
+			if d.Transport != "udp" && d.Transport != "tcp" {
+				bad(dp+".transport", "unknown transport %q (want udp or tcp)", d.Transport)
+			}
+			if d.Priority < 1 {
+				bad(dp+".priority", "must be 1 or more")
+			}
+			if d.Weight < 1 {
+				bad(dp+".weight", "must be 1 or more")
+			}
+		}
+		h := g.Heartbeat
+		if h.Failures < 1 {
+			bad(p+".heartbeat.failures", "must be 1 or more")
+		}
+		if h.UpInterval < Duration(100*time.Millisecond) || h.DownInterval < Duration(100*time.Millisecond) {
+			bad(p+".heartbeat", "intervals must be at least 100ms")
+		}
+	}
+	for i, d := range c.DialPlan {
+		p := fmt.Sprintf("dial_plan[%d]", i)
+		if _, err := CompilePattern(d.Pattern); err != nil {
+			bad(p+".pattern", "%v", err)
+		}
+		switch {
+		case d.ServerGroup != "" && d.Registered:
+			bad(p, "set server_group or registered, not both")
+		case d.ServerGroup == "" && !d.Registered:
+			bad(p, "set server_group or registered: true")
+		case d.ServerGroup != "" && !groups[d.ServerGroup]:
+			bad(p+".server_group", "unknown server group %q", d.ServerGroup)
+		}
+	}
+	dnis := map[string]bool{}
+	for i, s := range c.Routing.Static {
+		p := fmt.Sprintf("routing.static[%d]", i)
+		if s.DNIS == "" {
+			bad(p+".dnis", "a route needs a dialed number")
+		} else if dnis[s.DNIS] {
+			bad(p+".dnis", "dialed number %q is routed twice", s.DNIS)
+		}
+		dnis[s.DNIS] = true
+		if len(s.Labels) == 0 {
+			bad(p+".labels", "a route needs at least one label")
+		}
+		for j, l := range s.Labels {
+			if !c.dialable(l) {
+				bad(fmt.Sprintf("%s.labels[%d]", p, j), "label %q matches no dial_plan pattern", l)
+			}
+		}
+	}
+	cs := c.CallServer
+	if cs.MaxCalls < 1 {
+		bad("call_server.max_calls", "must be 1 or more")
+	}
+	if cs.RingTimeout < Duration(time.Second) {
+		bad("call_server.ring_timeout", "must be at least 1s")
+	}
+	if c.Metrics.Listen != "" {
+		if _, _, err := hostPort(c.Metrics.Listen); err != nil {
+			bad("metrics.listen", "%v", err)
+		}
+	}
+	if c.DataDir != "" && !filepath.IsLocal(c.DataDir) && !filepath.IsAbs(c.DataDir) {
+		bad("data_dir", "%q is neither relative nor absolute", c.DataDir)
+	}
+	return errs
+}
+
+func (c *Config) dialable(label string) bool {
+	for _, d := range c.DialPlan {
+		if p, err := CompilePattern(d.Pattern); err == nil && p.Match(label) {
+			return true
+		}
+	}
+	return false
+}
+
+func hostPort(s string) (string, int, error) {
+	h, p, err := net.SplitHostPort(s)
+	if err != nil {
+		return "", 0, fmt.Errorf("%q is not host:port", s)
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil || port < 0 || port > 65535 {
+		return "", 0, fmt.Errorf("%q has a bad port", s)
+	}
+	return h, port, nil
+}
+
+func parsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("%q is not a CIDR network", s)
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is not an address or CIDR network", s)
+	}
+	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
+}

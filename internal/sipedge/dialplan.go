@@ -1,0 +1,231 @@
+package sipedge
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/tandem-cc/tandem/internal/config"
+)
+
+// Target is one place to send an outbound INVITE for a label.
+type Target struct {
+	// URI is the Request-URI: the label at the destination.
+	URI sip.Uri
+	// Addr is the host:port the INVITE is sent to, over Transport.
+	Addr      string
+	Transport string
+	// Group names the server group the destination belongs to, or is empty
+	// for a registered contact.
+	Group string
+	dest  *destination
+}
+
+func (t Target) String() string { return t.URI.String() + " via " + t.Transport + ":" + t.Addr }
+
+type dialRule struct {
+	pat        *config.Pattern
+	group      *serverGroup
+	registered bool
+}
+
+// dialPlan turns labels into targets. Read-only after construction apart
+// from the destinations' health, which each destination guards itself.
+type dialPlan struct {
+	rules  []dialRule // most specific first
+	groups map[string]*serverGroup
+	reg    *registrar
+}
+
+func newDialPlan(cfg *config.Config, reg *registrar) (*dialPlan, error) {
+	dp := &dialPlan{groups: map[string]*serverGroup{}, reg: reg}
+	for _, g := range cfg.ServerGroups {
+		sg := &serverGroup{name: g.Name, hb: g.Heartbeat}
+		for _, d := range g.Destinations {
+			sg.dests = append(sg.dests, &destination{addr: d.Address, transport: d.Transport, priority: d.Priority, weight: d.Weight, up: true})
+		}
+		dp.groups[g.Name] = sg
+	}
+	for i, r := range cfg.DialPlan {
+		p, err := config.CompilePattern(r.Pattern)
+		if err != nil {
+			return nil, fmt.Errorf("sipedge: dial_plan[%d]: %w", i, err)
+		}
+		dp.rules = append(dp.rules, dialRule{pat: p, group: dp.groups[r.ServerGroup], registered: r.Registered})
+	}
+	sort.SliceStable(dp.rules, func(i, j int) bool { return dp.rules[i].pat.Specificity() > dp.rules[j].pat.Specificity() })
+	return dp, nil
+}
+
+// resolve returns the targets for label in the order to try them.
+func (dp *dialPlan) resolve(label string) ([]Target, error) {
+	for _, r := range dp.rules {
+		if !r.pat.Match(label) {
+			continue
+		}
+		if r.registered {
+			bs := dp.reg.lookup(label)
+			if len(bs) == 0 {
+				return nil, fmt.Errorf("%w: %s", ErrNotRegistered, label)
+			}
+			out := make([]Target, 0, len(bs))
+			for _, b := range bs {
+				u := *b.Contact.Clone()
+				out = append(out, Target{URI: u, Addr: b.Source, Transport: b.Transport})
+			}
+			return out, nil
+		}
+		return r.group.targets(label)
+	}
+	return nil, fmt.Errorf("%w for %q", ErrNoRoute, label)
+}
+
+// serverGroup is CVP's SIP server group: destinations tried by priority,
+// shared by weight among equal priority, skipped while marked down.
+type serverGroup struct {
+	name  string
+	hb    config.Heartbeat
+	dests []*destination
+}
+
+type destination struct {
+	addr      string
+	transport string
+	priority  int
+	weight    int
+
+	mu       sync.Mutex // guards up and failures
+	up       bool
+	failures int
+}
+
+func (d *destination) isUp() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.up
+}
+
+// result records a heartbeat or call outcome; it returns true when the
+// destination changed state.
+func (d *destination) result(ok bool, failuresToDown int) (changed bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if ok {
+		d.failures = 0
+		changed = !d.up
+		d.up = true
+		return changed
+	}
+	d.failures++
+	if d.up && d.failures >= failuresToDown {
+		d.up = false
+		return true
+	}
+	return false
+}
+
+func (g *serverGroup) targets(label string) ([]Target, error) {
+	byPrio := map[int][]*destination{}
+	var prios []int
+	for _, d := range g.dests {
+		if !d.isUp() {
+			continue
+		}
+		if _, ok := byPrio[d.priority]; !ok {
+			prios = append(prios, d.priority)
+		}
+		byPrio[d.priority] = append(byPrio[d.priority], d)
+	}
+	if len(prios) == 0 {
+		return nil, fmt.Errorf("%w: server group %s", ErrAllDown, g.name)
+	}
+	sort.Ints(prios)
+	out := make([]Target, 0, len(g.dests))
+	for _, p := range prios {
+		for _, d := range weightedOrder(byPrio[p]) {
+			host, port, _ := sip.ParseAddr(d.addr)
+			u := sip.Uri{Scheme: "sip", User: label, Host: host, Port: port}
+			if d.transport != "udp" {
+				u.UriParams = sip.NewParams()
+				u.UriParams.Add("transport", d.transport)
+			}
+			out = append(out, Target{URI: u, Addr: d.addr, Transport: d.transport, Group: g.name, dest: d})
+		}
+	}
+	return out, nil
+}
+
+// weightedOrder returns ds in a random order where each destination's chance
+// to come first is proportional to its weight.
+func weightedOrder(ds []*destination) []*destination {
+	if len(ds) < 2 {
+		return ds
+	}
+	rest := append([]*destination(nil), ds...)
+	out := make([]*destination, 0, len(ds))
+	for len(rest) > 0 {
+		total := 0
+		for _, d := range rest {
+			total += d.weight
+		}
+		n := rand.IntN(total)
+		for i, d := range rest {
+			if n < d.weight {
+				out = append(out, d)
+				rest = append(rest[:i], rest[i+1:]...)
+				break
+			}
+			n -= d.weight
+		}
+	}
+	return out
+}
+
+// pinger sends one OPTIONS to a destination and reports whether it answered.
+// Any final answer but 503 counts as up (CVP treats 503 as "overloaded").
+type pinger func(ctx context.Context, addr, transport string) error
+
+// heartbeat runs the OPTIONS ping of every destination of g until ctx ends.
+func (g *serverGroup) heartbeat(ctx context.Context, ping pinger, log *slog.Logger) {
+	if !g.hb.On() {
+		return
+	}
+	var wg sync.WaitGroup
+	for _, d := range g.dests {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				interval := g.hb.UpInterval.D()
+				if !d.isUp() {
+					interval = g.hb.DownInterval.D()
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(interval):
+				}
+				pctx, cancel := context.WithTimeout(ctx, g.hb.Timeout.D())
+				err := ping(pctx, d.addr, d.transport)
+				cancel()
+				if ctx.Err() != nil {
+					return
+				}
+				if d.result(err == nil, g.hb.Failures) {
+					if err == nil {
+						log.Info("destination up", "group", g.name, "dest", d.addr)
+					} else {
+						log.Warn("destination down", "group", g.name, "dest", d.addr, "error", err)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}

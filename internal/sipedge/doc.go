@@ -1,0 +1,16 @@
+// Package sipedge is tandem's SIP edge: the listeners (UDP, TCP, TLS), who may
+// call in (trunks trusted by address, endpoints that authenticate with
+// digest), the registrar for agent phones, the dial plan that turns a label
+// into destinations (server groups with priority, weight and OPTIONS
+// heartbeats, or registered contacts), and answers to OPTIONS pings.
+//
+// In CVP terms it is the SIP proxy and CUCM's registration in one. It hands
+// every dialog-forming INVITE it admits, and every in-dialog request, to a
+// CallHandler (the call server); it never imports the call server.
+//
+// Bad input: a datagram sipgo cannot parse is answered 400 here (or dropped
+// when it is a response or has no Via to answer to, as RFC 3261 §18 and RFC
+// 4475 allow); a parsed request that breaks RFC 3261 §8.2 rules is answered
+// by Validate before any handler sees it. On TCP a message that cannot be
+// framed closes the connection (§18.3: there is no boundary to resync on).
+package sipedge
