@@ -1,0 +1,698 @@
+package vxml
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dop251/goja"
+)
+
+// Executable content (spec 5.3). Each element returns nil to continue with the
+// next one, or a control value / event that unwinds to the FIA.
+
+// exec runs a sequence of executable elements in scope sc. Text and
+// prompt-like elements directly inside (block, filled, catch) are prompts.
+func (s *Session) exec(fc *formCtx, nodes []*Node, sc *Scope) error {
+	for _, n := range nodes {
+		if err := s.execOne(fc, n, sc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Session) execOne(fc *formCtx, n *Node, sc *Scope) error {
+	if n.IsText() {
+		if strings.TrimSpace(n.Text) == "" {
+			return nil
+		}
+		s.prompts = append(s.prompts, PromptItem{Text: collapse(n.Text), Bargein: true})
+		return nil
+	}
+	switch n.Name {
+	case "var":
+		name := n.Attr("name")
+		var v goja.Value = goja.Undefined()
+		if ex := n.Attr("expr"); ex != "" {
+			var err error
+			if v, err = s.e.Eval(sc, ex); err != nil {
+				return semantic(n, err)
+			}
+		}
+		if err := s.e.Declare(sc, name, v); err != nil {
+			return semantic(n, err)
+		}
+	case "assign":
+		v, err := s.e.Eval(sc, n.Attr("expr"))
+		if err != nil {
+			return semantic(n, err)
+		}
+		if err := s.e.Assign(sc, n.Attr("name"), v); err != nil {
+			return semantic(n, err)
+		}
+	case "script":
+		return s.execScript(fc, n, sc)
+	case "clear":
+		return s.execClear(fc, n, sc)
+	case "if":
+		return s.execIf(fc, n, sc)
+	case "goto":
+		return s.execGoto(fc, n, sc)
+	case "submit":
+		return s.execSubmit(fc, n, sc)
+	case "return":
+		return s.execReturn(n, sc)
+	case "throw":
+		name, err := s.attrOrExpr(n, sc, "event", "eventexpr")
+		if err != nil {
+			return err
+		}
+		if name == "" {
+			return throw("error.badfetch", "%s: no event", n.Where())
+		}
+		msg, err := s.attrOrExpr(n, sc, "message", "messageexpr")
+		if err != nil {
+			return err
+		}
+		return &ctlEvent{name: name, msg: msg}
+	case "reprompt":
+		return &ctlReprompt{}
+	case "exit":
+		var v goja.Value
+		if ex := n.Attr("expr"); ex != "" {
+			var err error
+			if v, err = s.e.Eval(sc, ex); err != nil {
+				return semantic(n, err)
+			}
+		} else if nl := n.Attr("namelist"); nl != "" {
+			o := s.e.rt.NewObject()
+			for _, name := range strings.Fields(nl) {
+				val, err := s.e.Eval(sc, name)
+				if err != nil {
+					return semantic(n, err)
+				}
+				o.Set(name, val)
+			}
+			v = o
+		}
+		if err := s.flush(); err != nil {
+			return err
+		}
+		return &ctlExit{value: v, reason: "exit"}
+	case "disconnect":
+		if err := s.flush(); err != nil {
+			return err
+		}
+		if !s.hungUp {
+			if err := s.cfg.Platform.Disconnect(s.ctx, "disconnect element"); err != nil && !errors.Is(err, ErrHangup) {
+				return fmt.Errorf("vxml: disconnect: %w", err)
+			}
+		}
+		s.hungUp = true
+		return throw("connection.disconnect.hangup", "<disconnect>")
+	case "log":
+		text, err := s.renderText(fc, n, sc)
+		if err != nil {
+			return err
+		}
+		label := n.Attr("label")
+		if ex := n.Attr("expr"); ex != "" {
+			v, err := s.e.EvalString(sc, ex)
+			if err != nil {
+				return semantic(n, err)
+			}
+			text += v
+		}
+		s.cfg.Platform.Log(label, strings.TrimSpace(text))
+		s.log.Debug("vxml log", "label", label, "text", strings.TrimSpace(text))
+	case "prompt":
+		if c := n.Attr("cond"); c != "" {
+			ok, err := s.e.EvalBool(sc, c)
+			if err != nil {
+				return semantic(n, err)
+			}
+			if !ok {
+				return nil
+			}
+		}
+		return s.queuePrompt(fc, n, sc, nil)
+	case "audio", "value", "enumerate", "break", "mark", "emphasis", "say-as", "p", "s",
+		"paragraph", "sentence", "prosody", "voice", "sub", "phoneme":
+		// Prompt content outside <prompt> is an implicit prompt (spec 4.1).
+		items, err := s.render(fc, &Node{Name: "prompt", Children: []*Node{n}, Parent: n.Parent, Line: n.Line}, sc, s.bargein(fc, nil, n))
+		if err != nil {
+			return err
+		}
+		s.prompts = append(s.prompts, items...)
+	case "foreach":
+		return s.execForeach(fc, n, sc)
+	case "data":
+		return s.execData(fc, n, sc)
+	case "cancel", "meta", "metadata", "property", "grammar", "catch", "error", "noinput",
+		"nomatch", "help", "filled", "param":
+		// Not executable, or handled by their parent.
+	default:
+		return throw("error.badfetch", "%s is not executable content", n.Where())
+	}
+	return nil
+}
+
+func collapse(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// attrOrExpr reads an attribute pair like event/eventexpr; having both is an
+// error.badfetch (spec 5.3.x "exactly one of").
+func (s *Session) attrOrExpr(n *Node, sc *Scope, attr, expr string) (string, error) {
+	a, hasA := n.LookupAttr(attr)
+	e, hasE := n.LookupAttr(expr)
+	if hasA && hasE {
+		return "", throw("error.badfetch", "%s: both %s and %s", n.Where(), attr, expr)
+	}
+	if hasE {
+		v, err := s.e.EvalString(sc, e)
+		if err != nil {
+			return "", semantic(n, err)
+		}
+		return v, nil
+	}
+	return a, nil
+}
+
+func (s *Session) execIf(fc *formCtx, n *Node, sc *Scope) error {
+	ok, err := s.e.EvalBool(sc, n.Attr("cond"))
+	if err != nil {
+		return semantic(n, err)
+	}
+	var branch []*Node
+	taken := ok
+	for _, c := range n.Children {
+		switch c.Name {
+		case "elseif":
+			if taken {
+				return s.exec(fc, branch, sc)
+			}
+			ok, err := s.e.EvalBool(sc, c.Attr("cond"))
+			if err != nil {
+				return semantic(c, err)
+			}
+			taken = ok
+			continue
+		case "else":
+			if taken {
+				return s.exec(fc, branch, sc)
+			}
+			taken = true
+			continue
+		}
+		if taken {
+			branch = append(branch, c)
+		}
+	}
+	if taken {
+		return s.exec(fc, branch, sc)
+	}
+	return nil
+}
+
+func (s *Session) execScript(fc *formCtx, n *Node, sc *Scope) error {
+	src, err := s.attrOrExpr(n, sc, "src", "srcexpr")
+	if err != nil {
+		return err
+	}
+	code := n.TextContent()
+	if src != "" {
+		if strings.TrimSpace(code) != "" {
+			return throw("error.badfetch", "%s: both src and inline content", n.Where())
+		}
+		uri, err := s.resolve(fc, src)
+		if err != nil {
+			return throw("error.badfetch", "%s: %v", n.Where(), err)
+		}
+		res, err := s.cfg.Fetcher.Fetch(s.ctx, FetchRequest{URI: uri, Timeout: s.fetchTimeout(fc, n), MaxAge: -1, MaxStale: -1})
+		if err != nil {
+			return fetchEvent(err)
+		}
+		code = string(res.Body)
+	}
+	if err := s.e.Exec(sc, code); err != nil {
+		return semantic(n, err)
+	}
+	return nil
+}
+
+// resolve resolves a reference against the current document's base.
+func (s *Session) resolve(fc *formCtx, ref string) (string, error) {
+	if fc == nil || fc.ec == nil {
+		return ref, nil
+	}
+	return fc.ec.resolve(ref)
+}
+
+func (s *Session) fetchTimeout(fc *formCtx, n *Node) time.Duration {
+	v := n.Attr("fetchtimeout")
+	if v == "" {
+		v = s.property(fc, nil, "fetchtimeout")
+	}
+	d, err := parseTime(v)
+	if err != nil || d <= 0 {
+		return 30 * time.Second
+	}
+	return d
+}
+
+func (s *Session) execClear(fc *formCtx, n *Node, sc *Scope) error {
+	names := strings.Fields(n.Attr("namelist"))
+	if len(names) == 0 && fc != nil {
+		for _, it := range fc.items {
+			names = append(names, it.name)
+		}
+	}
+	for _, name := range names {
+		if err := s.e.Assign(sc, name, goja.Undefined()); err != nil {
+			return semantic(n, err)
+		}
+		if fc == nil {
+			continue
+		}
+		for _, it := range fc.items {
+			if it.name == name { // clearing an item resets its counters (spec 5.3.3)
+				it.promptCount = 0
+				it.counts = map[string]int{}
+			}
+		}
+	}
+	return nil
+}
+
+// target evaluates next/expr (or the 2.1 pairs) of goto, submit, choice.
+func (s *Session) target(n *Node, sc *Scope, attr, expr string) (string, error) {
+	return s.attrOrExpr(n, sc, attr, expr)
+}
+
+func (s *Session) execGoto(fc *formCtx, n *Node, sc *Scope) error {
+	item, err := s.attrOrExpr(n, sc, "nextitem", "expritem")
+	if err != nil {
+		return err
+	}
+	next, err := s.target(n, sc, "next", "expr")
+	if err != nil {
+		return err
+	}
+	if item != "" {
+		if next != "" {
+			return throw("error.badfetch", "%s: both a dialog/document and an item", n.Where())
+		}
+		if fc == nil || fc.form == nil {
+			return throw("error.badfetch", "%s: nextitem outside a form", n.Where())
+		}
+		for _, it := range fc.items {
+			if it.name == item {
+				return &ctlNextItem{item: item}
+			}
+		}
+		return throw("error.badfetch", "%s: no form item %q", n.Where(), item)
+	}
+	if next == "" {
+		return throw("error.badfetch", "%s: no target", n.Where())
+	}
+	return s.gotoURI(fc, n, next, FetchRequest{Timeout: s.fetchTimeout(fc, n), MaxAge: -1, MaxStale: -1})
+}
+
+// gotoURI transitions to a dialog (#id) or fetches another document. A fetch
+// failure is error.badfetch thrown here, in the document that asked.
+func (s *Session) gotoURI(fc *formCtx, n *Node, ref string, req FetchRequest) error {
+	if isSameDocRef(ref) && len(req.Values) == 0 {
+		id := strings.TrimPrefix(strings.TrimSpace(ref), "#")
+		if findDialog(fc.ec.doc.root, id) == nil {
+			return throw("error.badfetch", "%s: no dialog %q in this document", n.Where(), id)
+		}
+		return &ctlGoto{dialog: id}
+	}
+	uri, err := s.resolve(fc, ref)
+	if err != nil {
+		return throw("error.badfetch", "%s: %v", n.Where(), err)
+	}
+	if err := s.flush(); err != nil {
+		return err
+	}
+	doc, err := s.loadDocument(uri, req)
+	if err != nil {
+		return err
+	}
+	frag := fragment(uri)
+	if frag != "" && findDialog(doc.root, frag) == nil {
+		return throw("error.badfetch", "%s: no dialog %q in %s", n.Where(), frag, doc.uri)
+	}
+	return &ctlGoto{doc: doc, dialog: frag}
+}
+
+func (s *Session) execSubmit(fc *formCtx, n *Node, sc *Scope) error {
+	next, err := s.target(n, sc, "next", "expr")
+	if err != nil {
+		return err
+	}
+	if next == "" {
+		return throw("error.badfetch", "%s: no target", n.Where())
+	}
+	names := n.Attr("namelist")
+	if names == "" && fc != nil && fc.form != nil {
+		// Default namelist: every input item variable of the form (spec 5.3.8).
+		var all []string
+		for _, it := range fc.items {
+			if inputItemNames[it.node.Name] {
+				all = append(all, it.name)
+			}
+		}
+		names = strings.Join(all, " ")
+	}
+	vals, err := s.encodeValues(sc, names)
+	if err != nil {
+		return semantic(n, err)
+	}
+	method := strings.ToUpper(n.Attr("method"))
+	if method == "" {
+		method = "GET"
+	}
+	if method != "GET" && method != "POST" {
+		return throw("error.badfetch", "%s: method %q", n.Where(), method)
+	}
+	req := FetchRequest{Method: method, Values: vals, EncType: n.Attr("enctype"), Timeout: s.fetchTimeout(fc, n), MaxAge: -1, MaxStale: -1}
+	if isSameDocRef(next) {
+		// A fragment-only submit stays in this document: the values have no
+		// server to go to (file and same-document submits are navigation).
+		return s.gotoURI(fc, n, next, FetchRequest{})
+	}
+	return s.gotoURI(fc, n, next, req)
+}
+
+func (s *Session) execReturn(n *Node, sc *Scope) error {
+	r := &ctlReturn{values: map[string]goja.Value{}}
+	var err error
+	if r.event, err = s.attrOrExpr(n, sc, "event", "eventexpr"); err != nil {
+		return err
+	}
+	if r.msg, err = s.attrOrExpr(n, sc, "message", "messageexpr"); err != nil {
+		return err
+	}
+	for _, name := range strings.Fields(n.Attr("namelist")) {
+		v, err := s.e.Eval(sc, name)
+		if err != nil {
+			return semantic(n, err)
+		}
+		r.values[name] = v
+		r.order = append(r.order, name)
+	}
+	return r
+}
+
+func (s *Session) execForeach(fc *formCtx, n *Node, sc *Scope) error {
+	arr, err := s.e.Eval(sc, n.Attr("array"))
+	if err != nil {
+		return semantic(n, err)
+	}
+	obj, ok := arr.(*goja.Object)
+	if !ok || goja.IsUndefined(arr) || goja.IsNull(arr) {
+		return throw("error.semantic", "%s: array is not an array", n.Where())
+	}
+	length := obj.Get("length")
+	if length == nil {
+		return throw("error.semantic", "%s: array has no length", n.Where())
+	}
+	num := int(length.ToInteger())
+	item := n.Attr("item")
+	if !validIdent(item) {
+		return throw("error.semantic", "%s: bad item name %q", n.Where(), item)
+	}
+	// The array is copied first: the spec forbids the body from changing it
+	// and a snapshot makes that harmless.
+	vals := make([]goja.Value, num)
+	for i := range vals {
+		vals[i] = obj.Get(strconv.Itoa(i))
+	}
+	for _, v := range vals {
+		if err := s.tick(); err != nil {
+			return err
+		}
+		if err := s.e.Declare(sc, item, v); err != nil {
+			return semantic(n, err)
+		}
+		if err := s.exec(fc, n.Children, sc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// bargein returns the bargein setting for a prompt.
+func (s *Session) bargein(fc *formCtx, it *formItem, n *Node) bool {
+	if b := n.Attr("bargein"); b != "" {
+		return b == "true"
+	}
+	return s.property(fc, it, "bargein") != "false"
+}
+
+func (s *Session) queuePrompt(fc *formCtx, n *Node, sc *Scope, it *formItem) error {
+	items, err := s.render(fc, n, sc, s.bargein(fc, it, n))
+	if err != nil {
+		return err
+	}
+	if t := n.Attr("timeout"); t != "" {
+		d, err := parseTime(t)
+		if err != nil {
+			return throw("error.badfetch", "%s: %v", n.Where(), err)
+		}
+		if len(items) == 0 {
+			items = append(items, PromptItem{})
+		}
+		items[len(items)-1].Timeout = d
+	}
+	s.prompts = append(s.prompts, items...)
+	return nil
+}
+
+// renderText renders the content of a <log> (text and <value>) as a string.
+func (s *Session) renderText(fc *formCtx, n *Node, sc *Scope) (string, error) {
+	var b strings.Builder
+	for _, c := range n.Children {
+		switch {
+		case c.IsText():
+			b.WriteString(c.Text)
+		case c.Name == "value":
+			v, err := s.e.EvalString(sc, c.Attr("expr"))
+			if err != nil {
+				return "", semantic(c, err)
+			}
+			b.WriteString(v)
+		}
+	}
+	return collapse(b.String()), nil
+}
+
+// render turns a prompt's content into prompt items: text runs (with <value>
+// results spliced in) and audio with fallbacks.
+func (s *Session) render(fc *formCtx, n *Node, sc *Scope, bargein bool) ([]PromptItem, error) {
+	var items []PromptItem
+	var text strings.Builder
+	mark := ""
+	flushText := func() {
+		t := collapse(text.String())
+		text.Reset()
+		if t != "" || mark != "" {
+			items = append(items, PromptItem{Text: t, Bargein: bargein, Mark: mark})
+			mark = ""
+		}
+	}
+	var walk func(n *Node) error
+	walk = func(n *Node) error {
+		for _, c := range n.Children {
+			if c.IsText() {
+				text.WriteString(c.Text)
+				continue
+			}
+			switch c.Name {
+			case "value":
+				v, err := s.e.EvalString(sc, c.Attr("expr"))
+				if err != nil {
+					return semantic(c, err)
+				}
+				text.WriteString(" " + v + " ")
+			case "audio":
+				src, err := s.attrOrExpr(c, sc, "src", "expr")
+				if err != nil {
+					return err
+				}
+				_, hasSrc := c.LookupAttr("src")
+				_, hasExpr := c.LookupAttr("expr")
+				if !hasSrc && !hasExpr {
+					return throw("error.badfetch", "%s: neither src nor expr", c.Where())
+				}
+				if hasExpr && (src == "undefined" || src == "null") {
+					continue // an undefined expr skips the audio (spec 4.1.3)
+				}
+				fb, err := s.render(fc, c, sc, bargein)
+				if err != nil {
+					return err
+				}
+				uri, err := s.resolve(fc, src)
+				if err != nil {
+					// A malformed URI cannot be fetched: play the fallback.
+					flushText()
+					items = append(items, fb...)
+					continue
+				}
+				flushText()
+				items = append(items, PromptItem{AudioURI: uri, Fallback: fb, Bargein: bargein})
+			case "enumerate":
+				if err := s.renderEnumerate(fc, c, sc, &text); err != nil {
+					return err
+				}
+			case "mark":
+				name, err := s.attrOrExpr(c, sc, "name", "nameexpr")
+				if err != nil {
+					return err
+				}
+				flushText()
+				mark = name
+			case "break", "desc", "lexicon", "meta", "metadata":
+				text.WriteString(" ")
+			case "sub":
+				text.WriteString(" " + c.Attr("alias") + " ")
+			default: // SSML containers: speak their content
+				if err := walk(c); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	if err := walk(n); err != nil {
+		return nil, err
+	}
+	flushText()
+	return items, nil
+}
+
+// enumChoice is one menu choice or field option, for <enumerate>.
+type enumChoice struct {
+	prompt string
+	dtmf   string
+}
+
+// renderEnumerate expands <enumerate> (spec 2.2.4): its content is a template
+// run once per choice with _prompt and _dtmf; without content, the choices'
+// prompts are listed.
+func (s *Session) renderEnumerate(fc *formCtx, n *Node, sc *Scope, text *strings.Builder) error {
+	if fc == nil || len(fc.enum) == 0 {
+		return throw("error.semantic", "%s: enumerate outside a menu or option field", n.Where())
+	}
+	for _, ch := range fc.enum {
+		if len(n.Elements()) == 0 && strings.TrimSpace(n.TextContent()) == "" {
+			text.WriteString(" " + ch.prompt + ";")
+			continue
+		}
+		esc := s.e.NewScope("anonymous", sc)
+		esc.Obj.Set("_prompt", ch.prompt)
+		esc.Obj.Set("_dtmf", ch.dtmf)
+		items, err := s.render(fc, n, esc, true)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			text.WriteString(" " + it.Text)
+		}
+	}
+	return nil
+}
+
+// compileGrammar compiles a <grammar> element (inline SRGS, src or srcexpr).
+// Compiled inline grammars are cached per element.
+func (s *Session) compileGrammar(fc *formCtx, n *Node, _ string) (*Grammar, error) {
+	if g, ok := s.grammars[n]; ok {
+		return g, nil
+	}
+	mode := n.Attr("mode")
+	if mode == "" {
+		mode = "voice"
+	}
+	scope := n.Attr("scope")
+	var sc *Scope
+	if fc != nil {
+		sc = fc.scope
+	}
+	src := n.Attr("src")
+	cacheable := true
+	if ex := n.Attr("srcexpr"); ex != "" && sc != nil {
+		if src != "" {
+			return nil, throw("error.badfetch", "%s: both src and srcexpr", n.Where())
+		}
+		v, err := s.e.EvalString(sc, ex)
+		if err != nil {
+			return nil, semantic(n, err)
+		}
+		src, cacheable = v, false
+	}
+	var g *Grammar
+	switch {
+	case strings.HasPrefix(src, "builtin:"):
+		var err error
+		g, err = ParseBuiltin(src, mode)
+		if err != nil {
+			return nil, throw("error.unsupported.builtin", "%s: %v", n.Where(), err)
+		}
+	case src != "":
+		uri, err := s.resolve(fc, src)
+		if err != nil {
+			return nil, throw("error.badfetch", "%s: %v", n.Where(), err)
+		}
+		res, err := s.cfg.Fetcher.Fetch(s.ctx, FetchRequest{URI: stripFragment(uri), Timeout: s.fetchTimeout(fc, n), MaxAge: -1, MaxStale: -1})
+		if err != nil {
+			return nil, fetchEvent(err)
+		}
+		root, err := ParseXML(res.Body)
+		if err != nil || root.Name != "grammar" {
+			return nil, throw("error.badfetch", "%s: %s is not an SRGS XML grammar", n.Where(), uri)
+		}
+		sg, err := ParseSRGS(root, mode)
+		if err != nil {
+			return nil, throw("error.badfetch", "%s: %v", n.Where(), err)
+		}
+		if f := fragment(uri); f != "" {
+			if _, ok := sg.rules[f]; !ok {
+				return nil, throw("error.badfetch", "%s: no rule %q", n.Where(), f)
+			}
+			sg.Root = f
+		}
+		g = &Grammar{Mode: sg.Mode, srgs: sg, Src: uri}
+	default:
+		t := n.Attr("type")
+		if t != "" && t != "application/srgs+xml" {
+			return nil, throw("error.unsupported.format", "%s: grammar type %q", n.Where(), t)
+		}
+		sg, err := ParseSRGS(n, mode)
+		if err != nil {
+			return nil, throw("error.badfetch", "%s: %v", n.Where(), err)
+		}
+		g = &Grammar{Mode: sg.Mode, srgs: sg, Src: n.Where()}
+	}
+	g.Scope = scope
+	if cacheable {
+		s.grammars[n] = g
+	}
+	return g, nil
+}
+
+// optionGrammars builds the grammars of a field's <option>s (spec 2.3.1.3).
+func optionGrammars(opts []*Node) []*Grammar {
+	var ch []choiceEntry
+	for _, o := range opts {
+		text := collapse(o.TextContent())
+		v := o.Attr("value")
+		if v == "" {
+			v = text
+		}
+		ch = append(ch, choiceEntry{dtmf: o.Attr("dtmf"), phrase: strings.ToLower(text), value: v})
+	}
+	return []*Grammar{{Mode: "dtmf", choices: ch, Src: "option"}, {Mode: "voice", choices: ch, Src: "option"}}
+}

@@ -1,0 +1,474 @@
+package vxml
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/dop251/goja"
+)
+
+// SessionInfo is what the gateway knows about the call when it starts a session;
+// it becomes the session.* variables (spec 5.1.4).
+type SessionInfo struct {
+	CallID     string            // global call id, for logs
+	LocalURI   string            // session.connection.local.uri (the dialed URI)
+	RemoteURI  string            // session.connection.remote.uri (the caller)
+	Protocol   string            // session.connection.protocol.name; "sip" by default
+	RequestURI string            // session.connection.protocol.sip.requesturi
+	Headers    map[string]string // SIP headers, session.connection.protocol.sip.headers
+	AAI        string            // application-to-application info (UUI)
+	Redirect   []string          // redirecting URIs, most recent first
+}
+
+// Config is a session's configuration.
+type Config struct {
+	Platform Platform
+	Fetcher  Fetcher // NewHTTPFetcher(nil) if nil
+	Logger   *slog.Logger
+	Session  SessionInfo
+	// ScriptTimeout bounds each ECMAScript evaluation (default 1 s).
+	ScriptTimeout time.Duration
+	// MaxTransitions bounds FIA iterations plus document transitions, so a
+	// document that loops forever without input ends instead of spinning.
+	MaxTransitions int
+}
+
+// Outcome is how a session ended.
+type Outcome struct {
+	// Reason is "exit" (<exit>), "end" (ran out of dialogs), "hangup" (caller
+	// hung up or <disconnect>), "transfer" (blind transfer), or "error"
+	// (an uncaught error event, or a platform failure).
+	Reason  string
+	Event   string // the uncaught event, if Reason is "error"
+	Message string
+	Value   any // <exit expr> value
+}
+
+func (o Outcome) String() string {
+	if o.Event != "" {
+		return fmt.Sprintf("%s: %s: %s", o.Reason, o.Event, o.Message)
+	}
+	return o.Reason
+}
+
+// ErrTooManyTransitions ends a session that never waits for the caller.
+var ErrTooManyTransitions = errors.New("too many transitions without input")
+
+// document is a loaded VoiceXML document.
+type document struct {
+	uri    string // absolute URI without fragment
+	root   *Node  // <vxml>
+	base   string // base URI for relative references
+	appURI string // absolute URI of its application root, "" if none
+}
+
+// appCtx is one application: its root document and application scope, kept
+// while the caller moves between leaf documents of the same root (spec 1.5.2).
+type appCtx struct {
+	uri   string
+	root  *document
+	scope *Scope
+}
+
+// execCtx is one execution context: the caller's main one or a subdialog's.
+type execCtx struct {
+	app      *appCtx
+	doc      *document
+	docScope *Scope
+	params   map[string]goja.Value // subdialog <param>s for the first form
+}
+
+// Session runs one VoiceXML session. It is owned by the goroutine calling Run.
+type Session struct {
+	cfg      Config
+	ctx      context.Context
+	log      *slog.Logger
+	e        *engine
+	session  *Scope
+	prompts  []PromptItem // the prompt queue, played at the next wait (spec 4.1.8)
+	steps    int
+	hungUp   bool
+	lastMark string
+	curApp   *Scope             // application scope of the running context
+	grammars map[*Node]*Grammar // compiled inline and src grammars
+}
+
+// NewSession prepares a session; Run executes it.
+func NewSession(cfg Config) (*Session, error) {
+	if cfg.Platform == nil {
+		return nil, errors.New("vxml: config.platform is required")
+	}
+	if cfg.Fetcher == nil {
+		cfg.Fetcher = NewHTTPFetcher(nil)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxTransitions <= 0 {
+		cfg.MaxTransitions = 5000
+	}
+	s := &Session{cfg: cfg, log: cfg.Logger.With("call", cfg.Session.CallID), e: newEngine(), grammars: map[*Node]*Grammar{}}
+	if cfg.ScriptTimeout > 0 {
+		s.e.timeout = cfg.ScriptTimeout
+	}
+	s.session = s.e.NewScope("session", nil)
+	s.initSessionVars()
+	return s, nil
+}
+
+func (s *Session) initSessionVars() {
+	rt := s.e.rt
+	si := s.cfg.Session
+	proto := si.Protocol
+	if proto == "" {
+		proto = "sip"
+	}
+	conn := rt.NewObject()
+	local := rt.NewObject()
+	local.Set("uri", si.LocalURI)
+	remote := rt.NewObject()
+	remote.Set("uri", si.RemoteURI)
+	conn.Set("local", local)
+	conn.Set("remote", remote)
+	p := rt.NewObject()
+	p.Set("name", proto)
+	sip := rt.NewObject()
+	sip.Set("requesturi", si.RequestURI)
+	h := rt.NewObject()
+	for k, v := range si.Headers {
+		h.Set(strings.ToLower(k), v)
+	}
+	sip.Set("headers", h)
+	p.Set(proto, sip)
+	conn.Set("protocol", p)
+	conn.Set("aai", si.AAI)
+	conn.Set("originator", remote)
+	red := rt.NewArray()
+	for i, r := range si.Redirect {
+		o := rt.NewObject()
+		o.Set("uri", r)
+		red.Set(fmt.Sprint(i), o)
+	}
+	conn.Set("redirect", red)
+	s.session.Obj.Set("connection", conn)
+}
+
+// Run fetches uri and interprets it until the session ends. A non-nil error
+// means the session could not run at all or the platform failed; document
+// errors end the session with Outcome.Reason "error".
+func (s *Session) Run(ctx context.Context, uri string) (Outcome, error) {
+	s.ctx = ctx
+	doc, err := s.loadDocument(uri, FetchRequest{URI: uri, MaxAge: -1, MaxStale: -1})
+	if err != nil {
+		return Outcome{Reason: "error", Event: "error.badfetch", Message: err.Error()}, nil
+	}
+	ec, err := s.enterDocument(nil, doc, nil)
+	if err != nil {
+		return s.outcomeOf(err)
+	}
+	_, err = s.runContext(ec, fragment(uri))
+	return s.outcomeOf(err)
+}
+
+func (s *Session) outcomeOf(err error) (Outcome, error) {
+	var ex *ctlExit
+	var ev *ctlEvent
+	switch {
+	case err == nil:
+		return Outcome{Reason: "end"}, nil
+	case errors.As(err, &ex):
+		var v any
+		if ex.value != nil {
+			v = ex.value.Export()
+		}
+		return Outcome{Reason: ex.reason, Value: v}, nil
+	case errors.As(err, &ev):
+		if strings.HasPrefix(ev.name, "connection.disconnect") {
+			return Outcome{Reason: "hangup", Event: ev.name, Message: ev.msg}, nil
+		}
+		return Outcome{Reason: "error", Event: ev.name, Message: ev.msg}, nil
+	case errors.Is(err, ErrTooManyTransitions):
+		return Outcome{Reason: "error", Event: "error.semantic", Message: err.Error()}, nil
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return Outcome{Reason: "hangup", Message: err.Error()}, err
+	}
+	var r *ctlReturn
+	if errors.As(err, &r) {
+		return Outcome{Reason: "error", Event: "error.semantic", Message: "<return> outside a subdialog"}, nil
+	}
+	return Outcome{Reason: "error", Message: err.Error()}, err
+}
+
+func fragment(uri string) string {
+	if i := strings.IndexByte(uri, '#'); i >= 0 {
+		return uri[i+1:]
+	}
+	return ""
+}
+
+func stripFragment(uri string) string {
+	if i := strings.IndexByte(uri, '#'); i >= 0 {
+		return uri[:i]
+	}
+	return uri
+}
+
+// tick counts one step of interpretation and enforces MaxTransitions.
+func (s *Session) tick() error {
+	s.steps++
+	if s.steps > s.cfg.MaxTransitions {
+		return fmt.Errorf("vxml: %w (%d)", ErrTooManyTransitions, s.cfg.MaxTransitions)
+	}
+	return s.ctx.Err()
+}
+
+// loadDocument fetches and parses a VoiceXML document (and checks its shape).
+// Failures are error.badfetch events (spec 5.2.6), with the HTTP status when
+// there is one.
+func (s *Session) loadDocument(uri string, req FetchRequest) (*document, error) {
+	req.URI = stripFragment(uri)
+	if req.Timeout == 0 {
+		req.Timeout = 30 * time.Second
+	}
+	res, err := s.cfg.Fetcher.Fetch(s.ctx, req)
+	if err != nil {
+		return nil, fetchEvent(err)
+	}
+	root, err := ParseXML(res.Body)
+	if err != nil {
+		return nil, throw("error.badfetch", "%s: %v", req.URI, err)
+	}
+	if root.Name != "vxml" {
+		return nil, throw("error.badfetch", "%s: root element is <%s>, not <vxml>", req.URI, root.Name)
+	}
+	if err := validate(root); err != nil {
+		return nil, throw("error.badfetch", "%s: %v", req.URI, err)
+	}
+	final := res.URI
+	if final == "" {
+		final = req.URI
+	}
+	d := &document{uri: stripFragment(final), root: root, base: stripFragment(final)}
+	if b := root.Attr("base"); b != "" {
+		if abs, err := ResolveURI(d.uri, b); err == nil {
+			d.base = abs
+		}
+	}
+	if app := root.Attr("application"); app != "" {
+		abs, err := ResolveURI(d.base, app)
+		if err != nil {
+			return nil, throw("error.badfetch", "%s: application: %v", req.URI, err)
+		}
+		d.appURI = stripFragment(abs)
+	}
+	return d, nil
+}
+
+func fetchEvent(err error) *ctlEvent {
+	var ev *ctlEvent
+	if errors.As(err, &ev) {
+		return ev
+	}
+	var he *HTTPStatusError
+	if errors.As(err, &he) {
+		return throw(fmt.Sprintf("error.badfetch.http.%d", he.Code), "%v", err)
+	}
+	return throw("error.badfetch", "%v", err)
+}
+
+// enterDocument sets up the scopes for doc (spec 1.5.2 and 5.1.2): the
+// application scope is kept when doc has the same application root as the
+// document being left, otherwise the root is loaded and initialised afresh.
+func (s *Session) enterDocument(prev *execCtx, doc *document, params map[string]goja.Value) (*execCtx, error) {
+	var app *appCtx
+	switch {
+	case prev != nil && prev.app.uri != "" && doc.appURI == prev.app.uri:
+		app = prev.app
+	case prev != nil && prev.app.uri != "" && doc.uri == prev.app.uri:
+		// Leaf to its own root: the root stays loaded and becomes the document.
+		app = prev.app
+		ec := &execCtx{app: app, doc: app.root, docScope: app.scope, params: params}
+		return ec, nil
+	default:
+		app = &appCtx{uri: doc.appURI, scope: s.e.NewScope("application", s.session)}
+		if doc.appURI != "" {
+			root, err := s.loadDocument(doc.appURI, FetchRequest{MaxAge: -1, MaxStale: -1})
+			if err != nil {
+				return nil, err
+			}
+			if root.appURI != "" {
+				return nil, throw("error.badfetch", "%s: an application root may not name its own root", root.uri)
+			}
+			app.root = root
+			if err := s.initVars(root.root, app.scope); err != nil {
+				return nil, err
+			}
+		}
+	}
+	ec := &execCtx{app: app, doc: doc, params: params}
+	ec.docScope = s.e.NewScope("document", app.scope)
+	if err := s.initVars(doc.root, ec.docScope); err != nil {
+		return nil, err
+	}
+	return ec, nil
+}
+
+// initVars runs the document-level <var> and <script> elements in document
+// order (spec 5.3.1).
+func (s *Session) initVars(root *Node, sc *Scope) error {
+	for _, c := range root.Elements() {
+		if c.Name == "var" || c.Name == "script" {
+			if err := s.execOne(nil, c, sc); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// runContext runs dialogs of one execution context until it leaves: it returns
+// the <return> of a subdialog, or an exit/uncaught event as error.
+func (s *Session) runContext(ec *execCtx, dialog string) (*ctlReturn, error) {
+	for {
+		if err := s.tick(); err != nil {
+			return nil, err
+		}
+		d := findDialog(ec.doc.root, dialog)
+		if d == nil {
+			// A missing dialog is a badfetch thrown at document level.
+			err := s.handleDocEvent(ec, throw("error.badfetch", "%s: no dialog %q", ec.doc.uri, dialog))
+			if err == nil {
+				return nil, s.endOfDocument()
+			}
+			next, done, rerr := s.transition(&ec, err)
+			if done {
+				return next, rerr
+			}
+			dialog = next2dialog(rerr)
+			continue
+		}
+		var err error
+		if d.Name == "menu" {
+			err = s.runMenu(ec, d)
+		} else {
+			err = s.runForm(ec, d)
+		}
+		if err == nil {
+			// The form ran out of items with no transition: the session ends
+			// (spec 2.1.6.1, "no ... transition, the interpreter exits").
+			return nil, s.endOfDocument()
+		}
+		ret, done, rerr := s.transition(&ec, err)
+		if done {
+			return ret, rerr
+		}
+		dialog = next2dialog(rerr)
+	}
+}
+
+// next2dialog carries the chosen dialog id out of transition.
+type nextDialog string
+
+func (n nextDialog) Error() string { return "next dialog " + string(n) }
+
+func next2dialog(err error) string {
+	var n nextDialog
+	errors.As(err, &n)
+	return string(n)
+}
+
+// transition applies a control result from a dialog. done is true when the
+// context is finished (return, exit, uncaught event).
+func (s *Session) transition(ec **execCtx, err error) (*ctlReturn, bool, error) {
+	var g *ctlGoto
+	var r *ctlReturn
+	switch {
+	case errors.As(err, &g):
+		if g.doc != nil {
+			next, err := s.enterDocument(*ec, g.doc, nil)
+			if err != nil {
+				// Errors while initialising the new document are thrown in it.
+				return nil, true, err
+			}
+			*ec = next
+		}
+		return nil, false, nextDialog(g.dialog)
+	case errors.As(err, &r):
+		return r, true, nil
+	}
+	return nil, true, err
+}
+
+func (s *Session) endOfDocument() error {
+	if err := s.flush(); err != nil {
+		return err
+	}
+	return &ctlExit{reason: "end"}
+}
+
+// flush plays queued prompts without collecting input.
+func (s *Session) flush() error {
+	if len(s.prompts) == 0 {
+		return nil
+	}
+	p := s.prompts
+	s.prompts = nil
+	if s.hungUp {
+		return nil
+	}
+	if err := s.cfg.Platform.Play(s.ctx, p); err != nil {
+		if errors.Is(err, ErrHangup) {
+			s.hungUp = true
+			return throw("connection.disconnect.hangup", "caller hung up during prompts")
+		}
+		return err
+	}
+	return nil
+}
+
+func findDialog(root *Node, id string) *Node {
+	for _, c := range root.Elements() {
+		if c.Name != "form" && c.Name != "menu" {
+			continue
+		}
+		if id == "" || c.Attr("id") == id {
+			return c
+		}
+	}
+	return nil
+}
+
+// handleDocEvent handles an event thrown outside any form (document and
+// application scope catches, then the platform default).
+func (s *Session) handleDocEvent(ec *execCtx, ev *ctlEvent) error {
+	fc := &formCtx{ec: ec, counts: map[string]int{}}
+	return s.handleEvent(fc, nil, ev)
+}
+
+// resolve makes ref absolute against the document base.
+func (ec *execCtx) resolve(ref string) (string, error) {
+	return ResolveURI(ec.doc.base, ref)
+}
+
+// isSameDocRef reports whether ref only names a fragment of the current document.
+func isSameDocRef(ref string) bool {
+	return strings.HasPrefix(strings.TrimSpace(ref), "#")
+}
+
+// encodeValues converts JS values for a namelist into form values.
+func (s *Session) encodeValues(sc *Scope, names string) (url.Values, error) {
+	vals := url.Values{}
+	for _, n := range strings.Fields(names) {
+		v, err := s.e.Eval(sc, n)
+		if err != nil {
+			return nil, err
+		}
+		vals.Set(n, jsString(v))
+	}
+	return vals, nil
+}

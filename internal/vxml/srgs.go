@@ -1,0 +1,474 @@
+package vxml
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/dop251/goja"
+)
+
+// SRGS is a compiled SRGS 1.0 XML grammar (http://www.w3.org/TR/speech-grammar/).
+// Without a speech recogniser, voice grammars are matched against the words of
+// a text utterance and DTMF grammars against the keys, one token each.
+type SRGS struct {
+	Mode      string
+	Root      string
+	TagFormat string
+	rules     map[string]*gnode
+}
+
+type gkind int
+
+const (
+	gSeq gkind = iota
+	gAlt
+	gToken
+	gRef
+	gTag
+	gNull
+	gVoid
+	gGarbage
+)
+
+type gnode struct {
+	kind     gkind
+	children []*gnode
+	token    string
+	ref      string // rule id for a local ruleref
+	min, max int    // repeat bounds; max -1 = unbounded
+	tag      string
+}
+
+// maxMatchSteps bounds the backtracking matcher so that a pathological grammar
+// (nested unbounded repeats) yields nomatch instead of consuming the CPU.
+const maxMatchSteps = 200000
+
+// ParseSRGS compiles an SRGS XML grammar element (the <grammar> root).
+// defaultMode applies when the grammar has no mode attribute.
+func ParseSRGS(g *Node, defaultMode string) (*SRGS, error) {
+	s := &SRGS{Mode: g.Attr("mode"), Root: g.Attr("root"), TagFormat: g.Attr("tag-format"), rules: map[string]*gnode{}}
+	if s.Mode == "" {
+		s.Mode = defaultMode
+	}
+	if s.Mode != "dtmf" && s.Mode != "voice" {
+		return nil, fmt.Errorf("grammar %s: bad mode %q", g.Where(), s.Mode)
+	}
+	for _, r := range g.ChildrenNamed("rule") {
+		id := r.Attr("id")
+		if id == "" {
+			return nil, fmt.Errorf("grammar %s: rule without id", r.Where())
+		}
+		if _, dup := s.rules[id]; dup {
+			return nil, fmt.Errorf("grammar %s: duplicate rule %q", r.Where(), id)
+		}
+		body, err := s.compileSeq(r, 0)
+		if err != nil {
+			return nil, err
+		}
+		s.rules[id] = body
+		if s.Root == "" {
+			s.Root = id // no root attribute: take the first rule
+		}
+	}
+	if len(s.rules) == 0 {
+		// A grammar with inline text only (no rules) is a single phrase.
+		body, err := s.compileSeq(g, 0)
+		if err != nil {
+			return nil, err
+		}
+		s.rules["__root"] = body
+		s.Root = "__root"
+	}
+	if _, ok := s.rules[s.Root]; !ok {
+		return nil, fmt.Errorf("grammar %s: root rule %q not defined", g.Where(), s.Root)
+	}
+	for id, body := range s.rules {
+		if err := s.checkRefs(body); err != nil {
+			return nil, fmt.Errorf("grammar rule %q: %w", id, err)
+		}
+	}
+	return s, nil
+}
+
+func (s *SRGS) checkRefs(n *gnode) error {
+	if n.kind == gRef {
+		if _, ok := s.rules[n.ref]; !ok {
+			return fmt.Errorf("ruleref to undefined rule %q", n.ref)
+		}
+	}
+	for _, c := range n.children {
+		if err := s.checkRefs(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *SRGS) compileSeq(parent *Node, depth int) (*gnode, error) {
+	if depth > maxDepth {
+		return nil, fmt.Errorf("grammar %s: nested too deep", parent.Where())
+	}
+	seq := &gnode{kind: gSeq, min: 1, max: 1}
+	for _, c := range parent.Children {
+		if c.IsText() {
+			for _, w := range tokenize(s.Mode, c.Text) {
+				seq.children = append(seq.children, &gnode{kind: gToken, token: w, min: 1, max: 1})
+			}
+			continue
+		}
+		n, err := s.compileElem(c, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		if n != nil {
+			seq.children = append(seq.children, n)
+		}
+	}
+	return seq, nil
+}
+
+func (s *SRGS) compileElem(c *Node, depth int) (*gnode, error) {
+	switch c.Name {
+	case "item":
+		n, err := s.compileSeq(c, depth)
+		if err != nil {
+			return nil, err
+		}
+		if rep := c.Attr("repeat"); rep != "" {
+			n.min, n.max, err = parseRepeat(rep)
+			if err != nil {
+				return nil, fmt.Errorf("grammar %s: %w", c.Where(), err)
+			}
+		}
+		return n, nil
+	case "one-of":
+		alt := &gnode{kind: gAlt, min: 1, max: 1}
+		for _, it := range c.Elements() {
+			n, err := s.compileElem(it, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			if n != nil {
+				alt.children = append(alt.children, n)
+			}
+		}
+		return alt, nil
+	case "ruleref":
+		if sp := c.Attr("special"); sp != "" {
+			switch sp {
+			case "NULL":
+				return &gnode{kind: gNull, min: 1, max: 1}, nil
+			case "VOID":
+				return &gnode{kind: gVoid, min: 1, max: 1}, nil
+			case "GARBAGE":
+				return &gnode{kind: gGarbage, min: 1, max: 1}, nil
+			}
+			return nil, fmt.Errorf("grammar %s: unknown special %q", c.Where(), sp)
+		}
+		uri := c.Attr("uri")
+		if !strings.HasPrefix(uri, "#") {
+			// External rule references would need a fetch per match; grammars
+			// in the field refer to their own rules.
+			return nil, fmt.Errorf("grammar %s: external ruleref %q not supported", c.Where(), uri)
+		}
+		return &gnode{kind: gRef, ref: uri[1:], min: 1, max: 1}, nil
+	case "tag":
+		return &gnode{kind: gTag, tag: c.TextContent(), min: 1, max: 1}, nil
+	case "token":
+		return &gnode{kind: gToken, token: strings.ToLower(strings.TrimSpace(c.TextContent())), min: 1, max: 1}, nil
+	case "example", "meta", "metadata", "lexicon":
+		return nil, nil
+	}
+	return nil, fmt.Errorf("grammar %s: unknown element", c.Where())
+}
+
+func parseRepeat(rep string) (int, int, error) {
+	lo, hi, rng := strings.Cut(rep, "-")
+	min, err := strconv.Atoi(strings.TrimSpace(lo))
+	if err != nil || min < 0 {
+		return 0, 0, fmt.Errorf("bad repeat %q", rep)
+	}
+	if !rng {
+		return min, min, nil
+	}
+	if strings.TrimSpace(hi) == "" {
+		return min, -1, nil
+	}
+	max, err := strconv.Atoi(strings.TrimSpace(hi))
+	if err != nil || max < min {
+		return 0, 0, fmt.Errorf("bad repeat %q", rep)
+	}
+	return min, max, nil
+}
+
+// trace events record one parse so its tags can be evaluated afterwards.
+type tev struct {
+	kind  byte // 'b' begin rule, 'e' end rule, 't' token, 'g' tag
+	value string
+}
+
+type matcher struct {
+	s      *SRGS
+	toks   []string
+	steps  int
+	result []tev
+}
+
+// Match returns the first full parse of toks, with its semantic interpretation.
+func (s *SRGS) Match(e *engine, toks []string) (*Result, error) {
+	m := &matcher{s: s, toks: toks}
+	ok := m.rule(s.Root, 0, nil, func(pos int, tr []tev) bool {
+		if pos == len(toks) {
+			m.result = tr
+			return true
+		}
+		return false
+	})
+	if !ok {
+		return nil, errNoMatch
+	}
+	interp, err := s.interpret(e, m.result)
+	if err != nil {
+		return nil, err
+	}
+	sep := " "
+	if s.Mode == "dtmf" {
+		sep = " "
+	}
+	return &Result{Utterance: strings.Join(toks, sep), Interp: interp, Mode: s.Mode}, nil
+}
+
+type cont func(pos int, tr []tev) bool
+
+func push(tr []tev, ev tev) []tev {
+	out := make([]tev, len(tr), len(tr)+1)
+	copy(out, tr)
+	return append(out, ev)
+}
+
+func (m *matcher) rule(id string, pos int, tr []tev, k cont) bool {
+	return m.node(m.s.rules[id], pos, push(tr, tev{'b', id}), func(p int, t []tev) bool {
+		return k(p, push(t, tev{'e', id}))
+	})
+}
+
+// node matches n (with its repeat bounds) at pos and calls k for each way.
+func (m *matcher) node(n *gnode, pos int, tr []tev, k cont) bool {
+	m.steps++
+	if m.steps > maxMatchSteps {
+		return false
+	}
+	if n.min == 1 && n.max == 1 {
+		return m.once(n, pos, tr, k)
+	}
+	var rep func(count, pos int, tr []tev) bool
+	rep = func(count, pos int, tr []tev) bool {
+		// Greedy: try one more repetition first, then stop if allowed.
+		if n.max < 0 || count < n.max {
+			if m.once(n, pos, tr, func(p int, t []tev) bool {
+				if p == pos { // empty iteration: no progress, stop looping
+					return false
+				}
+				return rep(count+1, p, t)
+			}) {
+				return true
+			}
+		}
+		return count >= n.min && k(pos, tr)
+	}
+	return rep(0, pos, tr)
+}
+
+func (m *matcher) once(n *gnode, pos int, tr []tev, k cont) bool {
+	switch n.kind {
+	case gToken:
+		if pos < len(m.toks) && m.toks[pos] == n.token {
+			return k(pos+1, push(tr, tev{'t', n.token}))
+		}
+		return false
+	case gTag:
+		return k(pos, push(tr, tev{'g', n.tag}))
+	case gNull:
+		return k(pos, tr)
+	case gVoid:
+		return false
+	case gGarbage:
+		for p := pos; p <= len(m.toks); p++ {
+			if k(p, tr) {
+				return true
+			}
+		}
+		return false
+	case gRef:
+		return m.rule(n.ref, pos, tr, k)
+	case gAlt:
+		for _, c := range n.children {
+			if m.node(c, pos, tr, k) {
+				return true
+			}
+		}
+		return false
+	default: // gSeq
+		var step func(i, pos int, tr []tev) bool
+		step = func(i, pos int, tr []tev) bool {
+			if i == len(n.children) {
+				return k(pos, tr)
+			}
+			return m.node(n.children[i], pos, tr, func(p int, t []tev) bool { return step(i+1, p, t) })
+		}
+		return step(0, pos, tr)
+	}
+}
+
+// interpret evaluates the tags of one parse (SISR 1.0 subset): each rule has an
+// `out` variable (also reachable as `$`), `rules.NAME` / `rules.latest()` hold
+// the values of referenced rules, and a rule whose tags never set anything is
+// worth its matched text. With tag-format semantics/1.0-literals, or when a
+// script tag is a bare expression, the tag's value is the rule's value.
+func (s *SRGS) interpret(e *engine, tr []tev) (any, error) {
+	literal := strings.Contains(s.TagFormat, "literals")
+	type frame struct {
+		scope  *goja.Object
+		words  []string
+		set    bool
+		latest goja.Value
+	}
+	rt := e.rt
+	var stack []*frame
+	var rootVal goja.Value
+	for _, ev := range tr {
+		switch ev.kind {
+		case 'b':
+			f := &frame{scope: rt.NewObject()}
+			f.scope.Set("out", rt.NewObject())
+			rules := rt.NewObject()
+			f.scope.Set("rules", rules)
+			ff := f
+			rules.Set("latest", func() goja.Value {
+				if ff.latest == nil {
+					return goja.Undefined()
+				}
+				return ff.latest
+			})
+			stack = append(stack, f)
+		case 't':
+			for _, f := range stack {
+				f.words = append(f.words, ev.value)
+			}
+		case 'g':
+			f := stack[len(stack)-1]
+			if literal {
+				f.scope.Set("out", strings.TrimSpace(ev.value))
+				f.set = true
+				continue
+			}
+			before := f.scope.Get("out")
+			f.scope.Set("$", before)
+			src := strings.TrimSpace(ev.value)
+			if src == "" {
+				continue
+			}
+			rt.Set("__vxtag", f.scope)
+			p, err := e.compile("(function(){with(__vxtag){return eval(" + strconv.Quote(src) + ");}})()")
+			if err != nil {
+				return nil, fmt.Errorf("grammar tag %q: %w", src, err)
+			}
+			v, err := e.run(p)
+			if err != nil {
+				return nil, fmt.Errorf("grammar tag %q: %w", src, err)
+			}
+			switch {
+			case f.scope.Get("$") != before:
+				f.scope.Set("out", f.scope.Get("$"))
+			case f.scope.Get("out") != before:
+			case v != nil && !goja.IsUndefined(v) && !goja.IsNull(v):
+				if _, isObj := v.(*goja.Object); !isObj {
+					f.scope.Set("out", v)
+				}
+			}
+			f.set = true
+		case 'e':
+			f := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			var val goja.Value
+			out := f.scope.Get("out")
+			if o, isObj := out.(*goja.Object); f.set && (!isObj || len(o.Keys()) > 0) {
+				val = out
+			} else if f.set && isObj && len(o.Keys()) == 0 && !literal {
+				// Tags ran but left out empty: the text is the most useful value.
+				val = rt.ToValue(strings.Join(f.words, " "))
+			} else {
+				val = rt.ToValue(strings.Join(f.words, " "))
+			}
+			if len(stack) == 0 {
+				rootVal = val
+				continue
+			}
+			p := stack[len(stack)-1]
+			p.scope.Get("rules").(*goja.Object).Set(ev.value, val)
+			p.latest = val
+		}
+	}
+	if rootVal == nil {
+		return "", nil
+	}
+	return rootVal.Export(), nil
+}
+
+// Phrases lists a few sentences the grammar accepts (for automatic callers and
+// recogniser hints); it enumerates alternatives up to a small bound.
+func (s *SRGS) Phrases(limit int) []string {
+	var out []string
+	var walk func(n *gnode, prefix []string, depth int, k func([]string))
+	walk = func(n *gnode, prefix []string, depth int, k func([]string)) {
+		if len(out) >= limit || depth > 50 {
+			return
+		}
+		times := n.min
+		if times == 0 && n.max != 0 {
+			times = 1
+		}
+		var rep func(i int, p []string)
+		rep = func(i int, p []string) {
+			if i == times {
+				k(p)
+				return
+			}
+			s.walkOnce(n, p, depth, walk, func(q []string) { rep(i+1, q) })
+		}
+		rep(0, prefix)
+	}
+	walk(s.rules[s.Root], nil, 0, func(p []string) {
+		if len(out) < limit {
+			out = append(out, strings.Join(p, " "))
+		}
+	})
+	return out
+}
+
+func (s *SRGS) walkOnce(n *gnode, p []string, depth int, walk func(*gnode, []string, int, func([]string)), k func([]string)) {
+	switch n.kind {
+	case gToken:
+		k(append(append([]string{}, p...), n.token))
+	case gRef:
+		walk(s.rules[n.ref], p, depth+1, k)
+	case gAlt:
+		for _, c := range n.children {
+			walk(c, p, depth+1, k)
+		}
+	case gSeq:
+		var step func(i int, q []string)
+		step = func(i int, q []string) {
+			if i == len(n.children) {
+				k(q)
+				return
+			}
+			walk(n.children[i], q, depth+1, func(r []string) { step(i+1, r) })
+		}
+		step(0, p)
+	case gVoid:
+	default:
+		k(p)
+	}
+}

@@ -1,0 +1,43 @@
+package vxml
+
+import "fmt"
+
+// known lists the VoiceXML 2.1 elements plus the SSML ones allowed in prompts.
+// An element outside this set (in the VoiceXML namespace) makes the document
+// invalid, which the spec treats as a fetch failure (error.badfetch).
+var known = map[string]bool{
+	"vxml": true, "meta": true, "metadata": true, "property": true, "var": true, "script": true,
+	"form": true, "menu": true, "catch": true, "error": true, "help": true, "noinput": true,
+	"nomatch": true, "link": true, "field": true, "block": true, "initial": true, "record": true,
+	"subdialog": true, "transfer": true, "object": true, "filled": true, "prompt": true,
+	"grammar": true, "option": true, "choice": true, "enumerate": true, "assign": true,
+	"clear": true, "if": true, "elseif": true, "else": true, "goto": true, "submit": true,
+	"return": true, "throw": true, "reprompt": true, "exit": true, "disconnect": true,
+	"log": true, "value": true, "audio": true, "param": true, "data": true, "foreach": true,
+	"mark": true, "break": true, "emphasis": true, "p": true, "s": true, "paragraph": true,
+	"sentence": true, "say-as": true, "sub": true, "phoneme": true, "prosody": true,
+	"voice": true, "desc": true, "lexicon": true, "speak": true, "cancel": true,
+}
+
+const vxmlNS = "http://www.w3.org/2001/vxml"
+
+func validate(n *Node) error {
+	for _, c := range n.Children {
+		if c.IsText() {
+			continue
+		}
+		if c.Space != "" && c.Space != vxmlNS && c.Space != "http://www.w3.org/2001/10/synthesis" {
+			continue // foreign namespaces are ignored
+		}
+		if !known[c.Name] {
+			return fmt.Errorf("unknown element %s", c.Where())
+		}
+		if c.Name == "grammar" || c.Name == "metadata" {
+			continue // SRGS content is checked when the grammar is compiled
+		}
+		if err := validate(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
