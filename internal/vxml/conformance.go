@@ -96,13 +96,21 @@ func RunSuite(ctx context.Context, dir string, opt SuiteOptions) ([]TestResult, 
 	// Fetches that leave the machine (a test names www.tellme.com) must fail
 	// quickly rather than hang the suite.
 	client := &http.Client{Timeout: 3 * time.Second}
-	fetcher := NewHTTPFetcher(client)
+	// The W3C documents address their companions at http://localhost/vxml/,
+	// where the IR suite expected to be hosted; map that onto our server.
+	fetcher := &prefixFetcher{from: "http://localhost/vxml/", to: srv.URL + "/", next: NewHTTPFetcher(client)}
 	var out []TestResult
 	for _, e := range m {
 		if len(opt.Only) > 0 && !opt.Only[e.ID] {
 			continue
 		}
-		out = append(out, RunTest(ctx, e, srv.URL+"/", fetcher, opt))
+		r := RunTest(ctx, e, srv.URL+"/", fetcher, opt)
+		if r.Status == "FAIL" {
+			if by := referencedBy(abs, e.File); by != "" {
+				r.Reason += " (companion document, loaded by " + by + ")"
+			}
+		}
+		out = append(out, r)
 	}
 	return out, nil
 }
@@ -198,4 +206,37 @@ func WriteResults(w io.Writer, rs []TestResult) (passed, failed, skipped int) {
 		fmt.Fprintf(w, "%d passed, %d failed\n", passed, failed)
 	}
 	return
+}
+
+// prefixFetcher rewrites a URI prefix before fetching: the suite's documents
+// name the host they were written for.
+type prefixFetcher struct {
+	from, to string
+	next     Fetcher
+}
+
+func (p *prefixFetcher) Fetch(ctx context.Context, req FetchRequest) (*FetchResult, error) {
+	if rest, ok := strings.CutPrefix(req.URI, p.from); ok {
+		req.URI = p.to + rest
+	}
+	return p.next.Fetch(ctx, req)
+}
+
+// referencedBy names another document of the suite that refers to file: the
+// manifests list companion documents (application roots, subdialogs, goto
+// targets) as tests of their own, and a failure to say so would mislead.
+func referencedBy(dir, file string) string {
+	base := filepath.Base(file)
+	var hits []string
+	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".vxml") || filepath.Base(p) == base {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err == nil && strings.Contains(string(data), `"`+base) {
+			hits = append(hits, filepath.Base(p))
+		}
+		return nil
+	})
+	return strings.Join(hits, ", ")
 }

@@ -169,7 +169,20 @@ func (s *Session) Run(ctx context.Context, uri string) (Outcome, error) {
 	}
 	ec, err := s.enterDocument(nil, doc, nil)
 	if err != nil {
-		return s.outcomeOf(err)
+		if ec == nil {
+			return s.outcomeOf(err)
+		}
+		if err = s.docInitFailed(ec, err); err != nil {
+			ret, done, rerr := s.transition(&ec, err)
+			if done {
+				if ret != nil {
+					rerr = ret
+				}
+				return s.outcomeOf(rerr)
+			}
+			_, err = s.runContext(ec, next2dialog(rerr))
+			return s.outcomeOf(err)
+		}
 	}
 	_, err = s.runContext(ec, fragment(uri))
 	return s.outcomeOf(err)
@@ -305,25 +318,27 @@ func (s *Session) enterDocument(prev *execCtx, doc *document, params map[string]
 				return nil, throw("error.badfetch", "%s: an application root may not name its own root", root.uri)
 			}
 			app.root = root
-			if err := s.initVars(root.root, app.scope); err != nil {
-				return nil, err
+			rootEC := &execCtx{app: app, doc: root, docScope: app.scope}
+			if err := s.initVars(rootEC); err != nil {
+				return rootEC, err
 			}
 		}
 	}
 	ec := &execCtx{app: app, doc: doc, params: params}
 	ec.docScope = s.e.NewScope("document", app.scope)
-	if err := s.initVars(doc.root, ec.docScope); err != nil {
-		return nil, err
+	if err := s.initVars(ec); err != nil {
+		return ec, err
 	}
 	return ec, nil
 }
 
 // initVars runs the document-level <var> and <script> elements in document
 // order (spec 5.3.1).
-func (s *Session) initVars(root *Node, sc *Scope) error {
-	for _, c := range root.Elements() {
+func (s *Session) initVars(ec *execCtx) error {
+	fc := &formCtx{ec: ec, counts: map[string]int{}}
+	for _, c := range ec.doc.root.Elements() {
 		if c.Name == "var" || c.Name == "script" {
-			if err := s.execOne(nil, c, sc); err != nil {
+			if err := s.execOne(fc, c, ec.docScope); err != nil {
 				return err
 			}
 		}
@@ -392,8 +407,14 @@ func (s *Session) transition(ec **execCtx, err error) (*ctlReturn, bool, error) 
 		if g.doc != nil {
 			next, err := s.enterDocument(*ec, g.doc, nil)
 			if err != nil {
+				if next == nil {
+					return nil, true, err
+				}
 				// Errors while initialising the new document are thrown in it.
-				return nil, true, err
+				*ec = next
+				if err = s.docInitFailed(next, err); err != nil {
+					return s.transition(ec, err)
+				}
 			}
 			*ec = next
 		}
@@ -418,9 +439,8 @@ func (s *Session) flush() error {
 	}
 	p := s.prompts
 	s.prompts = nil
-	if s.hungUp {
-		return nil
-	}
+	// After a hang-up the platform drops audio; prompts still go to it so a
+	// text platform can show what a handler would have said.
 	if err := s.cfg.Platform.Play(s.ctx, p); err != nil {
 		if errors.Is(err, ErrHangup) {
 			s.hungUp = true
@@ -441,6 +461,22 @@ func findDialog(root *Node, id string) *Node {
 		}
 	}
 	return nil
+}
+
+// docInitFailed handles an event raised while initialising a document's
+// variables: the document's own handlers see it. nil means handled with no
+// transition, so the document's first dialog runs.
+func (s *Session) docInitFailed(ec *execCtx, err error) error {
+	var ev *ctlEvent
+	if !errors.As(err, &ev) {
+		return err
+	}
+	err = s.handleDocEvent(ec, ev)
+	var rp *ctlReprompt
+	if errors.As(err, &rp) {
+		return nil
+	}
+	return err
 }
 
 // handleDocEvent handles an event thrown outside any form (document and

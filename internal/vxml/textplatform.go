@@ -32,12 +32,21 @@ type TextPlatform struct {
 	// AudioExists says whether an audio URI can be played; by default file:
 	// URIs must exist and other schemes are assumed reachable.
 	AudioExists func(uri string) bool
+	// TransferStatus is the outcome of bridged transfers (busy, noanswer,
+	// far_end_disconnect...); "" means noanswer.
+	TransferStatus string
 
 	Played []string      // every prompt text rendered, in order
 	Logs   []string      // <log> output
 	Clock  time.Duration // virtual time spent waiting for the caller
 	heard  strings.Builder
 }
+
+// The text platform's far end of a bridged transfer.
+const (
+	farEndAnswer = time.Second
+	farEndTalk   = 10 * time.Second
+)
 
 // ErrTimeLimit is returned when the text platform's virtual clock passes Limit.
 var ErrTimeLimit = errors.New("virtual time limit reached")
@@ -93,7 +102,7 @@ func (t *TextPlatform) play(p PromptItem) {
 
 var (
 	pressRe  = regexp.MustCompile(`(?i)press\s+'([0-9*#A-D]+)'`)
-	sayRe    = regexp.MustCompile(`(?i)say\s+'([^']+)'`)
+	sayRe    = regexp.MustCompile(`(?i)say\s+'([^']+)'|say\s+([A-Za-z][A-Za-z ]*?)\s*\.`)
 	silentRe = regexp.MustCompile(`(?i)say nothing|no input expected`)
 	junkRe   = regexp.MustCompile(`(?i)say something unrecognizable`)
 )
@@ -119,8 +128,17 @@ func (t *TextPlatform) next() ScriptedInput {
 		}
 	}
 	for _, m := range sayRe.FindAllStringSubmatchIndex(heard, -1) {
+		v := ""
+		if m[2] >= 0 {
+			v = heard[m[2]:m[3]]
+		} else {
+			v = heard[m[4]:m[5]]
+			if w := strings.ToLower(v); strings.HasPrefix(w, "nothing") || strings.HasPrefix(w, "something") {
+				continue
+			}
+		}
 		if m[0] > bestPos {
-			best, bestPos = ScriptedInput{Kind: InputVoice, Value: heard[m[2]:m[3]]}, m[0]
+			best, bestPos = ScriptedInput{Kind: InputVoice, Value: v}, m[0]
 		}
 	}
 	for _, m := range junkRe.FindAllStringIndex(heard, -1) {
@@ -212,8 +230,9 @@ func (t *TextPlatform) Record(ctx context.Context, prompts []PromptItem, req Rec
 	return Recording{Audio: audio, Type: req.Type, Duration: time.Second, TermChar: term}, t.wait(time.Second)
 }
 
-// Transfer implements Platform: bridged transfers are not answered (noanswer)
-// unless the caller speaks during them; blind transfers succeed.
+// Transfer implements Platform: blind transfers succeed; bridged ones reach a
+// simulated far end (or TransferStatus), and caller input during the bridge is
+// returned for the interpreter to match against the transfer's grammars.
 func (t *TextPlatform) Transfer(ctx context.Context, prompts []PromptItem, req TransferRequest) (TransferResult, error) {
 	if err := t.Play(ctx, prompts); err != nil {
 		return TransferResult{}, err
@@ -230,14 +249,18 @@ func (t *TextPlatform) Transfer(ctx context.Context, prompts []PromptItem, req T
 		i := Input{Kind: in.Kind, Value: in.Value, Confidence: 1}
 		return TransferResult{Status: "near_end_disconnect", Duration: time.Second, Input: &i}, t.wait(time.Second)
 	}
-	d := req.ConnectTimeout
-	if d == 0 {
-		d = 30 * time.Second
+	if t.TransferStatus != "" {
+		return TransferResult{Status: t.TransferStatus, Duration: time.Second}, nil
 	}
-	if req.MaxTime > 0 {
-		return TransferResult{Status: "maxtime_disconnect", Duration: req.MaxTime}, nil
+	// The simulated far end answers after farEndAnswer and hangs up after
+	// farEndTalk, so connecttimeout and maxtime behave as on a real call.
+	if req.ConnectTimeout > 0 && req.ConnectTimeout < farEndAnswer {
+		return TransferResult{Status: "noanswer"}, t.wait(req.ConnectTimeout)
 	}
-	return TransferResult{Status: "noanswer"}, nil
+	if req.MaxTime > 0 && req.MaxTime < farEndTalk {
+		return TransferResult{Status: "maxtime_disconnect", Duration: req.MaxTime}, t.wait(farEndAnswer + req.MaxTime)
+	}
+	return TransferResult{Status: "far_end_disconnect", Duration: farEndTalk}, t.wait(farEndAnswer + farEndTalk)
 }
 
 // Disconnect implements Platform.
