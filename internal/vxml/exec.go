@@ -517,8 +517,18 @@ func (s *Session) render(fc *formCtx, n *Node, sc *Scope, bargein bool) ([]Promp
 				if err != nil {
 					return semantic(c, err)
 				}
-				text.WriteString(" " + v + " ")
+				text.WriteString(v)
 			case "audio":
+				if ex, ok := c.LookupAttr("expr"); ok && !c.HasAttr("src") {
+					// A recording (ArrayBuffer) plays back as audio (spec 2.3.6).
+					if v, err := s.e.Eval(sc, ex); err == nil {
+						if ab, ok := v.Export().(goja.ArrayBuffer); ok {
+							flushText()
+							items = append(items, PromptItem{Audio: ab.Bytes(), Bargein: bargein})
+							continue
+						}
+					}
+				}
 				src, err := s.attrOrExpr(c, sc, "src", "expr")
 				if err != nil {
 					return err

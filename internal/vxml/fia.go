@@ -171,7 +171,10 @@ func (s *Session) process(fc *formCtx, it *formItem, err error) error {
 		var ev *ctlEvent
 		var ni *ctlNextItem
 		var rp *ctlReprompt
+		var un *ctlUncaught
 		switch {
+		case errors.As(err, &un):
+			return err
 		case errors.As(err, &ev):
 			err = s.handleEvent(fc, it, ev)
 			if err == nil {
@@ -402,6 +405,10 @@ func (s *Session) grammarsFor(fc *formCtx, it *formItem) ([]*Grammar, int, error
 
 // collect runs a <field> or <initial>: prompts, input, matching, filling.
 func (s *Session) collect(fc *formCtx, it *formItem) error {
+	fc.enum = nil
+	for _, o := range it.node.ChildrenNamed("option") {
+		fc.enum = append(fc.enum, enumChoice{prompt: collapse(o.TextContent()), dtmf: o.Attr("dtmf")})
+	}
 	if err := s.queueItemPrompts(fc, it); err != nil {
 		return err
 	}

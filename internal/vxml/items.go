@@ -42,6 +42,9 @@ func (s *Session) visitRecord(fc *formCtx, it *formItem) error {
 		return fmt.Errorf("vxml: record: %w", err)
 	}
 	hangup := rec.Hangup || errors.Is(err, ErrHangup)
+	if hangup {
+		s.hungUp = true
+	}
 	if len(rec.Audio) == 0 {
 		if hangup {
 			s.hungUp = true
@@ -56,7 +59,11 @@ func (s *Session) visitRecord(fc *formCtx, it *formItem) error {
 	shadow := rt.NewObject()
 	shadow.Set("duration", rec.Duration.Milliseconds())
 	shadow.Set("size", len(rec.Audio))
-	shadow.Set("termchar", rec.TermChar)
+	if rec.TermChar != "" {
+		shadow.Set("termchar", rec.TermChar)
+	} else {
+		shadow.Set("termchar", goja.Null())
+	}
 	shadow.Set("maxtime", rec.MaxTime)
 	s.e.Declare(fc.scope, it.name+"$", shadow)
 	if err := s.runFilled(fc, map[string]bool{it.name: true}); err != nil {
@@ -64,7 +71,6 @@ func (s *Session) visitRecord(fc *formCtx, it *formItem) error {
 	}
 	if hangup {
 		// The recording is kept and the hangup is reported after it (spec 2.3.6).
-		s.hungUp = true
 		return throw("connection.disconnect.hangup", "caller hung up during recording")
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 type PromptItem struct {
 	Text     string       // text for TTS (or the whole prompt in text mode)
 	AudioURI string       // absolute URI of an audio file, if this item is audio
+	Audio    []byte       // recorded audio to play back (<audio expr> of a <record> variable)
 	Fallback []PromptItem // played instead when AudioURI cannot be fetched (spec 4.1.3)
 	Bargein  bool         // whether caller input may interrupt this item
 	// BargeinType is "speech" or "hotword" (spec 4.1.5.1).

@@ -191,9 +191,12 @@ func (s *Session) Run(ctx context.Context, uri string) (Outcome, error) {
 func (s *Session) outcomeOf(err error) (Outcome, error) {
 	var ex *ctlExit
 	var ev *ctlEvent
+	var un *ctlUncaught
 	switch {
 	case err == nil:
 		return Outcome{Reason: "end"}, nil
+	case errors.As(err, &un):
+		return Outcome{Reason: "error", Event: un.ev.name, Message: un.ev.msg}, nil
 	case errors.As(err, &ex):
 		var v any
 		if ex.value != nil {

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/dop251/goja"
+	"github.com/dop251/goja/ast"
+	"github.com/dop251/goja/parser"
 )
 
 // SRGS is a compiled SRGS 1.0 XML grammar (http://www.w3.org/TR/speech-grammar/).
@@ -369,6 +371,24 @@ func (s *SRGS) interpret(e *engine, tr []tev) (any, error) {
 			if src == "" {
 				continue
 			}
+			if names := declaredVars(src); len(names) > 0 {
+				// VoiceXML 2.0-era grammars declare slots as tag variables
+				// (<tag>var city='chicago';</tag>): they become properties of
+				// the rule's value.
+				if err := e.Exec(&Scope{Name: "tag", Obj: f.scope}, src); err != nil {
+					return nil, fmt.Errorf("grammar tag %q: %w", src, err)
+				}
+				out, ok := f.scope.Get("out").(*goja.Object)
+				if !ok {
+					out = rt.NewObject()
+					f.scope.Set("out", out)
+				}
+				for _, n := range names {
+					out.Set(n, f.scope.Get(n))
+				}
+				f.set = true
+				continue
+			}
 			rt.Set("__vxtag", f.scope)
 			p, err := e.compile("(function(){with(__vxtag){return eval(" + strconv.Quote(src) + ");}})()")
 			if err != nil {
@@ -471,4 +491,21 @@ func (s *SRGS) walkOnce(n *gnode, p []string, depth int, walk func(*gnode, []str
 	default:
 		k(p)
 	}
+}
+
+// declaredVars lists the top-level var names a tag script declares.
+func declaredVars(src string) []string {
+	prog, err := parser.ParseFile(nil, "", src, 0)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, d := range prog.DeclarationList {
+		for _, b := range d.List {
+			if id, ok := b.Target.(*ast.Identifier); ok {
+				out = append(out, string(id.Name))
+			}
+		}
+	}
+	return out
 }

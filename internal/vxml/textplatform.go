@@ -2,7 +2,6 @@ package vxml
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -39,6 +38,8 @@ type TextPlatform struct {
 	Played []string      // every prompt text rendered, in order
 	Logs   []string      // <log> output
 	Clock  time.Duration // virtual time spent waiting for the caller
+	// TimedOut is set when the caller hung up because Clock passed Limit.
+	TimedOut bool
 	heard  strings.Builder
 }
 
@@ -48,8 +49,6 @@ const (
 	farEndTalk   = 10 * time.Second
 )
 
-// ErrTimeLimit is returned when the text platform's virtual clock passes Limit.
-var ErrTimeLimit = errors.New("virtual time limit reached")
 
 func (t *TextPlatform) out() io.Writer {
 	if t.Out == nil {
@@ -82,6 +81,10 @@ func (t *TextPlatform) Play(_ context.Context, prompts []PromptItem) error {
 }
 
 func (t *TextPlatform) play(p PromptItem) {
+	if p.Audio != nil {
+		fmt.Fprintf(t.out(), "audio: (recording, %d bytes)\n", len(p.Audio))
+		return
+	}
 	if p.AudioURI != "" {
 		if t.audioExists(p.AudioURI) {
 			fmt.Fprintf(t.out(), "audio: %s\n", p.AudioURI)
@@ -154,16 +157,23 @@ func (t *TextPlatform) next() ScriptedInput {
 	return best
 }
 
+// wait advances the virtual clock. Past Limit the simulated caller gives up
+// and hangs up, which the interpreter handles like any hang-up.
 func (t *TextPlatform) wait(d time.Duration) error {
 	t.Clock += d
 	if t.Limit > 0 && t.Clock > t.Limit {
-		return ErrTimeLimit
+		t.TimedOut = true
+		fmt.Fprintf(t.out(), "caller: (hangs up after %v)\n", t.Clock)
+		return ErrHangup
 	}
 	return nil
 }
 
 // Collect implements Platform.
 func (t *TextPlatform) Collect(ctx context.Context, prompts []PromptItem, req InputRequest) (Input, error) {
+	if t.TimedOut {
+		return Input{Kind: InputHangup}, ErrHangup
+	}
 	if err := t.Play(ctx, prompts); err != nil {
 		return Input{}, err
 	}
@@ -175,7 +185,7 @@ func (t *TextPlatform) Collect(ctx context.Context, prompts []PromptItem, req In
 	case InputNoInput:
 		fmt.Fprintln(t.out(), "caller: (silence)")
 		if err := t.wait(req.Timeout); err != nil {
-			return Input{}, err
+			return Input{Kind: InputHangup}, err
 		}
 		return Input{Kind: InputNoInput}, nil
 	case InputDTMF:
@@ -201,6 +211,9 @@ func (t *TextPlatform) Collect(ctx context.Context, prompts []PromptItem, req In
 
 // Record implements Platform: the caller "speaks" for a virtual second.
 func (t *TextPlatform) Record(ctx context.Context, prompts []PromptItem, req RecordRequest) (Recording, error) {
+	if t.TimedOut {
+		return Recording{Hangup: true}, ErrHangup
+	}
 	if err := t.Play(ctx, prompts); err != nil {
 		return Recording{}, err
 	}
@@ -234,6 +247,9 @@ func (t *TextPlatform) Record(ctx context.Context, prompts []PromptItem, req Rec
 // simulated far end (or TransferStatus), and caller input during the bridge is
 // returned for the interpreter to match against the transfer's grammars.
 func (t *TextPlatform) Transfer(ctx context.Context, prompts []PromptItem, req TransferRequest) (TransferResult, error) {
+	if t.TimedOut {
+		return TransferResult{Hangup: true}, ErrHangup
+	}
 	if err := t.Play(ctx, prompts); err != nil {
 		return TransferResult{}, err
 	}
