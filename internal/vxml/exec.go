@@ -16,12 +16,44 @@ import (
 // exec runs a sequence of executable elements in scope sc. Text and
 // prompt-like elements directly inside (block, filled, catch) are prompts.
 func (s *Session) exec(fc *formCtx, nodes []*Node, sc *Scope) error {
+	// Runs of bare prompt content (text, <value>, <audio>...) between other
+	// elements form one implicit prompt, so "You said <value/>." is one
+	// utterance rather than three.
+	var run []*Node
+	flush := func() error {
+		if len(run) == 0 {
+			return nil
+		}
+		p := &Node{Name: "prompt", Children: run, Parent: run[0].Parent, Line: run[0].Line}
+		run = nil
+		items, err := s.render(fc, p, sc, s.bargein(fc, nil, p))
+		if err != nil {
+			return err
+		}
+		s.prompts = append(s.prompts, items...)
+		return nil
+	}
 	for _, n := range nodes {
+		if n.IsText() || inlinePrompt[n.Name] {
+			run = append(run, n)
+			continue
+		}
+		if err := flush(); err != nil {
+			return err
+		}
 		if err := s.execOne(fc, n, sc); err != nil {
 			return err
 		}
 	}
-	return nil
+	return flush()
+}
+
+// inlinePrompt lists the elements that are prompt content when they appear
+// directly in executable content (spec 4.1: bare content is an implicit prompt).
+var inlinePrompt = map[string]bool{
+	"audio": true, "value": true, "enumerate": true, "break": true, "mark": true, "emphasis": true,
+	"say-as": true, "p": true, "s": true, "paragraph": true, "sentence": true, "prosody": true,
+	"voice": true, "sub": true, "phoneme": true,
 }
 
 func (s *Session) execOne(fc *formCtx, n *Node, sc *Scope) error {

@@ -402,10 +402,9 @@ func (s *SRGS) interpret(e *engine, tr []tev) (any, error) {
 			case f.scope.Get("$") != before:
 				f.scope.Set("out", f.scope.Get("$"))
 			case f.scope.Get("out") != before:
-			case v != nil && !goja.IsUndefined(v) && !goja.IsNull(v):
-				if _, isObj := v.(*goja.Object); !isObj {
-					f.scope.Set("out", v)
-				}
+			case bareExpression(src) && v != nil && !goja.IsUndefined(v):
+				// <tag>'alpha'</tag>: the expression's value is the rule's.
+				f.scope.Set("out", v)
 			}
 			f.set = true
 		case 'e':
@@ -508,4 +507,19 @@ func declaredVars(src string) []string {
 		}
 	}
 	return out
+}
+
+// bareExpression reports whether a tag is a single non-assignment expression,
+// as old-style tags like 'alpha' are.
+func bareExpression(src string) bool {
+	prog, err := parser.ParseFile(nil, "", src, 0)
+	if err != nil || len(prog.Body) != 1 {
+		return false
+	}
+	es, ok := prog.Body[0].(*ast.ExpressionStatement)
+	if !ok {
+		return false
+	}
+	_, assign := es.Expression.(*ast.AssignExpression)
+	return !assign
 }

@@ -40,7 +40,7 @@ type TextPlatform struct {
 	Clock  time.Duration // virtual time spent waiting for the caller
 	// TimedOut is set when the caller hung up because Clock passed Limit.
 	TimedOut bool
-	heard  strings.Builder
+	heard    strings.Builder
 }
 
 // The text platform's far end of a bridged transfer.
@@ -48,7 +48,6 @@ const (
 	farEndAnswer = time.Second
 	farEndTalk   = 10 * time.Second
 )
-
 
 func (t *TextPlatform) out() io.Writer {
 	if t.Out == nil {

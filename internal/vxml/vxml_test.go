@@ -1,0 +1,552 @@
+package vxml
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// memFetcher serves documents from memory under mem:/ URIs for tests.
+type memFetcher map[string]string
+
+func (m memFetcher) Fetch(_ context.Context, req FetchRequest) (*FetchResult, error) {
+	key := strings.TrimPrefix(stripFragment(req.URI), "http://app.test/")
+	body, ok := m[key]
+	if !ok {
+		return nil, &HTTPStatusError{URI: req.URI, Code: 404}
+	}
+	if len(req.Values) > 0 {
+		body = strings.ReplaceAll(body, "$QUERY", req.Values.Encode())
+	}
+	return &FetchResult{Body: []byte(body), URI: stripFragment(req.URI)}, nil
+}
+
+type run struct {
+	out    Outcome
+	err    error
+	tp     *TextPlatform
+	played string
+}
+
+// runDocs runs main.vxml from docs with the scripted inputs.
+func runDocs(t *testing.T, docs map[string]string, inputs ...ScriptedInput) run {
+	t.Helper()
+	var transcript strings.Builder
+	tp := &TextPlatform{Out: &transcript, Inputs: inputs, Limit: time.Minute}
+	s, err := NewSession(Config{Platform: tp, Fetcher: memFetcher(docs), Session: SessionInfo{
+		CallID: "t1", LocalURI: "sip:ivr@gw", RemoteURI: "sip:alice@pstn", RequestURI: "sip:ivr@gw;corr=42",
+		Headers: map[string]string{"X-Tandem-Call": "abc"}, AAI: "acct=7",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, err := s.Run(ctx, "http://app.test/main.vxml")
+	t.Logf("transcript:\n%s", transcript.String())
+	return run{out: out, err: err, tp: tp, played: strings.Join(tp.Played, "|")}
+}
+
+func dtmf(v string) ScriptedInput { return ScriptedInput{Kind: InputDTMF, Value: v} }
+func say(v string) ScriptedInput  { return ScriptedInput{Kind: InputVoice, Value: v} }
+
+var silence = ScriptedInput{Kind: InputNoInput}
+
+func vx(body string) string {
+	return `<?xml version="1.0"?><vxml version="2.1" xmlns="http://www.w3.org/2001/vxml">` + body + `</vxml>`
+}
+
+func TestFIA(t *testing.T) {
+	tests := []struct {
+		name   string
+		docs   map[string]string
+		inputs []ScriptedInput
+		played string // exact joined prompt texts
+		reason string
+	}{
+		{
+			name: "digits field with length and filled",
+			docs: map[string]string{"main.vxml": vx(`<form><field name="pin" type="digits?length=4">
+				<prompt>Enter your PIN.</prompt><filled>You said <value expr="pin"/>.</filled></field></form>`)},
+			inputs: []ScriptedInput{dtmf("12"), dtmf("1234#")},
+			played: "Enter your PIN.|Enter your PIN.|You said 1234.",
+			reason: "end",
+		},
+		{
+			name: "nomatch counts and catch selection",
+			docs: map[string]string{"main.vxml": vx(`<form><field name="b" type="boolean">
+				<prompt>Yes or no?</prompt>
+				<nomatch>Bad one.</nomatch><nomatch count="2">Bad two.<exit/></nomatch></field></form>`)},
+			inputs: []ScriptedInput{dtmf("7"), dtmf("8")},
+			// A catch without reprompt suppresses the next prompt queueing.
+			played: "Yes or no?|Bad one.|Bad two.",
+			reason: "exit",
+		},
+		{
+			name: "default noinput handler reprompts with counter",
+			docs: map[string]string{"main.vxml": vx(`<form><field name="b" type="boolean">
+				<prompt count="1">First.</prompt><prompt count="2">Second.</prompt>
+				<filled><if cond="b">Yes.<else/>No.</if></filled></field></form>`)},
+			inputs: []ScriptedInput{silence, dtmf("2")},
+			played: "First.|Second.|No.",
+			reason: "end",
+		},
+		{
+			name: "event bubbles to document and application root",
+			docs: map[string]string{
+				"root.vxml": vx(`<var name="r" expr="'root'"/><catch event="my.event">Root caught <value expr="_event + ' ' + _message + ' ' + r"/>.</catch>`),
+				"main.vxml": `<?xml version="1.0"?><vxml version="2.1" xmlns="http://www.w3.org/2001/vxml" application="root.vxml">
+					<form><block><throw event="my.event.sub" message="hi"/></block></form></vxml>`,
+			},
+			played: "Root caught my.event.sub hi root.",
+			reason: "end",
+		},
+		{
+			name:   "uncaught error ends the session with a reason",
+			docs:   map[string]string{"main.vxml": vx(`<form><block><assign name="nope" expr="1"/></block></form>`)},
+			reason: "error",
+		},
+		{
+			name: "goto nextitem and clear",
+			docs: map[string]string{"main.vxml": vx(`<form><var name="n" expr="0"/>
+				<block name="a"><assign name="n" expr="n+1"/>A<value expr="n"/></block>
+				<block name="b"><if cond="n &lt; 2"><clear namelist="a b"/><goto nextitem="a"/></if>B</block></form>`)},
+			played: "A1|A2|B",
+			reason: "end",
+		},
+		{
+			name: "menu with dtmf numbering and enumerate",
+			docs: map[string]string{"main.vxml": vx(`<menu dtmf="true"><prompt>Say one of <enumerate/></prompt>
+				<choice next="#news">News</choice><choice next="#sports">Sports</choice></menu>
+				<form id="news"><block>News desk.</block></form><form id="sports"><block>Sports desk.</block></form>`)},
+			inputs: []ScriptedInput{dtmf("2")},
+			played: "Say one of News; Sports;|Sports desk.",
+			reason: "end",
+		},
+		{
+			name: "menu voice choice",
+			docs: map[string]string{"main.vxml": vx(`<menu><prompt>Which?</prompt>
+				<choice next="#a">customer service</choice><choice event="go.b">billing</choice></menu>
+				<form id="a"><block>A.</block></form><catch event="go.b">B.<exit/></catch>`)},
+			inputs: []ScriptedInput{say("Billing")},
+			played: "Which?|B.",
+			reason: "exit",
+		},
+		{
+			name: "subdialog params and return",
+			docs: map[string]string{
+				"main.vxml": vx(`<form><subdialog name="r" src="sub.vxml#get"><param name="x" expr="20"/>
+					<filled>Got <value expr="r.y"/>.</filled></subdialog></form>`),
+				"sub.vxml": vx(`<form id="get"><var name="x"/><block><var name="y" expr="x + 1"/><return namelist="y"/></block></form>`),
+			},
+			played: "Got 21.",
+			reason: "end",
+		},
+		{
+			name: "application scope survives leaf to leaf",
+			docs: map[string]string{
+				"root.vxml": vx(`<var name="hits" expr="0"/>`),
+				"main.vxml": `<vxml version="2.1" application="root.vxml"><form><block><assign name="application.hits" expr="hits+1"/><goto next="two.vxml"/></block></form></vxml>`,
+				"two.vxml":  `<vxml version="2.1" application="root.vxml"><form><block>Hits <value expr="application.hits"/>.</block></form></vxml>`,
+			},
+			played: "Hits 1.",
+			reason: "end",
+		},
+		{
+			name: "missing document raises error.badfetch.http.404 in the caller",
+			docs: map[string]string{"main.vxml": vx(`<catch event="error.badfetch.http.404">Not found.</catch>
+				<form><block><goto next="gone.vxml"/></block></form>`)},
+			played: "Not found.",
+			reason: "end",
+		},
+		{
+			name: "malformed target document is error.badfetch",
+			docs: map[string]string{
+				"main.vxml": vx(`<error>Bad <value expr="_event"/>.</error><form><block><goto next="bad.vxml"/></block></form>`),
+				"bad.vxml":  `<vxml><form><block>unclosed</form></vxml>`,
+			},
+			played: "Bad error.badfetch.",
+			reason: "end",
+		},
+		{
+			name: "unknown element makes a document invalid",
+			docs: map[string]string{
+				"main.vxml": vx(`<catch event="error.badfetch">Invalid.</catch><form><block><goto next="bad.vxml"/></block></form>`),
+				"bad.vxml":  vx(`<form><blink/></form>`),
+			},
+			played: "Invalid.",
+			reason: "end",
+		},
+		{
+			name:   "object is unsupported",
+			docs:   map[string]string{"main.vxml": vx(`<form><object name="o" classid="x"/><catch event="error.unsupported.objecttype">No objects.<exit/></catch></form>`)},
+			played: "No objects.",
+			reason: "exit",
+		},
+		{
+			name: "session variables",
+			docs: map[string]string{"main.vxml": vx(`<form><block><value expr="session.connection.remote.uri + ' ' + session.connection.local.uri + ' ' +
+				session.connection.protocol.name + ' ' + session.connection.protocol.sip.requesturi + ' ' +
+				session.connection.protocol.sip.headers['x-tandem-call'] + ' ' + session.connection.aai"/></block></form>`)},
+			played: "sip:alice@pstn sip:ivr@gw sip sip:ivr@gw;corr=42 abc acct=7",
+			reason: "end",
+		},
+		{
+			name: "mixed initiative initial fills several fields from a form grammar",
+			docs: map[string]string{"main.vxml": vx(`<form>
+				<grammar mode="dtmf" root="r"><rule id="r"><item><ruleref uri="#d"/><tag>out.from = rules.d;</tag></item>
+					<item>*</item><item><ruleref uri="#d"/><tag>out.to = rules.latest();</tag></item></rule>
+					<rule id="d"><one-of><item>1<tag>out='BOS'</tag></item><item>2<tag>out='SFO'</tag></item></one-of></rule></grammar>
+				<initial name="start"><prompt>From and to?</prompt></initial>
+				<field name="from" type="digits"><prompt>From?</prompt></field>
+				<field name="to" type="digits"><prompt>To?</prompt></field>
+				<filled mode="all">From <value expr="from"/> to <value expr="to"/>.</filled></form>`)},
+			inputs: []ScriptedInput{dtmf("1*2")},
+			played: "From and to?|From BOS to SFO.",
+			reason: "end",
+		},
+		{
+			name: "speech grammar matched as text with SISR tags",
+			docs: map[string]string{"main.vxml": vx(`<form><field name="city">
+				<grammar root="c" xml:lang="en-US"><rule id="c"><one-of>
+					<item>new york<tag>out = "NYC";</tag></item><item>chicago<tag>out = "CHI";</tag></item></one-of>
+					<item repeat="0-1">please</item></rule></grammar>
+				<prompt>City?</prompt><filled><value expr="city + ' ' + city$.utterance + ' ' + application.lastresult$.inputmode"/></filled></field></form>`)},
+			inputs: []ScriptedInput{say("New York, please")},
+			played: "City?|NYC new york please voice",
+			reason: "end",
+		},
+		{
+			name: "foreach and script functions",
+			docs: map[string]string{"main.vxml": vx(`<script>function sq(x) { return x * x; } var list = [1, 2, 3];</script>
+				<form><block><foreach item="i" array="list"><value expr="sq(i)"/></foreach></block></form>`)},
+			played: "1|4|9",
+			reason: "end",
+		},
+		{
+			name: "data exposes a DOM",
+			docs: map[string]string{
+				"main.vxml": vx(`<form><block><data name="d" src="acct.xml"/>
+					<var name="acct" expr="d.documentElement.getElementsByTagName('balance').item(0)"/>
+					Balance <value expr="acct.firstChild.nodeValue + ' ' + acct.getAttribute('currency') + ' ' + d.documentElement.childNodes.length"/>.</block></form>`),
+				"acct.xml": `<account><balance currency="EUR">12.50</balance><owner>Ann</owner></account>`,
+			},
+			played: "Balance 12.50 EUR 2.",
+			reason: "end",
+		},
+		{
+			name: "disconnect throws a catchable hangup",
+			docs: map[string]string{"main.vxml": vx(`<catch event="connection.disconnect.hangup">Bye.<exit/></catch>
+				<form><block><disconnect/>Not reached.</block></form>`)},
+			played: "Bye.",
+			reason: "exit",
+		},
+		{
+			name: "record fills shadow variables",
+			docs: map[string]string{"main.vxml": vx(`<form><record name="msg" maxtime="10s"><prompt>Speak.</prompt>
+				<filled><value expr="msg$.duration + ' ' + msg$.size"/></filled></record></form>`)},
+			inputs: []ScriptedInput{say("hello")},
+			played: "Speak.|1000 8000",
+			reason: "end",
+		},
+		{
+			name: "bridge transfer result",
+			docs: map[string]string{"main.vxml": vx(`<form><transfer name="x" dest="sip:agent@cc" bridge="true" maxtime="5s">
+				<filled><value expr="x + ' ' + x$.duration"/></filled></transfer></form>`)},
+			played: "maxtime_disconnect 5",
+			reason: "end",
+		},
+		{
+			name:   "blind transfer ends the session",
+			docs:   map[string]string{"main.vxml": vx(`<form><transfer name="x" dest="sip:agent@cc"/><block>Not reached.</block></form>`)},
+			reason: "transfer",
+		},
+		{
+			name: "submit sends the namelist",
+			docs: map[string]string{
+				"main.vxml": vx(`<form><var name="a" expr="'x y'"/><block><submit next="next.vxml" namelist="a"/></block></form>`),
+				"next.vxml": vx(`<form><block>$QUERY</block></form>`),
+			},
+			played: "a=x+y",
+			reason: "end",
+		},
+		{
+			name:   "caller hang-up",
+			docs:   map[string]string{"main.vxml": vx(`<form><field name="f" type="digits"><prompt>Digits?</prompt></field></form>`)},
+			inputs: []ScriptedInput{{Kind: InputHangup}},
+			played: "Digits?",
+			reason: "hangup",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runDocs(t, tc.docs, tc.inputs...)
+			if r.err != nil {
+				t.Fatalf("run: %v", r.err)
+			}
+			if r.out.Reason != tc.reason {
+				t.Errorf("outcome %v, want reason %q", r.out, tc.reason)
+			}
+			if tc.played != "" && r.played != tc.played {
+				t.Errorf("played %q\nwant   %q", r.played, tc.played)
+			}
+		})
+	}
+}
+
+func TestRunawayScriptIsSemanticError(t *testing.T) {
+	for name, script := range map[string]string{
+		"loop":   `while (true) {}`,
+		"memory": `var a = []; while (true) { a.push(new Array(1000).join('x')); }`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			docs := map[string]string{"main.vxml": vx(`<catch event="error.semantic">Stopped.</catch><form><block><script>` + script + `</script></block></form>`)}
+			tp := &TextPlatform{}
+			s, err := NewSession(Config{Platform: tp, Fetcher: memFetcher(docs), ScriptTimeout: 200 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			out, err := s.Run(context.Background(), "http://app.test/main.vxml")
+			if err != nil || out.Reason != "end" {
+				t.Fatalf("outcome %v, %v", out, err)
+			}
+			if got := strings.Join(tp.Played, "|"); got != "Stopped." {
+				t.Errorf("played %q", got)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("took %v", d)
+			}
+		})
+	}
+}
+
+func TestScopes(t *testing.T) {
+	e := newEngine()
+	app := e.NewScope("application", e.NewScope("session", nil))
+	doc := e.NewScope("document", app)
+	dlg := e.NewScope("dialog", doc)
+	anon := e.NewScope("anonymous", dlg)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(e.Declare(doc, "x", e.rt.ToValue(1)))
+	must(e.Declare(dlg, "x", e.rt.ToValue(2)))
+	must(e.Exec(anon, "var y = x + 10; function f() { return y; }"))
+	if v, _ := e.EvalString(anon, "y + ' ' + f() + ' ' + document.x + ' ' + dialog.x"); v != "12 12 1 2" {
+		t.Errorf("got %q", v)
+	}
+	if hasOwn(dlg.Obj, "y") || !hasOwn(anon.Obj, "y") || !hasOwn(anon.Obj, "f") {
+		t.Error("script variables must live in the scope that ran the script")
+	}
+	must(e.Assign(anon, "x", e.rt.ToValue(3)))
+	if v, _ := e.EvalString(doc, "x"); v != "1" {
+		t.Errorf("assign changed the outer x: %s", v)
+	}
+	if v, _ := e.EvalString(dlg, "x"); v != "3" {
+		t.Errorf("assign missed the inner x: %s", v)
+	}
+	if err := e.Assign(anon, "undeclared", e.rt.ToValue(1)); err == nil {
+		t.Error("assign to an undeclared variable must fail")
+	}
+	if _, err := e.Eval(anon, "nosuch + 1"); err == nil {
+		t.Error("reading an undeclared variable must fail")
+	}
+	if _, err := e.Eval(doc, "y"); err == nil {
+		t.Error("an inner variable must not be visible outside")
+	}
+}
+
+func TestBuiltinGrammars(t *testing.T) {
+	tests := []struct {
+		spec, mode, in string
+		want           any // nil = no match
+	}{
+		{"digits", "dtmf", "12345", "12345"},
+		{"digits?length=4", "dtmf", "123", nil},
+		{"digits?minlength=2;maxlength=3", "dtmf", "123", "123"},
+		{"digits?minlength=2;maxlength=3", "dtmf", "1234", nil},
+		{"builtin:dtmf/digits?length=4", "dtmf", "1234", "1234"},
+		{"digits", "voice", "one two three", "123"},
+		{"boolean", "dtmf", "1", true},
+		{"boolean", "dtmf", "2", false},
+		{"boolean?y=7;n=9", "dtmf", "9", false},
+		{"boolean", "voice", "yes", true},
+		{"number", "dtmf", "12*5", "12.5"},
+		{"currency", "dtmf", "1999", "1999.00"},
+		{"date", "dtmf", "20260131", "20260131"},
+		{"date", "dtmf", "20261331", nil},
+		{"time", "dtmf", "0930", "0930h"},
+		{"phone", "dtmf", "5551234*12", "5551234x12"},
+		{"digits", "dtmf", "12#", nil},
+	}
+	for _, tc := range tests {
+		g, err := ParseBuiltin(tc.spec, tc.mode)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.spec, err)
+		}
+		r, err := g.Match(nil, tc.mode, tc.in)
+		switch {
+		case tc.want == nil && err == nil:
+			t.Errorf("%s %q: matched %v, want no match", tc.spec, tc.in, r.Interp)
+		case tc.want != nil && err != nil:
+			t.Errorf("%s %q: %v", tc.spec, tc.in, err)
+		case tc.want != nil && r.Interp != tc.want:
+			t.Errorf("%s %q: got %#v want %#v", tc.spec, tc.in, r.Interp, tc.want)
+		}
+	}
+	for _, bad := range []string{"digits?length=x", "colour", "builtin:nope/digits", "digits?minlength=5;maxlength=2"} {
+		if _, err := ParseBuiltin(bad, "dtmf"); err == nil {
+			t.Errorf("%q: want error", bad)
+		}
+	}
+}
+
+func TestSRGS(t *testing.T) {
+	src := `<grammar xmlns="http://www.w3.org/2001/06/grammar" root="main" mode="voice">
+		<rule id="main"><item repeat="0-1">i want</item><ruleref uri="#drink"/><item repeat="0-1">please</item>
+			<tag>out.drink = rules.drink; out.size = rules.size ? rules.size : 'medium';</tag></rule>
+		<rule id="drink"><item repeat="0-1"><ruleref uri="#size"/></item><one-of><item>coffee</item><item>tea<tag>out = "TEA"</tag></item></one-of></rule>
+		<rule id="size"><one-of><item>small</item><item>large</item></one-of></rule></grammar>`
+	root, err := ParseXML([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := ParseSRGS(root, "voice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEngine()
+	r, err := g.Match(e, tokenize("voice", "I want large coffee, please"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, ok := r.Interp.(map[string]any)
+	if !ok || m["drink"] != "large coffee" {
+		t.Errorf("interp %#v", r.Interp)
+	}
+	r, err = g.Match(e, tokenize("voice", "tea"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := r.Interp.(map[string]any); m["drink"] != "TEA" || m["size"] != "medium" {
+		t.Errorf("interp %#v", r.Interp)
+	}
+	if _, err := g.Match(e, tokenize("voice", "beer")); err == nil {
+		t.Error("beer matched")
+	}
+	if ph := g.Phrases(3); len(ph) == 0 {
+		t.Error("no phrases")
+	}
+	for _, bad := range []string{
+		`<grammar root="x"><rule id="a">a</rule></grammar>`,
+		`<grammar root="a"><rule id="a"><ruleref uri="#missing"/></rule></grammar>`,
+		`<grammar root="a"><rule id="a"><item repeat="3-1">a</item></rule></grammar>`,
+		`<grammar root="a" mode="smell"><rule id="a">a</rule></grammar>`,
+	} {
+		n, err := ParseXML([]byte(bad))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ParseSRGS(n, "voice"); err == nil {
+			t.Errorf("%s: want error", bad)
+		}
+	}
+}
+
+func TestSRGSPathologicalRepeatTerminates(t *testing.T) {
+	n, _ := ParseXML([]byte(`<grammar root="a" mode="dtmf"><rule id="a"><item repeat="0-"><item repeat="0-"><item repeat="0-">1</item></item></item>2</rule></grammar>`))
+	g, err := ParseSRGS(n, "dtmf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := tokenize("dtmf", strings.Repeat("1", 40)+"3")
+	done := make(chan struct{})
+	go func() { g.Match(newEngine(), in); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("matcher did not terminate")
+	}
+}
+
+func TestTextPlatformAutoCaller(t *testing.T) {
+	tp := &TextPlatform{Auto: true}
+	for _, tc := range []struct{ prompt, kind, value string }{
+		{"Press '5'.", "dtmf", "5"},
+		{"Say 'Chicago' again.", "voice", "Chicago"},
+		{"Say London.", "voice", "London"},
+		{"No input expected. Say nothing.", "noinput", ""},
+		{"Say something unrecognizable.", "voice", "xyzzy plugh"},
+		{"Welcome.", "noinput", ""},
+	} {
+		in, err := tp.Collect(context.Background(), []PromptItem{{Text: tc.prompt}}, InputRequest{DTMF: true, Voice: true, TermChar: "#", Timeout: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in.Kind.String() != tc.kind || in.Value != tc.value {
+			t.Errorf("%q: got %s %q", tc.prompt, in.Kind, in.Value)
+		}
+	}
+	if tp.Clock == 0 {
+		t.Error("virtual clock did not move")
+	}
+}
+
+func TestVXMLApps(t *testing.T) {
+	dir := "../../../shared/testdata/vxml-apps/"
+	for _, tc := range []struct {
+		file   string
+		inputs []ScriptedInput
+		want   string
+	}{
+		{"menu-input.vxml", []ScriptedInput{dtmf("2")}, "You chose sports."},
+		{"multimenu.vxml", []ScriptedInput{dtmf("1")}, ""},
+		{"multi-digit-input.vxml", []ScriptedInput{dtmf("12345#")}, "12345"},
+		{"single-digit-input.vxml", []ScriptedInput{dtmf("7")}, "7"},
+		{"option.vxml", []ScriptedInput{dtmf("3")}, "You selected frog legs"},
+		{"record-audio.vxml", []ScriptedInput{dtmf("#")}, "Your recording lasted 1000 milliseconds"},
+		{"welcome-tts.vxml", nil, "Welcome"},
+		{"welcome-audiofile.vxml", nil, ""},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			var out strings.Builder
+			tp := &TextPlatform{Out: &out, Inputs: tc.inputs, Limit: time.Minute}
+			s, err := NewSession(Config{Platform: tp})
+			if err != nil {
+				t.Fatal(err)
+			}
+			abs, _ := absPath(dir + tc.file)
+			res, err := s.Run(context.Background(), FileURI(abs))
+			if err != nil || res.Reason == "error" {
+				t.Fatalf("outcome %v %v\n%s", res, err, out.String())
+			}
+			if !strings.Contains(strings.Join(tp.Played, "|"), tc.want) {
+				t.Errorf("want %q in\n%s", tc.want, out.String())
+			}
+		})
+	}
+}
+
+func ExampleSession() {
+	docs := memFetcher{"main.vxml": `<vxml version="2.1"><form>
+		<field name="pin" type="digits?length=4"><prompt>Enter your PIN.</prompt></field>
+		<block>Thanks, <value expr="pin"/>.</block></form></vxml>`}
+	tp := &TextPlatform{Inputs: []ScriptedInput{{Kind: InputDTMF, Value: "4321"}}}
+	s, _ := NewSession(Config{Platform: tp, Fetcher: docs})
+	out, _ := s.Run(context.Background(), "http://app.test/main.vxml")
+	fmt.Println(strings.Join(tp.Played, "\n"))
+	fmt.Println(out)
+	// Output:
+	// Enter your PIN.
+	// Thanks, 4321.
+	// end
+}
+
+func absPath(p string) (string, error) { return filepath.Abs(p) }
