@@ -14,10 +14,12 @@ import (
 )
 
 const vxmlUsage = `usage:
-  tandem vxml run FILE_OR_URL [--dtmf KEYS]... [--say TEXT]... [--hangup] [--no-auto] [-v]
+  tandem vxml run FILE_OR_URL [--dtmf KEYS]... [--say TEXT]... [--hangup] [--silence]
+                   [--transfer STATUS] [--no-auto] [-v]
       Interpret a document in text mode. Inputs are given to the caller in
       order; when they run out the automatic caller answers "Press 'X'." and
-      "Say 'Y'." prompts (W3C judging rules), else stays silent.
+      "Say 'Y'." prompts (W3C judging rules), else stays silent. --transfer
+      sets the outcome of bridged transfers (busy, noanswer, ...).
   tandem vxml test DIR [--speech] [-v]
       Run every test of DIR/manifest.json; print PASS/FAIL/SKIP per test and a
       summary. --speech also runs tests written for a recogniser, matching the
@@ -57,6 +59,7 @@ func vxmlRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var target string
 	var inputs []vxml.ScriptedInput
 	auto, verbose := true, false
+	transfer := ""
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		val := func() (string, bool) {
@@ -87,6 +90,12 @@ func vxmlRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			inputs = append(inputs, vxml.ScriptedInput{Kind: vxml.InputNoInput})
 		case "--hangup":
 			inputs = append(inputs, vxml.ScriptedInput{Kind: vxml.InputHangup})
+		case "--transfer":
+			v, ok := val()
+			if !ok {
+				return 2
+			}
+			transfer = v
 		case "--no-auto":
 			auto = false
 		case "-v", "--verbose":
@@ -112,7 +121,7 @@ func vxmlRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		uri = vxml.FileURI(abs)
 	}
-	tp := &vxml.TextPlatform{Out: stdout, Inputs: inputs, Auto: auto, Limit: vxmlCLILimit}
+	tp := &vxml.TextPlatform{Out: stdout, Inputs: inputs, Auto: auto, Limit: vxmlCLILimit, TransferStatus: transfer}
 	s, err := vxml.NewSession(vxml.Config{Platform: tp, Logger: vxmlLogger(verbose, stderr),
 		Session: vxml.SessionInfo{CallID: "cli", LocalURI: "sip:ivr@127.0.0.1", RemoteURI: "sip:caller@127.0.0.1"}})
 	if err != nil {
