@@ -32,8 +32,9 @@ func (s *Session) execData(fc *formCtx, n *Node, sc *Scope) error {
 	if err != nil {
 		return semantic(n, err)
 	}
-	res, err := s.cfg.Fetcher.Fetch(s.ctx, FetchRequest{URI: uri, Method: strings.ToUpper(n.Attr("method")), Values: vals,
-		EncType: n.Attr("enctype"), Timeout: s.fetchTimeout(fc, n), MaxAge: -1, MaxStale: -1})
+	req := s.fetchRequest(fc, n)
+	req.URI, req.Method, req.Values, req.EncType = uri, strings.ToUpper(n.Attr("method")), vals, n.Attr("enctype")
+	res, err := s.cfg.Fetcher.Fetch(s.ctx, req)
 	if err != nil {
 		return fetchEvent(err)
 	}

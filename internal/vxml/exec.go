@@ -262,7 +262,9 @@ func (s *Session) execScript(fc *formCtx, n *Node, sc *Scope) error {
 		if err != nil {
 			return throw("error.badfetch", "%s: %v", n.Where(), err)
 		}
-		res, err := s.cfg.Fetcher.Fetch(s.ctx, FetchRequest{URI: uri, Timeout: s.fetchTimeout(fc, n), MaxAge: -1, MaxStale: -1})
+		req := s.fetchRequest(fc, n)
+		req.URI = uri
+		res, err := s.cfg.Fetcher.Fetch(s.ctx, req)
 		if err != nil {
 			return fetchEvent(err)
 		}
@@ -280,6 +282,35 @@ func (s *Session) resolve(fc *formCtx, ref string) (string, error) {
 		return ref, nil
 	}
 	return fc.ec.resolve(ref)
+}
+
+// fetchRequest builds the fetch attributes for element n: fetchtimeout,
+// maxage and maxstale from its attributes or the matching properties
+// (documentmaxage, scriptmaxage, grammarmaxage, datamaxage; spec 6.1.1, 6.3.5).
+func (s *Session) fetchRequest(fc *formCtx, n *Node) FetchRequest {
+	req := FetchRequest{Timeout: s.fetchTimeout(fc, n), MaxAge: -1, MaxStale: -1}
+	kind := "document"
+	switch n.Name {
+	case "script", "grammar", "data", "audio":
+		kind = n.Name
+	}
+	get := func(attr string) time.Duration {
+		v := n.Attr(attr)
+		if v == "" && fc != nil {
+			v = s.property(fc, nil, kind+attr)
+		}
+		if v == "" {
+			return -1
+		}
+		// maxage/maxstale are integer seconds (HTTP/1.1 semantics).
+		sec, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || sec < 0 {
+			return -1
+		}
+		return time.Duration(sec) * time.Second
+	}
+	req.MaxAge, req.MaxStale = get("maxage"), get("maxstale")
+	return req
 }
 
 func (s *Session) fetchTimeout(fc *formCtx, n *Node) time.Duration {
@@ -349,7 +380,7 @@ func (s *Session) execGoto(fc *formCtx, n *Node, sc *Scope) error {
 	if next == "" {
 		return throw("error.badfetch", "%s: no target", n.Where())
 	}
-	return s.gotoURI(fc, n, next, FetchRequest{Timeout: s.fetchTimeout(fc, n), MaxAge: -1, MaxStale: -1})
+	return s.gotoURI(fc, n, next, s.fetchRequest(fc, n))
 }
 
 // gotoURI transitions to a dialog (#id) or fetches another document. A fetch
@@ -410,7 +441,8 @@ func (s *Session) execSubmit(fc *formCtx, n *Node, sc *Scope) error {
 	if method != "GET" && method != "POST" {
 		return throw("error.badfetch", "%s: method %q", n.Where(), method)
 	}
-	req := FetchRequest{Method: method, Values: vals, EncType: n.Attr("enctype"), Timeout: s.fetchTimeout(fc, n), MaxAge: -1, MaxStale: -1}
+	req := s.fetchRequest(fc, n)
+	req.Method, req.Values, req.EncType = method, vals, n.Attr("enctype")
 	if isSameDocRef(next) {
 		// A fragment-only submit stays in this document: the values have no
 		// server to go to (file and same-document submits are navigation).
@@ -688,7 +720,9 @@ func (s *Session) compileGrammar(fc *formCtx, n *Node, _ string) (*Grammar, erro
 		if err != nil {
 			return nil, throw("error.badfetch", "%s: %v", n.Where(), err)
 		}
-		res, err := s.cfg.Fetcher.Fetch(s.ctx, FetchRequest{URI: stripFragment(uri), Timeout: s.fetchTimeout(fc, n), MaxAge: -1, MaxStale: -1})
+		req := s.fetchRequest(fc, n)
+		req.URI = stripFragment(uri)
+		res, err := s.cfg.Fetcher.Fetch(s.ctx, req)
 		if err != nil {
 			return nil, fetchEvent(err)
 		}

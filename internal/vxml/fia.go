@@ -422,6 +422,12 @@ func (s *Session) collect(fc *formCtx, it *formItem) error {
 	if len(gs) == 0 {
 		return throw("error.semantic", "%s: no active grammar", it.node.Where())
 	}
+	base := len(gs)
+	lgs, links, err := s.linkGrammars(fc, it)
+	if err != nil {
+		return err
+	}
+	gs = append(gs, lgs...)
 	req, err := s.inputRequest(fc, it, gs)
 	if err != nil {
 		return err
@@ -435,6 +441,9 @@ func (s *Session) collect(fc *formCtx, it *formItem) error {
 		return err
 	}
 	s.setLastResult(res)
+	if gi >= base {
+		return s.followLink(fc, links[gi-base])
+	}
 	if gi < own {
 		if err := s.fillItem(fc, it, res, true); err != nil {
 			return err

@@ -201,7 +201,9 @@ func (s *Session) visitSubdialog(fc *formCtx, it *formItem) error {
 			return throw("error.badfetch", "%s: %v", n.Where(), err)
 		}
 		method := strings.ToUpper(n.Attr("method"))
-		doc, err = s.loadDocument(uri, FetchRequest{Method: method, Values: vals, EncType: n.Attr("enctype"), Timeout: s.fetchTimeout(fc, n), MaxAge: -1, MaxStale: -1})
+		req := s.fetchRequest(fc, n)
+		req.Method, req.Values, req.EncType = method, vals, n.Attr("enctype")
+		doc, err = s.loadDocument(uri, req)
 		if err != nil {
 			return err
 		}
@@ -266,6 +268,12 @@ func (s *Session) runMenu(ec *execCtx, menu *Node) error {
 		}
 	}
 	gs := append([]*Grammar{{Mode: "dtmf", choices: entries, Src: "menu"}, {Mode: "voice", choices: entries, Src: "menu"}}, extra...)
+	base := len(gs)
+	lgs, links, err := s.linkGrammars(fc, nil)
+	if err != nil {
+		return err
+	}
+	gs = append(gs, lgs...)
 	for {
 		if err := s.tick(); err != nil {
 			return err
@@ -287,6 +295,9 @@ func (s *Session) runMenu(ec *execCtx, menu *Node) error {
 				return err
 			}
 			s.setLastResult(res)
+			if gi >= base {
+				return s.followLink(fc, links[gi-base])
+			}
 			idx := 0
 			if gi < 2 {
 				idx, _ = res.Interp.(int)
@@ -322,5 +333,5 @@ func (s *Session) choose(fc *formCtx, c *Node) error {
 	if next == "" {
 		return throw("error.badfetch", "%s: choice without next, expr or event", c.Where())
 	}
-	return s.gotoURI(fc, c, next, FetchRequest{Timeout: s.fetchTimeout(fc, c), MaxAge: -1, MaxStale: -1})
+	return s.gotoURI(fc, c, next, s.fetchRequest(fc, c))
 }

@@ -550,3 +550,20 @@ func ExampleSession() {
 }
 
 func absPath(p string) (string, error) { return filepath.Abs(p) }
+
+func TestLinks(t *testing.T) {
+	docs := map[string]string{
+		"main.vxml": vx(`<link dtmf="*" next="#operator"/><link event="help"><grammar root="h"><rule id="h">help me</rule></grammar></link>
+			<form id="f"><field name="acct" type="digits"><prompt>Account?</prompt><help>Type digits.</help></field>
+			<block>Acct <value expr="acct"/>.</block></form>
+			<form id="operator"><block>Operator.</block></form>`),
+	}
+	r := runDocs(t, docs, say("help me"), dtmf("*"))
+	if r.played != "Account?|Type digits.|Operator." {
+		t.Errorf("played %q", r.played)
+	}
+	r = runDocs(t, docs, dtmf("42"))
+	if r.played != "Account?|Acct 42." {
+		t.Errorf("played %q", r.played)
+	}
+}

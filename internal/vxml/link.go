@@ -1,0 +1,66 @@
+package vxml
+
+import "strings"
+
+// <link> (spec 2.5): grammars active while the caller is in the link's scope
+// (item, form, document, application root) that, when matched, transition or
+// throw an event. Links rank below the item's and form's own grammars.
+
+// linkGrammars returns the grammars of the links in scope for it and, for
+// each grammar, the link it belongs to.
+func (s *Session) linkGrammars(fc *formCtx, it *formItem) ([]*Grammar, []*Node, error) {
+	var holders []*Node
+	if it != nil {
+		holders = append(holders, it.node)
+	}
+	if fc.form != nil {
+		holders = append(holders, fc.form)
+	}
+	holders = append(holders, fc.ec.doc.root)
+	if r := fc.ec.app.root; r != nil && r != fc.ec.doc {
+		holders = append(holders, r.root)
+	}
+	var gs []*Grammar
+	var owners []*Node
+	for _, h := range holders {
+		for _, l := range h.ChildrenNamed("link") {
+			if d := l.Attr("dtmf"); d != "" {
+				gs = append(gs, &Grammar{Mode: "dtmf", choices: []choiceEntry{{dtmf: d, value: d}}, Src: l.Where()})
+				owners = append(owners, l)
+			}
+			for _, g := range l.ChildrenNamed("grammar") {
+				cg, err := s.compileGrammar(fc, g, "")
+				if err != nil {
+					return nil, nil, err
+				}
+				gs = append(gs, cg)
+				owners = append(owners, l)
+			}
+		}
+	}
+	return gs, owners, nil
+}
+
+// followLink carries out a matched link: an event, or a transition.
+func (s *Session) followLink(fc *formCtx, l *Node) error {
+	sc := s.e.NewScope("anonymous", fc.scope)
+	ev, err := s.attrOrExpr(l, sc, "event", "eventexpr")
+	if err != nil {
+		return err
+	}
+	if ev != "" {
+		msg, err := s.attrOrExpr(l, sc, "message", "messageexpr")
+		if err != nil {
+			return err
+		}
+		return &ctlEvent{name: ev, msg: msg}
+	}
+	next, err := s.attrOrExpr(l, sc, "next", "expr")
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(next) == "" {
+		return throw("error.badfetch", "%s: link without next, expr or event", l.Where())
+	}
+	return s.gotoURI(fc, l, next, s.fetchRequest(fc, l))
+}
