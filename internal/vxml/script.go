@@ -6,6 +6,7 @@ import (
 	"runtime/metrics"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dop251/goja"
@@ -98,32 +99,37 @@ func (e *engine) withChain(s *Scope) string {
 	return b.String()
 }
 
-// run executes a program under the time and memory watchdog.
+// run executes a program under the time and memory watchdog. The watchdog is
+// a timer that first fires after watchdogTick: almost every evaluation ends
+// before that, so the common case costs one timer and no goroutine.
 func (e *engine) run(p *goja.Program) (v goja.Value, err error) {
-	done := make(chan struct{})
-	start := heapBytes()
-	go func() {
-		t := time.NewTimer(e.timeout)
-		defer t.Stop()
-		tick := time.NewTicker(10 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				e.rt.Interrupt(fmt.Sprintf("script ran longer than %v", e.timeout))
-				return
-			case <-tick.C:
-				if h := heapBytes(); h > start && h-start > e.heap {
-					e.rt.Interrupt(fmt.Sprintf("script grew the heap by more than %d MiB", e.heap>>20))
-					return
-				}
-			}
+	var mu sync.Mutex // orders Interrupt against the end of this run
+	done := false
+	start, heap0 := time.Now(), heapBytes()
+	var t *time.Timer
+	t = time.AfterFunc(watchdogTick, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if done {
+			return
 		}
-	}()
+		if time.Since(start) > e.timeout {
+			e.rt.Interrupt(fmt.Sprintf("script ran longer than %v", e.timeout))
+			return
+		}
+		if h := heapBytes(); h > heap0 && h-heap0 > e.heap {
+			e.rt.Interrupt(fmt.Sprintf("script grew the heap by more than %d MiB", e.heap>>20))
+			return
+		}
+		t.Reset(watchdogTick)
+	})
 	defer func() {
-		close(done)
+		mu.Lock()
+		done = true
+		mu.Unlock()
+		t.Stop()
+		// An interrupt that arrived after the program finished must not
+		// leak into the next evaluation.
 		e.rt.ClearInterrupt()
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: panic: %v", errScript, r)
@@ -135,6 +141,9 @@ func (e *engine) run(p *goja.Program) (v goja.Value, err error) {
 	}
 	return v, nil
 }
+
+// watchdogTick is how often a long-running script's time and heap are checked.
+const watchdogTick = 10 * time.Millisecond
 
 func heapBytes() uint64 {
 	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}

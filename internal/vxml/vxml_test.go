@@ -567,3 +567,15 @@ func TestLinks(t *testing.T) {
 		t.Errorf("played %q", r.played)
 	}
 }
+
+func BenchmarkEval(b *testing.B) {
+	e := newEngine()
+	sc := e.NewScope("dialog", e.NewScope("document", e.NewScope("application", nil)))
+	e.Declare(sc, "x", e.rt.ToValue(41))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := e.EvalBool(sc, "x + 1 == 42"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
