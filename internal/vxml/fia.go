@@ -108,6 +108,12 @@ func (s *Session) runForm(ec *execCtx, form *Node) error {
 			return err
 		}
 	}
+	if res := ec.pending; res != nil {
+		ec.pending = nil
+		if err := s.process(fc, nil, s.fillForm(fc, res)); err != nil {
+			return err
+		}
+	}
 	for {
 		if err := s.tick(); err != nil {
 			return err
@@ -428,6 +434,14 @@ func (s *Session) collect(fc *formCtx, it *formItem) error {
 		return err
 	}
 	gs = append(gs, lgs...)
+	docBase := len(gs)
+	dgs, dialogs, err := s.docGrammars(fc)
+	if err != nil {
+		return err
+	}
+	if it.node.Attr("modal") != "true" {
+		gs = append(gs, dgs...)
+	}
 	req, err := s.inputRequest(fc, it, gs)
 	if err != nil {
 		return err
@@ -441,6 +455,12 @@ func (s *Session) collect(fc *formCtx, it *formItem) error {
 		return err
 	}
 	s.setLastResult(res)
+	if gi >= docBase {
+		// A document-scoped grammar of another form: go there and let
+		// that form's FIA take the result (spec 3.1.3).
+		fc.ec.pending = res
+		return &ctlGoto{dialog: dialogs[gi-docBase]}
+	}
 	if gi >= base {
 		return s.followLink(fc, links[gi-base])
 	}

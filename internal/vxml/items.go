@@ -162,6 +162,10 @@ func (s *Session) visitTransfer(fc *formCtx, it *formItem) error {
 	return s.runFilled(fc, map[string]bool{it.name: true})
 }
 
+// maxSubdialogDepth bounds subdialog nesting: each level holds an execution
+// context and Go stack, and runaway recursion is a document bug.
+const maxSubdialogDepth = 32
+
 // visitSubdialog is <subdialog> (spec 2.3.4): the target runs in a new
 // execution context; its <return> fills the item.
 func (s *Session) visitSubdialog(fc *formCtx, it *formItem) error {
@@ -212,11 +216,16 @@ func (s *Session) visitSubdialog(fc *formCtx, it *formItem) error {
 	if findDialog(doc.root, frag) == nil {
 		return throw("error.badfetch", "%s: no dialog %q", n.Where(), frag)
 	}
+	if s.depth >= maxSubdialogDepth {
+		return throw("error.noresource", "%s: subdialogs nested deeper than %d", n.Where(), maxSubdialogDepth)
+	}
 	sub, err := s.enterDocument(nil, doc, params)
 	if err != nil {
 		return err
 	}
+	s.depth++
 	ret, err := s.runContext(sub, frag)
+	s.depth--
 	s.curApp = fc.ec.app.scope
 	if err != nil {
 		return err

@@ -64,3 +64,32 @@ func (s *Session) followLink(fc *formCtx, l *Node) error {
 	}
 	return s.gotoURI(fc, l, next, s.fetchRequest(fc, l))
 }
+
+// docGrammars returns the grammars other dialogs of this document make active
+// document-wide (spec 3.1.3: a form or menu with scope="document", or a form
+// grammar with scope="document"), with the id of the dialog each belongs to.
+func (s *Session) docGrammars(fc *formCtx) ([]*Grammar, []string, error) {
+	var gs []*Grammar
+	var owners []string
+	for _, d := range fc.ec.doc.root.Elements() {
+		if d.Name != "form" || d == fc.form || d.Attr("id") == "" {
+			continue
+		}
+		for _, g := range d.ChildrenNamed("grammar") {
+			scope := g.Attr("scope")
+			if scope == "" {
+				scope = d.Attr("scope")
+			}
+			if scope != "document" {
+				continue
+			}
+			cg, err := s.compileGrammar(&formCtx{ec: fc.ec, scope: fc.scope}, g, "")
+			if err != nil {
+				return nil, nil, err
+			}
+			gs = append(gs, cg)
+			owners = append(owners, d.Attr("id"))
+		}
+	}
+	return gs, owners, nil
+}

@@ -81,6 +81,7 @@ type execCtx struct {
 	doc      *document
 	docScope *Scope
 	params   map[string]goja.Value // subdialog <param>s for the first form
+	pending  *Result               // input matched by a document grammar, for the form it leads to
 }
 
 // Session runs one VoiceXML session. It is owned by the goroutine calling Run.
@@ -94,6 +95,7 @@ type Session struct {
 	steps    int
 	hungUp   bool
 	lastMark string
+	depth    int                // subdialog nesting
 	curApp   *Scope             // application scope of the running context
 	grammars map[*Node]*Grammar // compiled inline and src grammars
 }

@@ -579,3 +579,24 @@ func BenchmarkEval(b *testing.B) {
 		}
 	}
 }
+
+func TestDocumentScopedGrammar(t *testing.T) {
+	docs := map[string]string{
+		"main.vxml": vx(`<form id="main"><field name="x" type="boolean"><prompt>Yes or no?</prompt></field></form>
+			<form id="order" scope="document"><grammar mode="dtmf" root="o"><rule id="o">9 <tag>out.item='pizza'</tag></rule></grammar>
+			<field name="item"><prompt>What?</prompt></field><block>Ordering <value expr="item"/>.</block></form>`),
+	}
+	r := runDocs(t, docs, dtmf("9"))
+	if r.played != "Yes or no?|Ordering pizza." {
+		t.Errorf("played %q", r.played)
+	}
+}
+
+func TestSubdialogRecursionIsBounded(t *testing.T) {
+	docs := map[string]string{"main.vxml": vx(`<form id="f"><subdialog name="s" src="#f"/></form>
+		<catch event="error.noresource">Too deep.<exit/></catch>`)}
+	r := runDocs(t, docs)
+	if r.out.Reason != "exit" || r.played != "Too deep." {
+		t.Errorf("outcome %v played %q", r.out, r.played)
+	}
+}
