@@ -312,6 +312,11 @@ func (s *Session) enterDocument(prev *execCtx, doc *document, params map[string]
 		app = prev.app
 		ec := &execCtx{app: app, doc: app.root, docScope: app.scope, params: params}
 		return ec, nil
+	case prev != nil && prev.app.uri == "" && doc.appURI != "" && doc.appURI == prev.doc.uri:
+		// Root to leaf: the document being left is the new document's root,
+		// so its variables carry on as the application's (spec 1.5.2).
+		prev.docScope.Obj.Set("application", prev.docScope.Obj)
+		app = &appCtx{uri: prev.doc.uri, root: prev.doc, scope: prev.docScope}
 	default:
 		app = &appCtx{uri: doc.appURI, scope: s.e.NewScope("application", s.session)}
 		if doc.appURI != "" {

@@ -600,3 +600,16 @@ func TestSubdialogRecursionIsBounded(t *testing.T) {
 		t.Errorf("outcome %v played %q", r.out, r.played)
 	}
 }
+
+func TestRootToLeafKeepsRootVariables(t *testing.T) {
+	docs := map[string]string{
+		"main.vxml": vx(`<var name="hits" expr="0"/><form><block><assign name="hits" expr="5"/><goto next="leaf.vxml"/></block></form>`),
+		"leaf.vxml": `<vxml version="2.1" application="main.vxml"><form><block><assign name="application.hits" expr="application.hits + 1"/>Hits <value expr="hits"/>.<goto next="main.vxml#again"/></block></form></vxml>`,
+	}
+	docs["main.vxml"] = vx(`<var name="hits" expr="0"/><form id="start"><block><assign name="hits" expr="5"/><goto next="leaf.vxml"/></block></form>
+		<form id="again"><block>Back with <value expr="hits"/>.</block></form>`)
+	r := runDocs(t, docs)
+	if r.played != "Hits 6.|Back with 6." {
+		t.Errorf("played %q", r.played)
+	}
+}
