@@ -742,6 +742,7 @@ func (s *Session) inputRequest(fc *formCtx, it *formItem, gs []*Grammar) (InputR
 		}
 	}
 	req.TermChar = s.property(fc, it, "termchar")
+	req.DTMFState = func(keys string) DTMFState { return DTMFStateOf(gs, keys) }
 	for _, g := range gs {
 		if g.Mode == "dtmf" {
 			if m := g.MaxDigits(); m > req.MaxDigits {

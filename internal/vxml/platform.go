@@ -57,6 +57,12 @@ type InputRequest struct {
 	// MaxDigits is the longest DTMF string an active grammar can accept, 0 if
 	// unbounded; a media platform stops collecting once it is reached.
 	MaxDigits int
+	// DTMFState reports, for the keys collected so far, whether the active
+	// grammars are satisfied and whether more keys could still match; a media
+	// platform ends DTMF collection at DTMFComplete (or at DTMFMatchMore once
+	// termtimeout passes) and treats DTMFNoMatch as a nomatch. Nil in requests
+	// built by hand.
+	DTMFState func(keys string) DTMFState
 	// Phrases are the utterances active speech grammars accept (as text), a
 	// hint for a recogniser or an automatic caller. May be empty.
 	Phrases []string

@@ -211,10 +211,11 @@ type tev struct {
 }
 
 type matcher struct {
-	s      *SRGS
-	toks   []string
-	steps  int
-	result []tev
+	s       *SRGS
+	toks    []string
+	steps   int
+	result  []tev
+	partial bool // prefix mode: running out of input inside the grammar succeeds
 }
 
 // Match returns the first full parse of toks, with its semantic interpretation.
@@ -288,7 +289,7 @@ func (m *matcher) once(n *gnode, pos int, tr []tev, k cont) bool {
 		if pos < len(m.toks) && m.toks[pos] == n.token {
 			return k(pos+1, push(tr, tev{'t', n.token}))
 		}
-		return false
+		return m.partial && pos == len(m.toks)
 	case gTag:
 		return k(pos, push(tr, tev{'g', n.tag}))
 	case gNull:

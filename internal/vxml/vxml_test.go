@@ -613,3 +613,34 @@ func TestRootToLeafKeepsRootVariables(t *testing.T) {
 		t.Errorf("played %q", r.played)
 	}
 }
+
+func TestDTMFState(t *testing.T) {
+	digits4, _ := ParseBuiltin("digits?length=4", "dtmf")
+	digits, _ := ParseBuiltin("digits?minlength=2;maxlength=3", "dtmf")
+	n, _ := ParseXML([]byte(`<grammar mode="dtmf" root="r"><rule id="r"><one-of><item>1 2</item><item>1 2 3 4</item><item>9</item></one-of></rule></grammar>`))
+	sg, err := ParseSRGS(n, "dtmf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srgs := &Grammar{Mode: "dtmf", srgs: sg}
+	for _, tc := range []struct {
+		gs   []*Grammar
+		keys string
+		want DTMFState
+	}{
+		{[]*Grammar{digits4}, "12", DTMFPrefix},
+		{[]*Grammar{digits4}, "1234", DTMFComplete},
+		{[]*Grammar{digits4}, "12345", DTMFNoMatch},
+		{[]*Grammar{digits}, "12", DTMFMatchMore},
+		{[]*Grammar{digits}, "123", DTMFComplete},
+		{[]*Grammar{srgs}, "1", DTMFPrefix},
+		{[]*Grammar{srgs}, "12", DTMFMatchMore},
+		{[]*Grammar{srgs}, "123", DTMFPrefix},
+		{[]*Grammar{srgs}, "9", DTMFComplete},
+		{[]*Grammar{srgs}, "5", DTMFNoMatch},
+	} {
+		if got := DTMFStateOf(tc.gs, tc.keys); got != tc.want {
+			t.Errorf("%s %q: got %d want %d", tc.gs[0].Src, tc.keys, got, tc.want)
+		}
+	}
+}
