@@ -3,7 +3,6 @@ package vxml
 import (
 	"bytes"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -108,8 +107,6 @@ func (n *Node) Where() string {
 	return fmt.Sprintf("<%s> line %d", n.Name, n.Line)
 }
 
-// ErrMalformed wraps XML syntax errors; the interpreter maps it to error.badfetch.
-var ErrMalformed = errors.New("malformed document")
 
 // maxDepth bounds element nesting so a hostile document cannot exhaust the stack
 // of the recursive walkers.

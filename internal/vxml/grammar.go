@@ -1,7 +1,6 @@
 package vxml
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -27,7 +26,6 @@ type Result struct {
 	Mode      string
 }
 
-var errNoMatch = errors.New("no match")
 
 // Match tries input (DTMF keys or a text utterance) against g.
 func (g *Grammar) Match(e *engine, mode, input string) (*Result, error) {

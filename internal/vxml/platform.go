@@ -2,7 +2,6 @@ package vxml
 
 import (
 	"context"
-	"errors"
 	"time"
 )
 
@@ -122,9 +121,6 @@ type TransferResult struct {
 	Input *Input
 }
 
-// ErrHangup is returned by Platform methods when the caller has gone; the
-// interpreter throws connection.disconnect.hangup.
-var ErrHangup = errors.New("caller hung up")
 
 // Platform is everything the interpreter needs from the media side of a
 // VoiceXML gateway. One Platform value serves one call; methods are called only

@@ -1,7 +1,6 @@
 package vxml
 
 import (
-	"errors"
 	"fmt"
 	"runtime/metrics"
 	"strconv"
@@ -44,9 +43,6 @@ const (
 	defaultScriptHeap    = 64 << 20 // bytes of heap growth allowed per evaluation
 )
 
-// errScript is returned (wrapped) for any ECMAScript failure; the interpreter
-// turns it into error.semantic.
-var errScript = errors.New("ecmascript")
 
 // engine owns one goja runtime per session. goja runtimes are not goroutine
 // safe; the session goroutine is the only user.

@@ -56,8 +56,6 @@ func (o Outcome) String() string {
 	return o.Reason
 }
 
-// ErrTooManyTransitions ends a session that never waits for the caller.
-var ErrTooManyTransitions = errors.New("too many transitions without input")
 
 // document is a loaded VoiceXML document.
 type document struct {
@@ -103,7 +101,7 @@ type Session struct {
 // NewSession prepares a session; Run executes it.
 func NewSession(cfg Config) (*Session, error) {
 	if cfg.Platform == nil {
-		return nil, errors.New("vxml: config.platform is required")
+		return nil, ErrNoPlatform
 	}
 	if cfg.Fetcher == nil {
 		cfg.Fetcher = NewHTTPFetcher(nil)
