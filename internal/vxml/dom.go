@@ -107,7 +107,6 @@ func (n *Node) Where() string {
 	return fmt.Sprintf("<%s> line %d", n.Name, n.Line)
 }
 
-
 // maxDepth bounds element nesting so a hostile document cannot exhaust the stack
 // of the recursive walkers.
 const maxDepth = 200

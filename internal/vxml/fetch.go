@@ -53,7 +53,6 @@ func (e *HTTPStatusError) Error() string {
 	return fmt.Sprintf("fetch %s: http status %d", e.URI, e.Code)
 }
 
-
 // maxFetchBytes bounds a fetched resource: a VoiceXML document or grammar of
 // more than this is an error rather than a memory hazard.
 const maxFetchBytes = 8 << 20

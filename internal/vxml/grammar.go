@@ -26,7 +26,6 @@ type Result struct {
 	Mode      string
 }
 
-
 // Match tries input (DTMF keys or a text utterance) against g.
 func (g *Grammar) Match(e *engine, mode, input string) (*Result, error) {
 	if g.Mode != mode {

@@ -121,7 +121,6 @@ type TransferResult struct {
 	Input *Input
 }
 
-
 // Platform is everything the interpreter needs from the media side of a
 // VoiceXML gateway. One Platform value serves one call; methods are called only
 // from the session's goroutine, so implementations need no locking for the

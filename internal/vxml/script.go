@@ -43,7 +43,6 @@ const (
 	defaultScriptHeap    = 64 << 20 // bytes of heap growth allowed per evaluation
 )
 
-
 // engine owns one goja runtime per session. goja runtimes are not goroutine
 // safe; the session goroutine is the only user.
 type engine struct {

@@ -56,7 +56,6 @@ func (o Outcome) String() string {
 	return o.Reason
 }
 
-
 // document is a loaded VoiceXML document.
 type document struct {
 	uri    string // absolute URI without fragment
