@@ -730,7 +730,7 @@ func (s *Session) compileGrammar(fc *formCtx, n *Node, _ string) (*Grammar, erro
 		if err != nil || root.Name != "grammar" {
 			return nil, throw("error.badfetch", "%s: %s is not an SRGS XML grammar", n.Where(), uri)
 		}
-		sg, err := ParseSRGS(root, mode)
+		sg, err := ParseSRGSWith(root, mode, stripFragment(uri), s.grammarLoader(fc, n))
 		if err != nil {
 			return nil, throw("error.badfetch", "%s: %v", n.Where(), err)
 		}
@@ -746,7 +746,11 @@ func (s *Session) compileGrammar(fc *formCtx, n *Node, _ string) (*Grammar, erro
 		if t != "" && t != "application/srgs+xml" {
 			return nil, throw("error.unsupported.format", "%s: grammar type %q", n.Where(), t)
 		}
-		sg, err := ParseSRGS(n, mode)
+		base := ""
+		if fc != nil && fc.ec != nil {
+			base = fc.ec.doc.base
+		}
+		sg, err := ParseSRGSWith(n, mode, base, s.grammarLoader(fc, n))
 		if err != nil {
 			return nil, throw("error.badfetch", "%s: %v", n.Where(), err)
 		}
@@ -757,6 +761,27 @@ func (s *Session) compileGrammar(fc *formCtx, n *Node, _ string) (*Grammar, erro
 		s.grammars[n] = g
 	}
 	return g, nil
+}
+
+// grammarLoader fetches external grammars for rulerefs with the fetch
+// settings of the <grammar> element that needs them.
+func (s *Session) grammarLoader(fc *formCtx, n *Node) GrammarLoader {
+	return func(uri string) (*Node, error) {
+		req := s.fetchRequest(fc, n)
+		req.URI = uri
+		res, err := s.cfg.Fetcher.Fetch(s.ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		root, err := ParseXML(res.Body)
+		if err != nil {
+			return nil, err
+		}
+		if root.Name != "grammar" {
+			return nil, fmt.Errorf("%s is not an SRGS XML grammar", uri)
+		}
+		return root, nil
+	}
 }
 
 // optionGrammars builds the grammars of a field's <option>s (spec 2.3.1.3).

@@ -18,6 +18,12 @@ type SRGS struct {
 	Root      string
 	TagFormat string
 	rules     map[string]*gnode
+
+	// Compilation state for external rulerefs.
+	prefix   string            // prefix of the rule ids being compiled
+	base     string            // URI of the grammar being compiled
+	load     GrammarLoader     // nil: external rulerefs are errors
+	imported map[string]string // external grammar URI -> its root rule id
 }
 
 type gkind int
@@ -46,51 +52,118 @@ type gnode struct {
 // (nested unbounded repeats) yields nomatch instead of consuming the CPU.
 const maxMatchSteps = 200000
 
+// GrammarLoader fetches and parses the grammar at an absolute URI, for
+// rulerefs to external grammars.
+type GrammarLoader func(uri string) (*Node, error)
+
+// maxGrammarImports bounds how many external grammars one grammar may pull in.
+const maxGrammarImports = 32
+
 // ParseSRGS compiles an SRGS XML grammar element (the <grammar> root).
-// defaultMode applies when the grammar has no mode attribute.
+// defaultMode applies when the grammar has no mode attribute. External
+// rulerefs are errors; use ParseSRGSWith to resolve them.
 func ParseSRGS(g *Node, defaultMode string) (*SRGS, error) {
-	s := &SRGS{Mode: g.Attr("mode"), Root: g.Attr("root"), TagFormat: g.Attr("tag-format"), rules: map[string]*gnode{}}
+	return ParseSRGSWith(g, defaultMode, "", nil)
+}
+
+// ParseSRGSWith compiles a grammar whose rulerefs may name rules of other
+// grammars (uri#rule, or uri for the other grammar's root), resolved against
+// base and fetched with load. Imported rules are kept under "uri#id".
+func ParseSRGSWith(g *Node, defaultMode, base string, load GrammarLoader) (*SRGS, error) {
+	s := &SRGS{Mode: g.Attr("mode"), TagFormat: g.Attr("tag-format"), rules: map[string]*gnode{},
+		base: base, load: load, imported: map[string]string{}}
 	if s.Mode == "" {
 		s.Mode = defaultMode
 	}
 	if s.Mode != "dtmf" && s.Mode != "voice" {
 		return nil, fmt.Errorf("grammar %s: bad mode %q", g.Where(), s.Mode)
 	}
-	for _, r := range g.ChildrenNamed("rule") {
-		id := r.Attr("id")
-		if id == "" {
-			return nil, fmt.Errorf("grammar %s: rule without id", r.Where())
-		}
-		if _, dup := s.rules[id]; dup {
-			return nil, fmt.Errorf("grammar %s: duplicate rule %q", r.Where(), id)
-		}
-		body, err := s.compileSeq(r, 0)
-		if err != nil {
-			return nil, err
-		}
-		s.rules[id] = body
-		if s.Root == "" {
-			s.Root = id // no root attribute: take the first rule
-		}
+	root, err := s.addRules(g)
+	if err != nil {
+		return nil, err
 	}
-	if len(s.rules) == 0 {
-		// A grammar with inline text only (no rules) is a single phrase.
-		body, err := s.compileSeq(g, 0)
-		if err != nil {
-			return nil, err
-		}
-		s.rules["__root"] = body
-		s.Root = "__root"
-	}
-	if _, ok := s.rules[s.Root]; !ok {
-		return nil, fmt.Errorf("grammar %s: root rule %q not defined", g.Where(), s.Root)
-	}
+	s.Root = root
 	for id, body := range s.rules {
 		if err := s.checkRefs(body); err != nil {
 			return nil, fmt.Errorf("grammar rule %q: %w", id, err)
 		}
 	}
 	return s, nil
+}
+
+// addRules compiles the rules of grammar g under the current prefix and
+// returns its root rule's (prefixed) id.
+func (s *SRGS) addRules(g *Node) (string, error) {
+	root := g.Attr("root")
+	for _, r := range g.ChildrenNamed("rule") {
+		id := r.Attr("id")
+		if id == "" {
+			return "", fmt.Errorf("grammar %s: rule without id", r.Where())
+		}
+		if _, dup := s.rules[s.prefix+id]; dup {
+			return "", fmt.Errorf("grammar %s: duplicate rule %q", r.Where(), id)
+		}
+		body, err := s.compileSeq(r, 0)
+		if err != nil {
+			return "", err
+		}
+		s.rules[s.prefix+id] = body
+		if root == "" {
+			root = id // no root attribute: take the first rule
+		}
+	}
+	if len(g.ChildrenNamed("rule")) == 0 {
+		// A grammar with inline text only (no rules) is a single phrase.
+		body, err := s.compileSeq(g, 0)
+		if err != nil {
+			return "", err
+		}
+		root = "__root"
+		s.rules[s.prefix+root] = body
+	}
+	if _, ok := s.rules[s.prefix+root]; !ok {
+		return "", fmt.Errorf("grammar %s: root rule %q not defined", g.Where(), root)
+	}
+	return s.prefix + root, nil
+}
+
+// importRef compiles the external grammar a ruleref names and returns the
+// rule id to reference.
+func (s *SRGS) importRef(c *Node, uri string) (string, error) {
+	if s.load == nil {
+		return "", fmt.Errorf("grammar %s: external ruleref %q needs a loader", c.Where(), uri)
+	}
+	abs, err := ResolveURI(s.base, uri)
+	if err != nil {
+		return "", fmt.Errorf("grammar %s: %w", c.Where(), err)
+	}
+	key, frag := stripFragment(abs), fragment(abs)
+	root, seen := s.imported[key]
+	if !seen {
+		if len(s.imported) >= maxGrammarImports {
+			return "", fmt.Errorf("grammar %s: more than %d external grammars", c.Where(), maxGrammarImports)
+		}
+		s.imported[key] = "" // guards against import cycles
+		g, err := s.load(key)
+		if err != nil {
+			return "", fmt.Errorf("grammar %s: ruleref %s: %w", c.Where(), uri, err)
+		}
+		prefix, base := s.prefix, s.base
+		s.prefix, s.base = key+"#", key
+		root, err = s.addRules(g)
+		s.prefix, s.base = prefix, base
+		if err != nil {
+			return "", err
+		}
+		s.imported[key] = root
+	}
+	if frag != "" {
+		return key + "#" + frag, nil
+	}
+	if root == "" {
+		return "", fmt.Errorf("grammar %s: ruleref %s: recursive import of a root", c.Where(), uri)
+	}
+	return root, nil
 }
 
 func (s *SRGS) checkRefs(n *gnode) error {
@@ -169,12 +242,16 @@ func (s *SRGS) compileElem(c *Node, depth int) (*gnode, error) {
 			return nil, fmt.Errorf("grammar %s: unknown special %q", c.Where(), sp)
 		}
 		uri := c.Attr("uri")
-		if !strings.HasPrefix(uri, "#") {
-			// External rule references would need a fetch per match; grammars
-			// in the field refer to their own rules.
-			return nil, fmt.Errorf("grammar %s: external ruleref %q not supported", c.Where(), uri)
+		if strings.HasPrefix(uri, "#") {
+			return &gnode{kind: gRef, ref: s.prefix + uri[1:], min: 1, max: 1}, nil
 		}
-		return &gnode{kind: gRef, ref: uri[1:], min: 1, max: 1}, nil
+		// External grammars are compiled in once, here, rather than fetched
+		// per match.
+		ref, err := s.importRef(c, uri)
+		if err != nil {
+			return nil, err
+		}
+		return &gnode{kind: gRef, ref: ref, min: 1, max: 1}, nil
 	case "tag":
 		return &gnode{kind: gTag, tag: c.TextContent(), min: 1, max: 1}, nil
 	case "token":
@@ -426,7 +503,11 @@ func (s *SRGS) interpret(e *engine, tr []tev) (any, error) {
 				continue
 			}
 			p := stack[len(stack)-1]
-			p.scope.Get("rules").(*goja.Object).Set(ev.value, val)
+			name := ev.value
+			if i := strings.LastIndexByte(name, '#'); i >= 0 {
+				name = name[i+1:] // imported rules are known by their own id
+			}
+			p.scope.Get("rules").(*goja.Object).Set(name, val)
 			p.latest = val
 		}
 	}

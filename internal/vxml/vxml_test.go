@@ -644,3 +644,17 @@ func TestDTMFState(t *testing.T) {
 		}
 	}
 }
+
+func TestExternalRuleref(t *testing.T) {
+	docs := map[string]string{
+		"main.vxml": vx(`<form><field name="order"><grammar root="o"><rule id="o"><ruleref uri="g/drinks.grxml#size"/>
+			<ruleref uri="g/drinks.grxml"/><tag>out = rules.size + ' ' + rules.drink;</tag></rule></grammar>
+			<prompt>Order?</prompt><filled><value expr="order"/></filled></field></form>`),
+		"g/drinks.grxml": `<grammar root="drink"><rule id="drink"><one-of><item>coffee</item><item>tea</item></one-of></rule>
+			<rule id="size"><one-of><item>small</item><item>large</item></one-of></rule></grammar>`,
+	}
+	r := runDocs(t, docs, say("large tea"))
+	if r.played != "Order?|large tea" {
+		t.Errorf("played %q", r.played)
+	}
+}
