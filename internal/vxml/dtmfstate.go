@@ -49,7 +49,7 @@ func (g *Grammar) viable(keys string) bool {
 // are a viable prefix.
 func prefixConsumed(m *matcher) bool {
 	m.partial = true
-	return m.rule(m.s.Root, 0, nil, func(pos int, _ []tev) bool { return pos == len(m.toks) })
+	return m.rule(m.s.Root, 0, nil, func(pos int, _ *trace) bool { return pos == len(m.toks) })
 }
 
 // DTMFStateOf combines the active DTMF grammars' view of keys.
@@ -90,5 +90,5 @@ func (g *Grammar) accepts(keys string) bool {
 		return err == nil
 	}
 	m := &matcher{s: g.srgs, toks: tokenize("dtmf", keys)}
-	return m.rule(g.srgs.Root, 0, nil, func(pos int, _ []tev) bool { return pos == len(m.toks) })
+	return m.rule(g.srgs.Root, 0, nil, func(pos int, _ *trace) bool { return pos == len(m.toks) })
 }

@@ -726,9 +726,17 @@ func (s *Session) compileGrammar(fc *formCtx, n *Node, _ string) (*Grammar, erro
 		if err != nil {
 			return nil, fetchEvent(err)
 		}
+		if strings.HasPrefix(strings.TrimSpace(string(res.Body)), "#ABNF") {
+			sg, err := ParseABNF(string(res.Body), mode)
+			if err != nil {
+				return nil, throw("error.badfetch", "%s: %s: %v", n.Where(), uri, err)
+			}
+			g = &Grammar{Mode: sg.Mode, srgs: sg, Src: uri}
+			break
+		}
 		root, err := ParseXML(res.Body)
 		if err != nil || root.Name != "grammar" {
-			return nil, throw("error.badfetch", "%s: %s is not an SRGS XML grammar", n.Where(), uri)
+			return nil, throw("error.badfetch", "%s: %s is not an SRGS grammar", n.Where(), uri)
 		}
 		sg, err := ParseSRGSWith(root, mode, stripFragment(uri), s.grammarLoader(fc, n))
 		if err != nil {
@@ -743,6 +751,14 @@ func (s *Session) compileGrammar(fc *formCtx, n *Node, _ string) (*Grammar, erro
 		g = &Grammar{Mode: sg.Mode, srgs: sg, Src: uri}
 	default:
 		t := n.Attr("type")
+		if t == "application/srgs" {
+			sg, err := ParseABNF(n.TextContent(), mode)
+			if err != nil {
+				return nil, throw("error.badfetch", "%s: %v", n.Where(), err)
+			}
+			g = &Grammar{Mode: sg.Mode, srgs: sg, Src: n.Where()}
+			break
+		}
 		if t != "" && t != "application/srgs+xml" {
 			return nil, throw("error.unsupported.format", "%s: grammar type %q", n.Where(), t)
 		}

@@ -67,3 +67,20 @@ func FuzzSRGS(f *testing.F) {
 		_ = g.Phrases(4)
 	})
 }
+
+// FuzzABNF compiles arbitrary ABNF grammars and matches a few inputs.
+func FuzzABNF(f *testing.F) {
+	f.Add("#ABNF 1.0 UTF-8;\nmode voice; root $a;\n$a = yes | no {out = false} | [please] $b <1-3>;\n$b = \"thank you\";")
+	f.Add("#ABNF 1.0; mode dtmf; root $d; $d = (1|2|3) <2-> {!{ out = 1 }!};")
+	e := newEngine()
+	e.timeout = 50 * time.Millisecond
+	f.Fuzz(func(t *testing.T, src string) {
+		g, err := ParseABNF(src, "voice")
+		if err != nil {
+			return
+		}
+		for _, in := range []string{"1 2", "yes", "please thank you", ""} {
+			_, _ = g.Match(e, tokenize(g.Mode, in))
+		}
+	})
+}

@@ -293,14 +293,16 @@ type matcher struct {
 	steps   int
 	result  []tev
 	partial bool // prefix mode: running out of input inside the grammar succeeds
+	active  map[ruleAt]bool
+	depth   int
 }
 
 // Match returns the first full parse of toks, with its semantic interpretation.
 func (s *SRGS) Match(e *engine, toks []string) (*Result, error) {
 	m := &matcher{s: s, toks: toks}
-	ok := m.rule(s.Root, 0, nil, func(pos int, tr []tev) bool {
+	ok := m.rule(s.Root, 0, nil, func(pos int, tr *trace) bool {
 		if pos == len(toks) {
-			m.result = tr
+			m.result = tr.slice()
 			return true
 		}
 		return false
@@ -319,22 +321,64 @@ func (s *SRGS) Match(e *engine, toks []string) (*Result, error) {
 	return &Result{Utterance: strings.Join(toks, sep), Interp: interp, Mode: s.Mode}, nil
 }
 
-type cont func(pos int, tr []tev) bool
+type cont func(pos int, tr *trace) bool
 
-func push(tr []tev, ev tev) []tev {
-	out := make([]tev, len(tr), len(tr)+1)
-	copy(out, tr)
-	return append(out, ev)
+// trace is a persistent list of parse events, newest first: pushing is O(1)
+// and alternatives share their common prefix.
+type trace struct {
+	ev   tev
+	prev *trace
 }
 
-func (m *matcher) rule(id string, pos int, tr []tev, k cont) bool {
-	return m.node(m.s.rules[id], pos, push(tr, tev{'b', id}), func(p int, t []tev) bool {
-		return k(p, push(t, tev{'e', id}))
+func push(tr *trace, ev tev) *trace { return &trace{ev: ev, prev: tr} }
+
+func (t *trace) slice() []tev {
+	var out []tev
+	for x := t; x != nil; x = x.prev {
+		out = append(out, x.ev)
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out
+}
+
+// maxRuleDepth bounds rule nesting in one parse; deeper recursion cannot
+// match input of any realistic length.
+const maxRuleDepth = 100
+
+func (m *matcher) rule(id string, pos int, tr *trace, k cont) bool {
+	// SRGS forbids left recursion; entering a rule again at the same position
+	// would never consume input, so that path fails (and cannot loop).
+	key := ruleAt{id, pos}
+	if m.active[key] || m.depth >= maxRuleDepth {
+		return false
+	}
+	if m.active == nil {
+		m.active = map[ruleAt]bool{}
+	}
+	m.active[key] = true
+	m.depth++
+	ok := m.node(m.s.rules[id], pos, push(tr, tev{'b', id}), func(p int, t *trace) bool {
+		// Continuing after the rule: it is no longer being entered here.
+		m.active[key] = false
+		m.depth--
+		r := k(p, push(t, tev{'e', id}))
+		m.depth++
+		m.active[key] = true
+		return r
 	})
+	m.depth--
+	delete(m.active, key)
+	return ok
 }
 
-// node matches n (with its repeat bounds) at pos and calls k for each way.
-func (m *matcher) node(n *gnode, pos int, tr []tev, k cont) bool {
+type ruleAt struct {
+	id  string
+	pos int
+}
+
+func (m *matcher) node(n *gnode, pos int, tr *trace, k cont) bool {
 	m.steps++
 	if m.steps > maxMatchSteps {
 		return false
@@ -342,11 +386,11 @@ func (m *matcher) node(n *gnode, pos int, tr []tev, k cont) bool {
 	if n.min == 1 && n.max == 1 {
 		return m.once(n, pos, tr, k)
 	}
-	var rep func(count, pos int, tr []tev) bool
-	rep = func(count, pos int, tr []tev) bool {
+	var rep func(count, pos int, tr *trace) bool
+	rep = func(count, pos int, tr *trace) bool {
 		// Greedy: try one more repetition first, then stop if allowed.
 		if n.max < 0 || count < n.max {
-			if m.once(n, pos, tr, func(p int, t []tev) bool {
+			if m.once(n, pos, tr, func(p int, t *trace) bool {
 				if p == pos { // empty iteration: no progress, stop looping
 					return false
 				}
@@ -360,7 +404,7 @@ func (m *matcher) node(n *gnode, pos int, tr []tev, k cont) bool {
 	return rep(0, pos, tr)
 }
 
-func (m *matcher) once(n *gnode, pos int, tr []tev, k cont) bool {
+func (m *matcher) once(n *gnode, pos int, tr *trace, k cont) bool {
 	switch n.kind {
 	case gToken:
 		if pos < len(m.toks) && m.toks[pos] == n.token {
@@ -390,12 +434,12 @@ func (m *matcher) once(n *gnode, pos int, tr []tev, k cont) bool {
 		}
 		return false
 	default: // gSeq
-		var step func(i, pos int, tr []tev) bool
-		step = func(i, pos int, tr []tev) bool {
+		var step func(i, pos int, tr *trace) bool
+		step = func(i, pos int, tr *trace) bool {
 			if i == len(n.children) {
 				return k(pos, tr)
 			}
-			return m.node(n.children[i], pos, tr, func(p int, t []tev) bool { return step(i+1, p, t) })
+			return m.node(n.children[i], pos, tr, func(p int, t *trace) bool { return step(i+1, p, t) })
 		}
 		return step(0, pos, tr)
 	}

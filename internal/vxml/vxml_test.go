@@ -658,3 +658,39 @@ func TestExternalRuleref(t *testing.T) {
 		t.Errorf("played %q", r.played)
 	}
 }
+
+func TestABNF(t *testing.T) {
+	g, err := ParseABNF(`#ABNF 1.0 UTF-8;
+		language en-US; mode voice; root $order; tag-format <semantics/1.0>;
+		// a comment
+		public $order = [i want] $size <0-1> $drink [please] {out.drink = rules.drink; out.size = rules.size || "medium";};
+		$size = small | large;
+		$drink = coffee | /2/ tea {out = "TEA"} | "hot chocolate";`, "voice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEngine()
+	for in, want := range map[string]string{
+		"i want large coffee please": "large coffee",
+		"tea":                        "medium TEA",
+		"small hot chocolate":        "small hot chocolate",
+	} {
+		r, err := g.Match(e, tokenize("voice", in))
+		if err != nil {
+			t.Errorf("%q: %v", in, err)
+			continue
+		}
+		m := r.Interp.(map[string]any)
+		if got := fmt.Sprint(m["size"], " ", m["drink"]); got != want {
+			t.Errorf("%q: got %q want %q", in, got, want)
+		}
+	}
+	if _, err := g.Match(e, tokenize("voice", "large")); err == nil {
+		t.Error("incomplete input matched")
+	}
+	for _, bad := range []string{"#ABNF 1.0; root $a; $a = (x;", "#ABNF 1.0; $a = x;", "#ABNF 1.0; root $a; $a = $b;", "#ABNF 1.0; root $a; $a = x {unterminated;"} {
+		if _, err := ParseABNF(bad, "voice"); err == nil {
+			t.Errorf("%q: want error", bad)
+		}
+	}
+}
