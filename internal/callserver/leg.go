@@ -37,7 +37,7 @@ type leg struct {
 	// keepDest keeps dest after the dialog is established (registered
 	// phones are reached where they registered from).
 	keepDest bool
-	cseq      atomic.Uint32
+	cseq     atomic.Uint32
 
 	// Inbound leg: the INVITE and its server transaction, and where ACKs
 	// to our 2xx are handed to the goroutine waiting for them.

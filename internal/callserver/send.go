@@ -173,4 +173,3 @@ func (s *Server) respond(l *leg, req *sip.Request, tx sip.ServerTransaction, cod
 	withBody(res, body, ct)
 	return tx.Respond(res)
 }
-

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -77,7 +78,21 @@ func (dp *dialPlan) resolve(label string) ([]Target, error) {
 			out := make([]Target, 0, len(bs))
 			for _, b := range bs {
 				u := *b.Contact.Clone()
-				out = append(out, Target{URI: u, Addr: b.Source, Transport: b.Transport})
+				// Over UDP the phone is reached at its Contact (RFC 3261
+				// §10.3); over TCP/TLS through the connection it registered
+				// on, which is the only way back to a phone behind NAT.
+				addr := u.HostPort()
+				if u.Port == 0 {
+					addr = fmt.Sprintf("%s:%d", u.Host, 5060)
+				}
+				tr := "udp"
+				if t, ok := u.UriParams.Get("transport"); ok {
+					tr = strings.ToLower(t)
+				}
+				if b.Transport != "UDP" && b.Transport != "" {
+					addr, tr = b.Source, strings.ToLower(b.Transport)
+				}
+				out = append(out, Target{URI: u, Addr: addr, Transport: tr})
 			}
 			return out, nil
 		}
