@@ -279,7 +279,8 @@ func (s *sipp) counts() (ok, failed int) {
 			failed, _ = strconv.Atoi(last[i])
 		}
 	}
-	if failed > 0 {
+	if failed > 0 || ok == 0 {
+		s.t.Logf("sipp output:\n%s", s.output())
 		if b, err := os.ReadFile(filepath.Join(s.dir, "errors.log")); err == nil {
 			s.t.Logf("sipp errors:\n%.3000s", b)
 		}

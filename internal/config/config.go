@@ -57,6 +57,11 @@ type SIP struct {
 	// Realm is the digest authentication realm.
 	Realm     string `yaml:"realm"`
 	UserAgent string `yaml:"user_agent"`
+	// AuthAlgorithms are the digest algorithms offered, one challenge each,
+	// in order of preference (RFC 8760 §2.4: a client answers the first it
+	// supports). MD5 comes first by default because many deployed phones,
+	// and SIPp, give up on a challenge list that starts with SHA-256.
+	AuthAlgorithms []string `yaml:"auth_algorithms"`
 }
 
 // Listener is one SIP socket.
@@ -238,6 +243,9 @@ func (c *Config) fill() {
 	def(&c.Log.Format, "text")
 	def(&c.SIP.Realm, "tandem")
 	def(&c.SIP.UserAgent, "tandem")
+	if len(c.SIP.AuthAlgorithms) == 0 {
+		c.SIP.AuthAlgorithms = []string{"MD5", "SHA-256"}
+	}
 	for i := range c.SIP.Listen {
 		c.SIP.Listen[i].Transport = strings.ToLower(c.SIP.Listen[i].Transport)
 	}
@@ -409,6 +417,11 @@ func (c *Config) Validate() []FieldError {
 	}
 	if c.SIP.Host != "" && strings.ContainsAny(c.SIP.Host, " :;<>") && net.ParseIP(c.SIP.Host) == nil {
 		bad("sip.host", "%q is not a host name or IP address", c.SIP.Host)
+	}
+	for i, a := range c.SIP.AuthAlgorithms {
+		if a != "MD5" && a != "SHA-256" {
+			bad(fmt.Sprintf("sip.auth_algorithms[%d]", i), "unknown algorithm %q (want MD5 or SHA-256)", a)
+		}
 	}
 	seen := map[string]bool{}
 	for i := range c.Trunks {

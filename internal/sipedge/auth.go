@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -26,14 +27,15 @@ const nonceLifetime = 5 * time.Minute
 // per-process secret, so a flood of challenges costs no memory.
 type authenticator struct {
 	realm   string
+	algs    []string // offered, in order
 	secret  [32]byte
 	now     func() time.Time
 	users   map[string]string // user → password; read-only after New
 	limiter *failLimiter
 }
 
-func newAuthenticator(realm string, users map[string]string, limit int, window time.Duration, now func() time.Time) *authenticator {
-	a := &authenticator{realm: realm, users: users, now: now, limiter: newFailLimiter(limit, window, now)}
+func newAuthenticator(realm string, algs []string, users map[string]string, limit int, window time.Duration, now func() time.Time) *authenticator {
+	a := &authenticator{realm: realm, algs: algs, users: users, now: now, limiter: newFailLimiter(limit, window, now)}
 	_, _ = rand.Read(a.secret[:])
 	return a
 }
@@ -63,12 +65,12 @@ func (a *authenticator) checkNonce(n string) (ours, fresh bool) {
 	return true, age >= -time.Minute && age <= nonceLifetime
 }
 
-// challenges returns the challenge header values to send: SHA-256 first, then
-// MD5 for older phones (RFC 8760 §2.4: the client uses the first it knows).
+// challenges returns the challenge header values to send, one per
+// configured algorithm in order (RFC 8760 §2.4).
 func (a *authenticator) challenges(stale bool) []string {
 	n := a.nonce()
 	out := make([]string, 0, 2)
-	for _, alg := range []string{"SHA-256", "MD5"} {
+	for _, alg := range a.algs {
 		c := digest.Challenge{Realm: a.realm, Nonce: n, Algorithm: alg, QOP: []string{"auth"}, Stale: stale}
 		out = append(out, c.String())
 	}
@@ -117,7 +119,10 @@ func (a *authenticator) verifyOne(req *sip.Request, value string) (string, error
 		return "", errBadCredentials
 	}
 	alg := strings.ToUpper(cred.Algorithm)
-	if alg != "" && alg != "MD5" && alg != "SHA-256" {
+	if alg == "" {
+		alg = "MD5" // RFC 2617 §3.2.2: absent means MD5
+	}
+	if !slices.Contains(a.algs, alg) {
 		return "", errBadCredentials
 	}
 	chal := &digest.Challenge{Realm: a.realm, Nonce: cred.Nonce, Algorithm: cred.Algorithm}

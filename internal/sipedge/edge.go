@@ -102,7 +102,7 @@ func New(cfg *config.Config, deps Deps) (*Edge, error) {
 		users[u.User] = u.Password
 	}
 	r := cfg.Registrar
-	e.auth = newAuthenticator(cfg.SIP.Realm, users, r.FailedAuthLimit, r.FailedAuthWindow.D(), e.now)
+	e.auth = newAuthenticator(cfg.SIP.Realm, cfg.SIP.AuthAlgorithms, users, r.FailedAuthLimit, r.FailedAuthWindow.D(), e.now)
 	e.reg = newRegistrar(r.MinExpires.D(), r.MaxExpires.D(), r.DefaultExpires.D(), r.MaxContacts, e.now)
 	dp, err := newDialPlan(cfg, e.reg)
 	if err != nil {
