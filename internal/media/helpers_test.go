@@ -102,3 +102,5 @@ func needTool(t *testing.T, name string) string {
 	}
 	return p
 }
+
+func cosine(freq float64) float64 { return math.Cos(2 * math.Pi * freq / SampleRate) }
