@@ -117,7 +117,7 @@ type Stats struct {
 // without a lock; it changes only on UpdateRemote and when latching.
 type peerState struct {
 	remote  Remote
-	local   Direction     // our direction: what we answered or offered
+	local   Direction      // our direction: what we answered or offered
 	sendTo  netip.AddrPort // SDP address, or the latched source
 	latched bool
 }
@@ -167,10 +167,10 @@ type Session struct {
 	wg        sync.WaitGroup
 
 	// Counters: written by one goroutine each, read by Stats.
-	sent, received, late, maxLate    atomic.Uint64
+	sent, received, late, maxLate     atomic.Uint64
 	garbage, wrongPT, foreign, evDrop atomic.Uint64
-	lastRecv                         atomic.Int64 // unix nanoseconds of the last RTP packet from the peer
-	rx                               rxStats      // receive statistics, see rxStats
+	lastRecv                          atomic.Int64 // unix nanoseconds of the last RTP packet from the peer
+	rx                                rxStats      // receive statistics, see rxStats
 
 	// From RTCP received (RTCP goroutine → send goroutine for the next report).
 	lastSR     atomic.Uint32 // LSR of the last SR received
@@ -576,15 +576,15 @@ func (s *Session) SendDTMF(ctx context.Context, d byte, dur time.Duration) error
 
 // sender is the state of the send goroutine, owned by it alone.
 type sender struct {
-	pkt     rtp.Packet
-	buf     [1500]byte
-	silence [2][FrameSamples]byte // per law
-	evBuf   [4]byte
-	marker  bool // next audio packet starts a talkspurt
-	dtmf    *dtmfSend
-	gap     int // ticks of audio to send after a key before the next
-	octets  uint32
-	packets uint32
+	pkt             rtp.Packet
+	buf             [1500]byte
+	silence         [2][FrameSamples]byte // per law
+	evBuf           [4]byte
+	marker          bool // next audio packet starts a talkspurt
+	dtmf            *dtmfSend
+	gap             int // ticks of audio to send after a key before the next
+	octets          uint32
+	packets         uint32
 	sentSinceReport bool
 	// For the fraction lost of the next report (RFC 3550 A.3).
 	expectedPrior, receivedPrior uint32
