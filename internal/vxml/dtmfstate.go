@@ -21,7 +21,7 @@ func (g *Grammar) viable(keys string) bool {
 	switch {
 	case g.Mode != "dtmf":
 		return false
-	case g.choices != nil:
+	case g.srgs == nil && g.builtin == nil:
 		for _, c := range g.choices {
 			k := c.dtmf
 			if len(keys) <= len(k) && k[:len(keys)] == keys {
@@ -85,7 +85,7 @@ func DTMFStateOf(gs []*Grammar, keys string) DTMFState {
 // accepts reports whether g matches keys in full, without running tags (the
 // media side asks this once per key; interpretation waits for the final input).
 func (g *Grammar) accepts(keys string) bool {
-	if g.srgs == nil {
+	if g.srgs == nil || g.Mode != "dtmf" {
 		_, err := g.Match(nil, "dtmf", keys)
 		return err == nil
 	}

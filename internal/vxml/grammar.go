@@ -31,8 +31,8 @@ func (g *Grammar) Match(e *engine, mode, input string) (*Result, error) {
 	if g.Mode != mode {
 		return nil, errNoMatch
 	}
-	if g.choices != nil {
-		return g.matchChoices(mode, input)
+	if g.srgs == nil && g.builtin == nil {
+		return g.matchChoices(mode, input) // <option>s, <choice>s (possibly none)
 	}
 	if g.builtin != nil {
 		v, ok := g.builtin.match(mode, input)
