@@ -52,6 +52,26 @@
 // Menus (https://www.w3.org/TR/voicexml20/#dml2.2) run as a one-field form
 // whose grammar is their choices. Subdialogs run in a new execution context.
 //
+// # Plugging in a media platform
+//
+// The gateway's SIP side creates, per call, a Platform backed by the call's
+// RTP session (internal/media) and runs a Session on its own goroutine:
+//
+//	s, err := vxml.NewSession(vxml.Config{Platform: mediaPlatform, Fetcher: sharedFetcher,
+//		Logger: logger, Session: vxml.SessionInfo{CallID: id, RemoteURI: from, ...}})
+//	out, err := s.Run(callCtx, bootstrapURI)
+//
+// Play renders PromptItems (TTS text, audio URIs fetched through the same
+// Fetcher, recorded audio) and returns ErrHangup if the caller leaves. Collect
+// plays the prompts, stops them at the first key or speech when Bargein is set,
+// and gathers DTMF until InputRequest.DTMFState says the grammars are
+// satisfied (DTMFComplete), the termchar arrives, or interdigittimeout /
+// termtimeout pass; silence for Timeout is InputNoInput. A recogniser, if
+// present, returns the utterance text as InputVoice and the interpreter
+// matches it against the same grammars. Transfer is forwarded to the call
+// server (which owns the legs); Disconnect ends the leg. Cancelling the
+// context tears the session down.
+//
 // # Grammars
 //
 // Built-in types (digits, boolean, number, currency, date, time, phone, with
