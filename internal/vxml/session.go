@@ -33,8 +33,10 @@ type Config struct {
 	Session  SessionInfo
 	// ScriptTimeout bounds each ECMAScript evaluation (default 1 s).
 	ScriptTimeout time.Duration
-	// MaxTransitions bounds FIA iterations plus document transitions, so a
-	// document that loops forever without input ends instead of spinning.
+	// MaxTransitions bounds FIA iterations plus document transitions between
+	// two waits for the caller, so a document that loops forever without
+	// input ends (error.semantic) instead of spinning; a long call that keeps
+	// talking to the caller never reaches it. Default 5000.
 	MaxTransitions int
 }
 

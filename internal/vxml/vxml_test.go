@@ -694,3 +694,27 @@ func TestABNF(t *testing.T) {
 		}
 	}
 }
+
+func TestLongCallIsNotCutByTransitionLimit(t *testing.T) {
+	docs := map[string]string{"main.vxml": vx(`<var name="n" expr="0"/><form id="loop"><field name="d" type="digits"><prompt>Digit?</prompt>
+		<filled><assign name="n" expr="n + 1"/><if cond="n == 40"><exit/></if><goto next="#loop"/></filled></field></form>`)}
+	var inputs []ScriptedInput
+	for range 40 {
+		inputs = append(inputs, dtmf("1"))
+	}
+	tp := &TextPlatform{Inputs: inputs}
+	s, err := NewSession(Config{Platform: tp, Fetcher: memFetcher(docs), MaxTransitions: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.Run(context.Background(), "http://app.test/main.vxml")
+	if err != nil || out.Reason != "exit" {
+		t.Fatalf("outcome %v %v", out, err)
+	}
+	// Without input the same limit stops a spinning document.
+	docs["main.vxml"] = vx(`<form id="f"><block><goto next="#f"/></block></form>`)
+	s, _ = NewSession(Config{Platform: &TextPlatform{}, Fetcher: memFetcher(docs), MaxTransitions: 20})
+	if out, _ := s.Run(context.Background(), "http://app.test/main.vxml"); out.Reason != "error" {
+		t.Errorf("spinning document: %v", out)
+	}
+}
