@@ -482,7 +482,7 @@ func (s *Session) getInput(req InputRequest) (*Input, error) {
 	p := s.prompts
 	s.prompts = nil
 	in, err := s.cfg.Platform.Collect(s.ctx, p, req)
-	s.steps = 0 // the caller was waited for: the document is not spinning
+	s.steps, s.e.spent = 0, 0 // the caller was waited for: the document is not spinning
 	if err != nil {
 		if errors.Is(err, ErrHangup) {
 			in.Kind = InputHangup

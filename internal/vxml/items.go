@@ -38,7 +38,7 @@ func (s *Session) visitRecord(fc *formCtx, it *formItem) error {
 	p := s.prompts
 	s.prompts = nil
 	rec, err := s.cfg.Platform.Record(s.ctx, p, req)
-	s.steps = 0
+	s.steps, s.e.spent = 0, 0
 	if err != nil && !errors.Is(err, ErrHangup) {
 		return fmt.Errorf("vxml: record: %w", err)
 	}
@@ -126,7 +126,7 @@ func (s *Session) visitTransfer(fc *formCtx, it *formItem) error {
 	p := s.prompts
 	s.prompts = nil
 	res, err := s.cfg.Platform.Transfer(s.ctx, p, req)
-	s.steps = 0
+	s.steps, s.e.spent = 0, 0
 	if err != nil && !errors.Is(err, ErrHangup) {
 		return throw("error.connection", "%s: %v", n.Where(), err)
 	}

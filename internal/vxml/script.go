@@ -50,6 +50,7 @@ type engine struct {
 	progs   map[string]*goja.Program
 	timeout time.Duration
 	heap    uint64
+	spent   time.Duration // script time since the session last waited for the caller
 }
 
 func newEngine() *engine {
@@ -123,6 +124,7 @@ func (e *engine) run(p *goja.Program) (v goja.Value, err error) {
 		done = true
 		mu.Unlock()
 		t.Stop()
+		e.spent += time.Since(start)
 		// An interrupt that arrived after the program finished must not
 		// leak into the next evaluation.
 		e.rt.ClearInterrupt()

@@ -235,11 +235,20 @@ func stripFragment(uri string) string {
 	return uri
 }
 
+// scriptBudgetFactor times ScriptTimeout is the script time allowed between
+// two waits for the caller.
+const scriptBudgetFactor = 10
+
 // tick counts one step of interpretation and enforces MaxTransitions.
 func (s *Session) tick() error {
 	s.steps++
 	if s.steps > s.cfg.MaxTransitions {
 		return fmt.Errorf("vxml: %w (%d)", ErrTooManyTransitions, s.cfg.MaxTransitions)
+	}
+	// Many scripts each just under the per-script limit must not hold the
+	// call either: bound the script time between two waits.
+	if budget := scriptBudgetFactor * s.e.timeout; s.e.spent > budget {
+		return fmt.Errorf("vxml: %w: more than %v of script time", ErrTooManyTransitions, budget)
 	}
 	return s.ctx.Err()
 }

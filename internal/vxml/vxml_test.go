@@ -718,3 +718,15 @@ func TestLongCallIsNotCutByTransitionLimit(t *testing.T) {
 		t.Errorf("spinning document: %v", out)
 	}
 }
+
+func TestScriptTimeBudget(t *testing.T) {
+	// Each script stays under the per-script limit, but together they would
+	// hold the session for far longer than the budget.
+	docs := map[string]string{"main.vxml": vx(`<form id="f"><block><script>var t = Date.now(); while (Date.now() - t &lt; 15) {}</script><goto next="#f"/></block></form>`)}
+	s, _ := NewSession(Config{Platform: &TextPlatform{}, Fetcher: memFetcher(docs), ScriptTimeout: 20 * time.Millisecond})
+	start := time.Now()
+	out, _ := s.Run(context.Background(), "http://app.test/main.vxml")
+	if out.Reason != "error" || time.Since(start) > 3*time.Second {
+		t.Errorf("outcome %v after %v", out, time.Since(start))
+	}
+}
