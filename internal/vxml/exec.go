@@ -472,28 +472,9 @@ func (s *Session) execReturn(n *Node, sc *Scope) error {
 }
 
 func (s *Session) execForeach(fc *formCtx, n *Node, sc *Scope) error {
-	arr, err := s.e.Eval(sc, n.Attr("array"))
+	vals, item, err := s.foreachValues(n, sc)
 	if err != nil {
-		return semantic(n, err)
-	}
-	obj, ok := arr.(*goja.Object)
-	if !ok || goja.IsUndefined(arr) || goja.IsNull(arr) {
-		return throw("error.semantic", "%s: array is not an array", n.Where())
-	}
-	length := obj.Get("length")
-	if length == nil {
-		return throw("error.semantic", "%s: array has no length", n.Where())
-	}
-	num := int(length.ToInteger())
-	item := n.Attr("item")
-	if !validIdent(item) {
-		return throw("error.semantic", "%s: bad item name %q", n.Where(), item)
-	}
-	// The array is copied first: the spec forbids the body from changing it
-	// and a snapshot makes that harmless.
-	vals := make([]goja.Value, num)
-	for i := range vals {
-		vals[i] = obj.Get(strconv.Itoa(i))
+		return err
 	}
 	for _, v := range vals {
 		if err := s.tick(); err != nil {
@@ -507,6 +488,37 @@ func (s *Session) execForeach(fc *formCtx, n *Node, sc *Scope) error {
 		}
 	}
 	return nil
+}
+
+// foreachValues evaluates a <foreach>'s array and item. The array is copied
+// first: the spec forbids the body from changing it and a snapshot makes
+// that harmless.
+func (s *Session) foreachValues(n *Node, sc *Scope) ([]goja.Value, string, error) {
+	arr, err := s.e.Eval(sc, n.Attr("array"))
+	if err != nil {
+		return nil, "", semantic(n, err)
+	}
+	obj, ok := arr.(*goja.Object)
+	if !ok {
+		return nil, "", throw("error.semantic", "%s: array is not an array", n.Where())
+	}
+	length := obj.Get("length")
+	if length == nil {
+		return nil, "", throw("error.semantic", "%s: array has no length", n.Where())
+	}
+	item := n.Attr("item")
+	if !validIdent(item) {
+		return nil, "", throw("error.semantic", "%s: bad item name %q", n.Where(), item)
+	}
+	num := length.ToInteger()
+	if num < 0 || num > 100000 {
+		return nil, "", throw("error.semantic", "%s: array length %d out of range", n.Where(), num)
+	}
+	vals := make([]goja.Value, num)
+	for i := range vals {
+		vals[i] = obj.Get(strconv.Itoa(i))
+	}
+	return vals, item, nil
 }
 
 // bargein returns the bargein setting for a prompt.
@@ -629,6 +641,25 @@ func (s *Session) render(fc *formCtx, n *Node, sc *Scope, bargein bool) ([]Promp
 				}
 				flushText()
 				mark = name
+			case "foreach":
+				// <foreach> inside a prompt (2.1 section 6) repeats its content.
+				vals, item, err := s.foreachValues(c, sc)
+				if err != nil {
+					return err
+				}
+				outer := sc
+				for _, v := range vals {
+					sc = s.e.NewScope("anonymous", outer)
+					if err := s.e.Declare(sc, item, v); err != nil {
+						sc = outer
+						return semantic(c, err)
+					}
+					if err := walk(c); err != nil {
+						sc = outer
+						return err
+					}
+				}
+				sc = outer
 			case "break", "desc", "lexicon", "meta", "metadata":
 				text.WriteString(" ")
 			case "sub":

@@ -730,3 +730,12 @@ func TestScriptTimeBudget(t *testing.T) {
 		t.Errorf("outcome %v after %v", out, time.Since(start))
 	}
 }
+
+func TestForeachInPrompt(t *testing.T) {
+	docs := map[string]string{"main.vxml": vx(`<var name="items" expr="['tea', 'coffee']"/><form><block>
+		<prompt>We have <foreach item="x" array="items"><value expr="x"/>, </foreach>and water.</prompt></block></form>`)}
+	r := runDocs(t, docs)
+	if r.played != "We have tea, coffee, and water." {
+		t.Errorf("played %q", r.played)
+	}
+}
