@@ -5,6 +5,7 @@
 #
 # Env (or flags): RATES="250 500 ..."  STEP_SECONDS=10  BURST=30000  BURST_RATE=
 #   WATCH_SECONDS=70  SKIP_KAMAILIO=1  QUICK=1  LOG_DIR=/path (keep logs)  NO_NETNS=1
+#   TANDEM_REV=HEAD (build that commit instead of the working tree)
 set -euo pipefail
 
 usage() {
@@ -72,8 +73,16 @@ if [[ -z ${BENCH_TMP:-} ]]; then
 	fi
 	BENCH_TMP=$(mktemp -d /tmp/tandem-bench-sip.XXXXXX)
 	trap 'rm -rf "$BENCH_TMP"' EXIT
-	echo "# building tandem ($(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?'), tree $(cd "$ROOT" && git status --porcelain 2>/dev/null | grep -q . && echo dirty || echo clean))"
-	(cd "$ROOT" && go build -o "$BENCH_TMP/tandem" ./cmd/tandem)
+	echo "# building tandem ($(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?'), tree $( [[ -n $(cd "$ROOT" && git status --porcelain 2>/dev/null || true) ]] && echo dirty || echo clean))"
+	if [[ -n ${TANDEM_REV:-} ]]; then
+		# build a committed revision, untouched by uncommitted edits in the tree
+		mkdir -p "$BENCH_TMP/src"
+		(cd "$ROOT" && git archive "$TANDEM_REV") | tar -x -C "$BENCH_TMP/src"
+		echo "# built from $TANDEM_REV ($(cd "$ROOT" && git rev-parse --short "$TANDEM_REV"))"
+		(cd "$BENCH_TMP/src" && go build -o "$BENCH_TMP/tandem" ./cmd/tandem)
+	else
+		(cd "$ROOT" && go build -o "$BENCH_TMP/tandem" ./cmd/tandem)
+	fi
 	export BENCH_TMP
 	if [[ $NO_NETNS != 1 ]] && unshare -n true 2>/dev/null; then
 		trap - EXIT
@@ -162,13 +171,16 @@ rss_kb() { awk '/^VmRSS:/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 hwm_kb() { awk '/^VmHWM:/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 mb() { awk -v k="$1" 'BEGIN{printf "%.1f", k/1024}'; }
 secs() { awk -v t="$1" -v c="$CLK_TCK" 'BEGIN{printf "%.2f", t/c}'; }
-metric() { # metric NAME-REGEX: first sample value, or "?"
-	curl -sf --max-time 3 "http://127.0.0.1:$MET_PORT/metrics" 2>/dev/null |
-		awk -v re="^$1 " '$0 ~ re {print $NF; found=1; exit} END{if(!found) print "?"}'
+scrape() { curl -sf --max-time 3 "http://127.0.0.1:$MET_PORT/metrics" 2>/dev/null || true; }
+metric() { # metric NAME: its first sample's value, or "?"
+	local body
+	body=$(scrape)
+	awk -v n="$1" '$1 == n && !found {print $NF; found=1} END{if(!found) print "?"}' <<<"$body"
 }
 outcomes() {
-	curl -sf --max-time 3 "http://127.0.0.1:$MET_PORT/metrics" 2>/dev/null |
-		awk '/^tandem_calls_total\{/ {sub(/^tandem_calls_total\{outcome="/, ""); sub(/"\}/, ""); printf "%s=%s ", $1, $2}' || true
+	local body
+	body=$(scrape)
+	awk '/^tandem_calls_total\{/ {sub(/^tandem_calls_total\{outcome="/, ""); sub(/"\}/, ""); printf "%s=%s ", $1, $2}' <<<"$body"
 }
 
 # wait_udp PORT TRIES: wait until something is bound to 127.0.0.1:PORT (UDP).
@@ -222,6 +234,7 @@ EOF
 start_tandem() { # start_tandem LOGNAME
 	"$TMP/tandem" serve -c "$TMP/tandem.yaml" >>"$TMP/$1" 2>&1 &
 	TANDEM_PID=$!
+	disown "$TANDEM_PID" 2>/dev/null || true # no "Killed" job notice if it must be killed
 	PIDS+=("$TANDEM_PID")
 	local i
 	for ((i = 0; i < 150; i++)); do
@@ -239,7 +252,6 @@ stop_tandem() {
 	kill -TERM "$TANDEM_PID" 2>/dev/null || true
 	for ((i = 0; i < 100; i++)); do kill -0 "$TANDEM_PID" 2>/dev/null || break; sleep 0.1; done
 	kill -KILL "$TANDEM_PID" 2>/dev/null || true
-	wait "$TANDEM_PID" 2>/dev/null || true
 	forget_pid "$TANDEM_PID"
 }
 
@@ -401,11 +413,11 @@ printf '%8s %9s %9s %13s %13s\n' "t_s" "rss_MB" "peak_MB" "calls_active" "go_hea
 RSS60=
 for ((t = 0; t <= WATCH_SECONDS; t += 10)); do
 	r=$(rss_kb "$TANDEM_PID")
-	((t == 60)) && RSS60=$r
+	if ((t == 60)); then RSS60=$r; fi
 	heap=$(metric go_memstats_heap_inuse_bytes)
 	[[ $heap == "?" ]] || heap=$(awk -v b="$heap" 'BEGIN{printf "%.1f", b/1048576}')
 	printf '%8s %9s %9s %13s %13s\n' "$t" "$(mb "$r")" "$(mb "$(hwm_kb "$TANDEM_PID")")" "$(metric tandem_calls_active)" "$heap"
-	((t + 10 <= WATCH_SECONDS)) && sleep 10
+	if ((t + 10 <= WATCH_SECONDS)); then sleep 10; fi
 done
 PEAK=$(hwm_kb "$TANDEM_PID")
 ACTIVE_END=$(metric tandem_calls_active)
@@ -434,7 +446,8 @@ if [[ -n $K_BEST ]]; then
 	log "highest clean rate, Kamailio: $K_BEST calls/s"
 	log "ratio tandem/Kamailio:        $(awk -v a="$T_BEST" -v b="$K_BEST" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else print "n/a (Kamailio had no clean rate)"}')"
 fi
-log "tandem RSS: at start $(mb "$IDLE0") MB; idle before the burst $(mb "$IDLE") MB; peak $(mb "$PEAK") MB; 60 s after the burst ${RSS60:+$(mb "$RSS60") MB}${RSS60:-n/a (watch shorter than 60 s)}"
+if [[ -n $RSS60 ]]; then RSS60=$(mb "$RSS60")" MB"; else RSS60="n/a (watch shorter than 60 s)"; fi
+log "tandem RSS: at start $(mb "$IDLE0") MB; idle before the burst $(mb "$IDLE") MB; peak $(mb "$PEAK") MB; 60 s after the burst $RSS60"
 log "tandem_calls_active at the end: $ACTIVE_END"
 log "# highest clean rate = highest rate whose step had every call successful; rates are capped by the list tried"
 exit 0
