@@ -28,7 +28,7 @@ func (s *Session) execData(fc *formCtx, n *Node, sc *Scope) error {
 	if err != nil {
 		return throw("error.badfetch", "%s: %v", n.Where(), err)
 	}
-	vals, err := s.encodeValues(sc, n.Attr("namelist"))
+	vals, _, err := s.encodeValues(sc, n.Attr("namelist"))
 	if err != nil {
 		return semantic(n, err)
 	}

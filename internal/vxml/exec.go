@@ -430,7 +430,7 @@ func (s *Session) execSubmit(fc *formCtx, n *Node, sc *Scope) error {
 		}
 		names = strings.Join(all, " ")
 	}
-	vals, err := s.encodeValues(sc, names)
+	vals, files, err := s.encodeValues(sc, names)
 	if err != nil {
 		return semantic(n, err)
 	}
@@ -442,7 +442,11 @@ func (s *Session) execSubmit(fc *formCtx, n *Node, sc *Scope) error {
 		return throw("error.badfetch", "%s: method %q", n.Where(), method)
 	}
 	req := s.fetchRequest(fc, n)
-	req.Method, req.Values, req.EncType = method, vals, n.Attr("enctype")
+	req.Method, req.Values, req.Files, req.EncType = method, vals, files, n.Attr("enctype")
+	if len(files) > 0 && req.EncType == "" {
+		// A recording can only travel as a file part (spec 5.3.8).
+		req.EncType, req.Method = "multipart/form-data", "POST"
+	}
 	if isSameDocRef(next) {
 		// A fragment-only submit stays in this document: the values have no
 		// server to go to (file and same-document submits are navigation).

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"os"
 	"strconv"
@@ -18,10 +19,13 @@ import (
 
 // FetchRequest is one document, script, grammar, audio or data fetch.
 type FetchRequest struct {
-	URI     string     // absolute URI (http, https or file)
-	Method  string     // GET (default) or POST
-	Values  url.Values // namelist of <submit>, <subdialog>, <data>
-	EncType string     // application/x-www-form-urlencoded (default) or multipart/form-data
+	URI    string     // absolute URI (http, https or file)
+	Method string     // GET (default) or POST
+	Values url.Values // namelist of <submit>, <subdialog>, <data>
+	// Files are recordings in the namelist, sent as multipart file parts
+	// (POST with multipart/form-data only).
+	Files   map[string][]byte
+	EncType string // application/x-www-form-urlencoded (default) or multipart/form-data
 	Timeout time.Duration
 	// MaxAge and MaxStale are the maxage/maxstale attributes or properties
 	// (spec 6.1.2); negative means not set.
@@ -128,6 +132,16 @@ func (f *HTTPFetcher) Fetch(ctx context.Context, req FetchRequest) (*FetchResult
 				for _, v := range vs {
 					_ = w.WriteField(k, v)
 				}
+			}
+			for k, data := range req.Files {
+				h := textproto.MIMEHeader{}
+				h.Set("Content-Disposition", fmt.Sprintf(`form-data; name=%q; filename=%q`, k, k+".wav"))
+				h.Set("Content-Type", "audio/x-wav")
+				part, err := w.CreatePart(h)
+				if err != nil {
+					return nil, fmt.Errorf("fetch %s: %w", req.URI, err)
+				}
+				part.Write(data)
 			}
 			_ = w.Close()
 			body, contentType = &buf, w.FormDataContentType()

@@ -26,6 +26,19 @@ func TestHTTPFetcher(t *testing.T) {
 		r.ParseMultipartForm(1 << 20)
 		fmt.Fprintf(w, "%s %s a=%s", r.Method, r.Header.Get("Content-Type")[:9], r.FormValue("a"))
 	})
+	mux.HandleFunc("/upload", func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseMultipartForm(1 << 20); err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		f, h, err := r.FormFile("msg")
+		if err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		defer f.Close()
+		fmt.Fprintf(w, "a=%s msg=%d %s", r.FormValue("a"), h.Size, h.Header.Get("Content-Type"))
+	})
 	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
@@ -66,7 +79,12 @@ func TestHTTPFetcher(t *testing.T) {
 			t.Errorf("got %q want %q", r.Body, want)
 		}
 	}
-	_, err := f.Fetch(ctx, FetchRequest{URI: srv.URL + "/missing"})
+	r, err := f.Fetch(ctx, FetchRequest{URI: srv.URL + "/upload", Method: "POST", EncType: "multipart/form-data",
+		Values: url.Values{"a": {"1"}}, Files: map[string][]byte{"msg": []byte("RIFFdata")}})
+	if err != nil || string(r.Body) != "a=1 msg=8 audio/x-wav" {
+		t.Errorf("upload: %v %q", err, r.Body)
+	}
+	_, err = f.Fetch(ctx, FetchRequest{URI: srv.URL + "/missing"})
 	var he *HTTPStatusError
 	if !errors.As(err, &he) || he.Code != 404 {
 		t.Errorf("want 404 error, got %v", err)

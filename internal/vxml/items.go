@@ -193,7 +193,7 @@ func (s *Session) visitSubdialog(fc *formCtx, it *formItem) error {
 		}
 		params[name] = v
 	}
-	vals, err := s.encodeValues(sc, n.Attr("namelist"))
+	vals, files, err := s.encodeValues(sc, n.Attr("namelist"))
 	if err != nil {
 		return semantic(n, err)
 	}
@@ -208,7 +208,7 @@ func (s *Session) visitSubdialog(fc *formCtx, it *formItem) error {
 		}
 		method := strings.ToUpper(n.Attr("method"))
 		req := s.fetchRequest(fc, n)
-		req.Method, req.Values, req.EncType = method, vals, n.Attr("enctype")
+		req.Method, req.Values, req.Files, req.EncType = method, vals, files, n.Attr("enctype")
 		doc, err = s.loadDocument(uri, req)
 		if err != nil {
 			return err

@@ -515,14 +515,25 @@ func isSameDocRef(ref string) bool {
 }
 
 // encodeValues converts JS values for a namelist into form values.
-func (s *Session) encodeValues(sc *Scope, names string) (url.Values, error) {
+// Recordings (ArrayBuffers) go to files, to be sent as multipart file parts.
+func (s *Session) encodeValues(sc *Scope, names string) (url.Values, map[string][]byte, error) {
 	vals := url.Values{}
+	var files map[string][]byte
 	for _, n := range strings.Fields(names) {
 		v, err := s.e.Eval(sc, n)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		if v != nil {
+			if ab, ok := v.Export().(goja.ArrayBuffer); ok {
+				if files == nil {
+					files = map[string][]byte{}
+				}
+				files[n] = ab.Bytes()
+				continue
+			}
 		}
 		vals.Set(n, jsString(v))
 	}
-	return vals, nil
+	return vals, files, nil
 }
