@@ -139,6 +139,11 @@ func New(cfg *config.Config, deps Deps) (*Edge, error) {
 	if tlsConf != nil {
 		uaOpts = append(uaOpts, sipgo.WithUserAgenTLSConfig(tlsConf))
 	}
+	// sipgo refuses to send a UDP message over 1300 bytes. A response cannot
+	// move to TCP (RFC 3261 §18.2.2 sends it where the request came from),
+	// and an INVITE with many Via or a long SDP is legitimate, so let the IP
+	// layer fragment instead of dropping the answer.
+	sip.UDPMTUSize = 65000
 	e.ua, err = sipgo.NewUA(uaOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("sipedge: user agent: %w", err)
@@ -463,6 +468,9 @@ func (e *Edge) wrap(h func(*sip.Request, sip.ServerTransaction)) sipgo.RequestHa
 
 func (e *Edge) respond(req *sip.Request, tx sip.ServerTransaction, code int, reason string, hdrs ...sip.Header) {
 	res := sip.NewResponseFromRequest(req, code, reason, nil)
+	// Always answer in the version we speak, even to SIP/7.0 (RFC 4475
+	// §3.1.2.16).
+	res.SipVersion = "SIP/2.0"
 	for _, h := range hdrs {
 		res.AppendHeader(h)
 	}

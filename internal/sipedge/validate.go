@@ -10,7 +10,7 @@ import (
 
 // supportedExtensions are the option tags tandem accepts in Require
 // (RFC 3261 §8.2.2.3); anything else gets 420.
-var supportedExtensions = map[string]bool{"timer": true, "replaces": false}
+var supportedExtensions = map[string]bool{}
 
 // singletons may appear once only (RFC 3261 §7.3.1, RFC 4475 §3.3.9).
 var singletons = []string{"Call-ID", "From", "To", "CSeq", "Max-Forwards", "Content-Length", "Content-Type"}
@@ -36,7 +36,9 @@ func validate(req *sip.Request) *rejection {
 			return &rejection{code: 400, reason: "Duplicate " + name}
 		}
 	}
-	if req.CSeq().MethodName != req.Method && !req.IsAck() && !req.IsCancel() {
+	// Methods are case-sensitive (RFC 3261 §7.1), but sipgo normalises the
+	// case of the request line and CSeq differently; compare without case.
+	if !strings.EqualFold(string(req.CSeq().MethodName), string(req.Method)) && !req.IsAck() && !req.IsCancel() {
 		return &rejection{code: 400, reason: "CSeq Method Mismatch"}
 	}
 	if req.IsAck() || req.IsCancel() {
