@@ -187,6 +187,9 @@ func (s *Session) execOne(fc *formCtx, n *Node, sc *Scope) error {
 		"nomatch", "help", "filled", "param":
 		// Not executable, or handled by their parent.
 	default:
+		if n.Space != "" && n.Space != vxmlNS {
+			return nil // foreign-namespace extensions are ignored, as in validate
+		}
 		return throw("error.badfetch", "%s is not executable content", n.Where())
 	}
 	return nil

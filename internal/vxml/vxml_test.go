@@ -739,3 +739,11 @@ func TestForeachInPrompt(t *testing.T) {
 		t.Errorf("played %q", r.played)
 	}
 }
+
+func TestForeignNamespaceIgnored(t *testing.T) {
+	docs := map[string]string{"main.vxml": `<vxml version="2.1" xmlns="http://www.w3.org/2001/vxml" xmlns:x="urn:ext">
+		<form><block><x:trace level="2"/>Hello.</block></form></vxml>`}
+	if r := runDocs(t, docs); r.played != "Hello." || r.out.Reason != "end" {
+		t.Errorf("outcome %v played %q", r.out, r.played)
+	}
+}
