@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The test command: installs the real peers the tests talk to (Debian
+# packages) when they are missing, then runs every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v sipp >/dev/null     || need+=(sip-tester)
+command -v espeak-ng >/dev/null || need+=(espeak-ng)
+command -v sox >/dev/null      || need+=(sox)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing: ${need[*]}"
+  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# The tests read ../shared/testdata; say so plainly when it is missing.
+[ -d ../shared/testdata ] || { echo "../shared/testdata is missing: clone the project beside shared/" >&2; exit 1; }
+
+go vet ./...
+go test -race -count=1 -timeout 15m ./... 2>&1 | tee /tmp/tandem-test.log
