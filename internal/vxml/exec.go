@@ -720,7 +720,7 @@ func (s *Session) renderEnumerate(fc *formCtx, n *Node, sc *Scope, text *strings
 
 // compileGrammar compiles a <grammar> element (inline SRGS, src or srcexpr).
 // Compiled inline grammars are cached per element.
-func (s *Session) compileGrammar(fc *formCtx, n *Node, _ string) (*Grammar, error) {
+func (s *Session) compileGrammar(fc *formCtx, n *Node) (*Grammar, error) {
 	if g, ok := s.grammars[n]; ok {
 		return g, nil
 	}

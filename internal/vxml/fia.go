@@ -92,7 +92,7 @@ func (s *Session) runForm(ec *execCtx, form *Node) error {
 					return err
 				}
 			case c.Name == "grammar":
-				g, err := s.compileGrammar(fc, c, "")
+				g, err := s.compileGrammar(fc, c)
 				if err != nil {
 					return err
 				}
@@ -394,7 +394,7 @@ func (s *Session) grammarsFor(fc *formCtx, it *formItem) ([]*Grammar, int, error
 		}
 	}
 	for _, c := range n.ChildrenNamed("grammar") {
-		g, err := s.compileGrammar(fc, c, "")
+		g, err := s.compileGrammar(fc, c)
 		if err != nil {
 			return nil, 0, err
 		}

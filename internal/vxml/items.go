@@ -259,6 +259,7 @@ func (s *Session) runMenu(ec *execCtx, menu *Node) error {
 	var choices []*Node
 	var entries []choiceEntry
 	var extra []*Grammar
+	var extraChoice []int // choice index of each extra grammar
 	auto := menu.Attr("dtmf") == "true"
 	for i, c := range menu.ChildrenNamed("choice") {
 		choices = append(choices, c)
@@ -271,11 +272,12 @@ func (s *Session) runMenu(ec *execCtx, menu *Node) error {
 		entries = append(entries, choiceEntry{dtmf: key, phrase: strings.ToLower(phrase), approximate: approx, value: i})
 		fc.enum = append(fc.enum, enumChoice{prompt: phrase, dtmf: key})
 		for _, g := range c.ChildrenNamed("grammar") {
-			cg, err := s.compileGrammar(fc, g, "")
+			cg, err := s.compileGrammar(fc, g)
 			if err != nil {
 				return err
 			}
-			extra = append(extra, &Grammar{Mode: cg.Mode, srgs: cg.srgs, builtin: cg.builtin, choices: cg.choices, Src: cg.Src, Scope: strconv.Itoa(i)})
+			extra = append(extra, cg)
+			extraChoice = append(extraChoice, i)
 		}
 	}
 	gs := append([]*Grammar{{Mode: "dtmf", choices: entries, Src: "menu"}, {Mode: "voice", choices: entries, Src: "menu"}}, extra...)
@@ -313,7 +315,7 @@ func (s *Session) runMenu(ec *execCtx, menu *Node) error {
 			if gi < 2 {
 				idx, _ = res.Interp.(int)
 			} else {
-				idx, _ = strconv.Atoi(gs[gi].Scope)
+				idx = extraChoice[gi-2]
 			}
 			return s.choose(fc, choices[idx])
 		}()

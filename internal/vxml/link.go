@@ -29,7 +29,7 @@ func (s *Session) linkGrammars(fc *formCtx, it *formItem) ([]*Grammar, []*Node, 
 				owners = append(owners, l)
 			}
 			for _, g := range l.ChildrenNamed("grammar") {
-				cg, err := s.compileGrammar(fc, g, "")
+				cg, err := s.compileGrammar(fc, g)
 				if err != nil {
 					return nil, nil, err
 				}
@@ -83,7 +83,7 @@ func (s *Session) docGrammars(fc *formCtx) ([]*Grammar, []string, error) {
 			if scope != "document" {
 				continue
 			}
-			cg, err := s.compileGrammar(&formCtx{ec: fc.ec, scope: fc.scope}, g, "")
+			cg, err := s.compileGrammar(&formCtx{ec: fc.ec, scope: fc.scope}, g)
 			if err != nil {
 				return nil, nil, err
 			}

@@ -747,3 +747,13 @@ func TestForeignNamespaceIgnored(t *testing.T) {
 		t.Errorf("outcome %v played %q", r.out, r.played)
 	}
 }
+
+func TestMenuChoiceGrammar(t *testing.T) {
+	docs := map[string]string{"main.vxml": vx(`<menu><prompt>Pick.</prompt>
+		<choice next="#a">apples</choice>
+		<choice next="#b"><grammar root="r"><rule id="r"><one-of><item>bananas</item><item>plantains</item></one-of></rule></grammar>bananas</choice></menu>
+		<form id="a"><block>A.</block></form><form id="b"><block>B.</block></form>`)}
+	if r := runDocs(t, docs, say("plantains")); r.played != "Pick.|B." {
+		t.Errorf("played %q", r.played)
+	}
+}
