@@ -614,26 +614,30 @@ func (s *Session) runFilled(fc *formCtx, just map[string]bool) error {
 		v := s.e.Lookup(fc.scope, name)
 		return v != nil && !goja.IsUndefined(v)
 	}
+	names := map[*Node]string{} // items without a name attribute have generated names
+	for _, it := range fc.items {
+		names[it.node] = it.name
+	}
 	for _, c := range fc.form.Elements() {
 		var run []*Node
 		if c.Name == "filled" {
-			names := strings.Fields(c.Attr("namelist"))
-			if len(names) == 0 {
+			list := strings.Fields(c.Attr("namelist"))
+			if len(list) == 0 {
 				for _, it := range fc.items {
 					if inputItemNames[it.node.Name] {
-						names = append(names, it.name)
+						list = append(list, it.name)
 					}
 				}
 			}
 			any, all := false, true
-			for _, n := range names {
+			for _, n := range list {
 				any = any || just[n]
 				all = all && filled(n)
 			}
 			if any && (all || c.Attr("mode") == "any") {
 				run = append(run, c)
 			}
-		} else if formItemNames[c.Name] && just[c.Attr("name")] {
+		} else if formItemNames[c.Name] && just[names[c]] {
 			run = append(run, c.ChildrenNamed("filled")...)
 		}
 		for _, f := range run {
