@@ -303,9 +303,27 @@ func (d *ToneDetector) goertzel(coef float64) float64 {
 func gzAmp(p float64) float64 { return 2 * math.Sqrt(max(p, 0)) / gzWin }
 
 func (d *ToneDetector) classify() byte {
+	// Cheap reject first: two tones at the minimum level carry N·A² energy.
+	var energy float64
+	for _, x := range d.buf {
+		energy += x * x
+	}
+	if energy < gzWin*gzMinAmp*gzMinAmp {
+		return 0
+	}
+	// The eight Goertzel filters in one pass over the window: the
+	// independent recurrences run side by side instead of eight loops.
+	var s1, s2 [8]float64
+	c := d.coef
+	for _, x := range d.buf {
+		for i := range 8 {
+			s := x + c[i]*s1[i] - s2[i]
+			s2[i], s1[i] = s1[i], s
+		}
+	}
 	var pw [8]float64
 	for i := range 8 {
-		pw[i] = d.goertzel(d.coef[i])
+		pw[i] = s1[i]*s1[i] + s2[i]*s2[i] - c[i]*s1[i]*s2[i]
 	}
 	best := func(p []float64) (int, float64) {
 		bi, second := 0, 0.0
@@ -322,13 +340,13 @@ func (d *ToneDetector) classify() byte {
 		return bi, second
 	}
 	r, r2 := best(pw[:4])
-	c, c2 := best(pw[4:])
-	ar, ac := gzAmp(pw[r]), gzAmp(pw[4+c])
+	col, c2 := best(pw[4:])
+	ar, ac := gzAmp(pw[r]), gzAmp(pw[4+col])
 	if ar < gzMinAmp || ac < gzMinAmp {
 		return 0
 	}
 	dom := math.Pow(10, gzDominanceDB/10) // powers
-	if pw[r] < dom*r2 || pw[4+c] < dom*c2 {
+	if pw[r] < dom*r2 || pw[4+col] < dom*c2 {
 		return 0
 	}
 	twist := 20 * math.Log10(ar/ac)
@@ -336,12 +354,8 @@ func (d *ToneDetector) classify() byte {
 		return 0
 	}
 	harm := math.Pow(10, gzHarmonicDB/10)
-	if d.goertzel(d.coef[8+r])*harm > pw[r] || d.goertzel(d.coef[12+c])*harm > pw[4+c] {
+	if d.goertzel(d.coef[8+r])*harm > pw[r] || d.goertzel(d.coef[12+col])*harm > pw[4+col] {
 		return 0
-	}
-	var energy float64
-	for _, x := range d.buf {
-		energy += x * x
 	}
 	// A tone of amplitude A carries N·A²/2 of the window energy.
 	tones := (ar*ar + ac*ac) * gzWin / 2
@@ -349,7 +363,7 @@ func (d *ToneDetector) classify() byte {
 		return 0
 	}
 
-	return dtmfKeypad[r][c]
+	return dtmfKeypad[r][col]
 }
 
 func (d *ToneDetector) window(emit func(byte)) {
