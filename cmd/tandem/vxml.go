@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/tandem-cc/tandem/internal/vxml"
 )
@@ -142,7 +143,7 @@ func vxmlRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // vxmlCLILimit ends a CLI session whose caller stays silent for this long in
 // virtual time, so a document that reprompts forever still terminates.
-const vxmlCLILimit = 5 * 60e9
+const vxmlCLILimit = 5 * time.Minute
 
 func vxmlTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var dir string
