@@ -20,7 +20,8 @@ const vxmlUsage = `usage:
       Interpret a document in text mode. Inputs are given to the caller in
       order; when they run out the automatic caller answers "Press 'X'." and
       "Say 'Y'." prompts (W3C judging rules), else stays silent. --transfer
-      sets the outcome of bridged transfers (busy, noanswer, ...).
+      sets the outcome of bridged transfers (busy, noanswer, ...). Once its
+      inputs are used up the caller hangs up after 3 silences in a row.
   tandem vxml test DIR [--speech] [-v]
       Run every test of DIR/manifest.json; print PASS/FAIL/SKIP per test and a
       summary. --speech also runs tests written for a recogniser, matching the
@@ -122,7 +123,8 @@ func vxmlRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		uri = vxml.FileURI(abs)
 	}
-	tp := &vxml.TextPlatform{Out: stdout, Inputs: inputs, Auto: auto, Limit: vxmlCLILimit, TransferStatus: transfer}
+	tp := &vxml.TextPlatform{Out: stdout, Inputs: inputs, Auto: auto, Limit: vxmlCLILimit, TransferStatus: transfer,
+		MaxSilences: 3}
 	s, err := vxml.NewSession(vxml.Config{Platform: tp, Logger: vxmlLogger(verbose, stderr),
 		Session: vxml.SessionInfo{CallID: "cli", LocalURI: "sip:ivr@127.0.0.1", RemoteURI: "sip:caller@127.0.0.1"}})
 	if err != nil {

@@ -31,6 +31,12 @@ type TextPlatform struct {
 	// AudioExists says whether an audio URI can be played; by default file:
 	// URIs must exist and other schemes are assumed reachable.
 	AudioExists func(uri string) bool
+	// MaxSilences, when positive, makes the caller hang up after that many
+	// noinputs in a row once Inputs is exhausted (a CLI run of a document
+	// that reprompts forever then ends quickly).
+	MaxSilences int
+	silences    int
+	scripted    bool // the last action came from Inputs
 	// TransferStatus is the outcome of bridged transfers (busy, noanswer,
 	// far_end_disconnect...); "" means noanswer.
 	TransferStatus string
@@ -114,7 +120,8 @@ var (
 func (t *TextPlatform) next() ScriptedInput {
 	heard := t.heard.String()
 	t.heard.Reset()
-	if len(t.Inputs) > 0 {
+	t.scripted = len(t.Inputs) > 0
+	if t.scripted {
 		in := t.Inputs[0]
 		t.Inputs = t.Inputs[1:]
 		return in
@@ -177,11 +184,21 @@ func (t *TextPlatform) Collect(ctx context.Context, prompts []PromptItem, req In
 		return Input{}, err
 	}
 	in := t.next()
+	if in.Kind != InputNoInput {
+		t.silences = 0
+	}
 	switch in.Kind {
 	case InputHangup:
 		fmt.Fprintln(t.out(), "caller: (hangs up)")
 		return Input{Kind: InputHangup}, ErrHangup
 	case InputNoInput:
+		if !t.scripted && t.MaxSilences > 0 {
+			t.silences++
+			if t.silences > t.MaxSilences {
+				fmt.Fprintln(t.out(), "caller: (hangs up)")
+				return Input{Kind: InputHangup}, ErrHangup
+			}
+		}
 		fmt.Fprintln(t.out(), "caller: (silence)")
 		if err := t.wait(req.Timeout); err != nil {
 			return Input{Kind: InputHangup}, err

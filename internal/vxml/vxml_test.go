@@ -757,3 +757,13 @@ func TestMenuChoiceGrammar(t *testing.T) {
 		t.Errorf("played %q", r.played)
 	}
 }
+
+func TestTextPlatformMaxSilences(t *testing.T) {
+	docs := map[string]string{"main.vxml": vx(`<form><field name="d" type="digits"><prompt>Digits?</prompt></field></form>`)}
+	tp := &TextPlatform{Inputs: []ScriptedInput{silence}, MaxSilences: 2}
+	s, _ := NewSession(Config{Platform: tp, Fetcher: memFetcher(docs)})
+	out, err := s.Run(context.Background(), "http://app.test/main.vxml")
+	if err != nil || out.Reason != "hangup" || len(tp.Played) != 4 {
+		t.Errorf("outcome %v %v, played %q", out, err, tp.Played)
+	}
+}
