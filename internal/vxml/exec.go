@@ -411,6 +411,18 @@ func (s *Session) gotoURI(fc *formCtx, n *Node, ref string, req FetchRequest) er
 	if frag != "" && findDialog(doc.root, frag) == nil {
 		return throw("error.badfetch", "%s: no dialog %q in %s", n.Where(), frag, doc.uri)
 	}
+	// A new application root is fetched here too, so that its failure is
+	// thrown in the document that asked for the transition (spec 5.2.6).
+	if doc.appURI != "" && doc.appURI != fc.ec.app.uri && doc.appURI != fc.ec.doc.uri {
+		root, err := s.loadDocument(doc.appURI, s.fetchRequest(fc, n))
+		if err != nil {
+			return err
+		}
+		if root.appURI != "" {
+			return throw("error.badfetch", "%s: application root %s names its own root", n.Where(), root.uri)
+		}
+		doc.root0 = root
+	}
 	return &ctlGoto{doc: doc, dialog: frag}
 }
 

@@ -64,6 +64,7 @@ type document struct {
 	root   *Node  // <vxml>
 	base   string // base URI for relative references
 	appURI string // absolute URI of its application root, "" if none
+	root0  *document // its application root, when fetched ahead by the transition
 }
 
 // appCtx is one application: its root document and application scope, kept
@@ -166,7 +167,7 @@ func (s *Session) Run(ctx context.Context, uri string) (Outcome, error) {
 	s.ctx = ctx
 	doc, err := s.loadDocument(uri, FetchRequest{URI: uri, MaxAge: -1, MaxStale: -1})
 	if err != nil {
-		return Outcome{Reason: "error", Event: "error.badfetch", Message: err.Error()}, nil
+		return s.outcomeOf(err)
 	}
 	ec, err := s.enterDocument(nil, doc, nil)
 	if err != nil {
@@ -328,9 +329,12 @@ func (s *Session) enterDocument(prev *execCtx, doc *document, params map[string]
 	default:
 		app = &appCtx{uri: doc.appURI, scope: s.e.NewScope("application", s.session)}
 		if doc.appURI != "" {
-			root, err := s.loadDocument(doc.appURI, FetchRequest{MaxAge: -1, MaxStale: -1})
-			if err != nil {
-				return nil, err
+			root := doc.root0
+			if root == nil {
+				var err error
+				if root, err = s.loadDocument(doc.appURI, FetchRequest{MaxAge: -1, MaxStale: -1}); err != nil {
+					return nil, err
+				}
 			}
 			if root.appURI != "" {
 				return nil, throw("error.badfetch", "%s: an application root may not name its own root", root.uri)

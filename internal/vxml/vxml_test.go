@@ -767,3 +767,18 @@ func TestTextPlatformMaxSilences(t *testing.T) {
 		t.Errorf("outcome %v %v, played %q", out, err, tp.Played)
 	}
 }
+
+func TestMissingRootIsCaughtByTheCaller(t *testing.T) {
+	docs := map[string]string{
+		"main.vxml": vx(`<catch event="error.badfetch">No root.<exit/></catch><form><block><goto next="leaf.vxml"/></block></form>`),
+		"leaf.vxml": `<vxml version="2.1" application="gone.vxml"><form><block>Leaf.</block></form></vxml>`,
+	}
+	if r := runDocs(t, docs); r.played != "No root." || r.out.Reason != "exit" {
+		t.Errorf("outcome %v played %q", r.out, r.played)
+	}
+	// The first document's own fetch failure is the session's outcome.
+	r := runDocs(t, map[string]string{})
+	if r.out.Reason != "error" || r.out.Event != "error.badfetch.http.404" {
+		t.Errorf("outcome %+v", r.out)
+	}
+}
