@@ -60,10 +60,10 @@ func (o Outcome) String() string {
 
 // document is a loaded VoiceXML document.
 type document struct {
-	uri    string // absolute URI without fragment
-	root   *Node  // <vxml>
-	base   string // base URI for relative references
-	appURI string // absolute URI of its application root, "" if none
+	uri    string    // absolute URI without fragment
+	root   *Node     // <vxml>
+	base   string    // base URI for relative references
+	appURI string    // absolute URI of its application root, "" if none
 	root0  *document // its application root, when fetched ahead by the transition
 }
 
