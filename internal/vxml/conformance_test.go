@@ -61,7 +61,8 @@ func TestW3CSuites(t *testing.T) {
 	}
 }
 
-// TestW3CDebug runs one test with a transcript: VXML_TEST=vxml20/1026.
+// TestW3CDebug runs one test with a transcript and debug log, and fails
+// unless it passes: VXML_TEST=vxml20/1026 go test -run W3CDebug -v.
 func TestW3CDebug(t *testing.T) {
 	id := os.Getenv("VXML_TEST")
 	if id == "" {
@@ -73,7 +74,13 @@ func TestW3CDebug(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(rs) == 0 {
+		t.Fatalf("no test %q in %s", tid, suite)
+	}
 	for _, r := range rs {
 		t.Logf("%s\n%s", r, r.Output)
+		if r.Status != "PASS" {
+			t.Errorf("%s", r)
+		}
 	}
 }
