@@ -73,9 +73,22 @@ type HTTPFetcher struct {
 }
 
 type cacheEntry struct {
-	res     FetchResult
-	fetched time.Time
-	expires time.Time
+	res          FetchResult
+	fetched      time.Time
+	expires      time.Time
+	etag         string // validators for conditional revalidation
+	lastModified string
+}
+
+// validators returns the cached entry for key when it can be revalidated.
+func (f *HTTPFetcher) validators(key string) *cacheEntry {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	e, ok := f.cache[key]
+	if !ok || (e.etag == "" && e.lastModified == "") {
+		return nil
+	}
+	return &e
 }
 
 // NewHTTPFetcher returns a fetcher using client (http.DefaultClient if nil).
@@ -109,6 +122,7 @@ func (f *HTTPFetcher) Fetch(ctx context.Context, req FetchRequest) (*FetchResult
 		method = http.MethodGet
 	}
 	var body io.Reader
+	var stale *cacheEntry // an expired entry we can revalidate
 	target := *u
 	contentType := ""
 	if method == http.MethodGet {
@@ -124,6 +138,7 @@ func (f *HTTPFetcher) Fetch(ctx context.Context, req FetchRequest) (*FetchResult
 		if r, ok := f.cached(target.String(), req); ok {
 			return r, nil
 		}
+		stale = f.validators(target.String())
 	} else {
 		if strings.EqualFold(req.EncType, "multipart/form-data") {
 			var buf bytes.Buffer
@@ -156,6 +171,14 @@ func (f *HTTPFetcher) Fetch(ctx context.Context, req FetchRequest) (*FetchResult
 	if contentType != "" {
 		hr.Header.Set("Content-Type", contentType)
 	}
+	if stale != nil {
+		if stale.etag != "" {
+			hr.Header.Set("If-None-Match", stale.etag)
+		}
+		if stale.lastModified != "" {
+			hr.Header.Set("If-Modified-Since", stale.lastModified)
+		}
+	}
 	resp, err := f.Client.Do(hr)
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
@@ -170,6 +193,12 @@ func (f *HTTPFetcher) Fetch(ctx context.Context, req FetchRequest) (*FetchResult
 	}
 	if len(data) > maxFetchBytes {
 		return nil, fmt.Errorf("fetch %s: body larger than %d bytes", req.URI, maxFetchBytes)
+	}
+	if resp.StatusCode == http.StatusNotModified && stale != nil {
+		// Still valid: refresh the entry's freshness and serve it.
+		res := stale.res
+		f.store(target.String(), &res, resp.Header)
+		return &res, nil
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, &HTTPStatusError{URI: req.URI, Code: resp.StatusCode}
@@ -226,8 +255,12 @@ func (f *HTTPFetcher) store(key string, res *FetchResult, h http.Header) {
 			expires = t
 		}
 	}
-	if expires.IsZero() || !expires.After(now) {
-		return // not cacheable without explicit freshness: documents are often dynamic
+	etag, lm := h.Get("ETag"), h.Get("Last-Modified")
+	if expires.IsZero() && etag == "" && lm == "" {
+		return // no freshness and no validators: documents are often dynamic
+	}
+	if expires.IsZero() {
+		expires = now // stale at once, but revalidatable
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -238,7 +271,10 @@ func (f *HTTPFetcher) store(key string, res *FetchResult, h http.Header) {
 			}
 		}
 	}
-	f.cache[key] = cacheEntry{res: *res, fetched: now, expires: expires}
+	if old, ok := f.cache[key]; ok && etag == "" && lm == "" {
+		etag, lm = old.etag, old.lastModified // a 304 may omit them
+	}
+	f.cache[key] = cacheEntry{res: *res, fetched: now, expires: expires, etag: etag, lastModified: lm}
 }
 
 func fetchFile(u *url.URL) (*FetchResult, error) {

@@ -22,6 +22,16 @@ func TestHTTPFetcher(t *testing.T) {
 		w.Header().Set("Cache-Control", "max-age=60")
 		fmt.Fprintf(w, "<vxml>%d</vxml>", hits.Load())
 	})
+	var revalidations atomic.Int32
+	mux.HandleFunc("/etag", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("ETag", `"v1"`)
+		if r.Header.Get("If-None-Match") == `"v1"` {
+			revalidations.Add(1)
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		fmt.Fprint(w, "<vxml>etag</vxml>")
+	})
 	mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
 		r.ParseMultipartForm(1 << 20)
 		fmt.Fprintf(w, "%s %s a=%s", r.Method, r.Header.Get("Content-Type")[:9], r.FormValue("a"))
@@ -69,6 +79,9 @@ func TestHTTPFetcher(t *testing.T) {
 		t.Errorf("expired entry served, hits=%d", hits.Load())
 	}
 	f.now = time.Now
+	if a, b := get("/etag", -1), get("/etag", -1); a != b || a != "<vxml>etag</vxml>" || revalidations.Load() != 1 {
+		t.Errorf("etag revalidation: %q %q revalidations=%d", a, b, revalidations.Load())
+	}
 
 	for _, enc := range []string{"", "multipart/form-data"} {
 		r, err := f.Fetch(ctx, FetchRequest{URI: srv.URL + "/echo", Method: "POST", EncType: enc, Values: url.Values{"a": {"1 2"}}})
