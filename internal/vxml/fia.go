@@ -428,19 +428,25 @@ func (s *Session) collect(fc *formCtx, it *formItem) error {
 	if len(gs) == 0 {
 		return throw("error.semantic", "%s: no active grammar", it.node.Where())
 	}
+	// Links and other forms' document grammars rank below the item's and
+	// form's own; a modal item hears only its own grammars (spec 2.3.1).
 	base := len(gs)
-	lgs, links, err := s.linkGrammars(fc, it)
-	if err != nil {
-		return err
-	}
-	gs = append(gs, lgs...)
-	docBase := len(gs)
-	dgs, dialogs, err := s.docGrammars(fc)
-	if err != nil {
-		return err
-	}
+	var links []*Node
+	var dialogs []string
 	if it.node.Attr("modal") != "true" {
-		gs = append(gs, dgs...)
+		lgs, l, err := s.linkGrammars(fc, it)
+		if err != nil {
+			return err
+		}
+		gs, links = append(gs, lgs...), l
+	}
+	docBase := len(gs)
+	if it.node.Attr("modal") != "true" {
+		dgs, d, err := s.docGrammars(fc)
+		if err != nil {
+			return err
+		}
+		gs, dialogs = append(gs, dgs...), d
 	}
 	req, err := s.inputRequest(fc, it, gs)
 	if err != nil {
