@@ -103,6 +103,7 @@ func (e *engine) run(p *goja.Program) (v goja.Value, err error) {
 	done := false
 	start, heap0 := time.Now(), heapBytes()
 	var t *time.Timer
+	mu.Lock() // the callback reads t under mu; hold it until t is assigned
 	t = time.AfterFunc(watchdogTick, func() {
 		mu.Lock()
 		defer mu.Unlock()
@@ -119,6 +120,7 @@ func (e *engine) run(p *goja.Program) (v goja.Value, err error) {
 		}
 		t.Reset(watchdogTick)
 	})
+	mu.Unlock()
 	defer func() {
 		mu.Lock()
 		done = true
