@@ -782,3 +782,21 @@ func TestMissingRootIsCaughtByTheCaller(t *testing.T) {
 		t.Errorf("outcome %+v", r.out)
 	}
 }
+
+// BenchmarkSession measures a short call: new session (goja runtime, scopes),
+// one document, one DTMF field, one filled.
+func BenchmarkSession(b *testing.B) {
+	docs := memFetcher{"main.vxml": vx(`<var name="greeting" expr="'Hello'"/><form><field name="pin" type="digits?length=4">
+		<prompt><value expr="greeting"/>, enter your PIN.</prompt><filled>Thanks.</filled></field></form>`)}
+	b.ReportAllocs()
+	for b.Loop() {
+		tp := &TextPlatform{Inputs: []ScriptedInput{{Kind: InputDTMF, Value: "1234"}}}
+		s, err := NewSession(Config{Platform: tp, Fetcher: docs})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if out, err := s.Run(context.Background(), "http://app.test/main.vxml"); err != nil || out.Reason != "end" {
+			b.Fatalf("%v %v", out, err)
+		}
+	}
+}
