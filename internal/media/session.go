@@ -54,6 +54,10 @@ type SessionConfig struct {
 	RTCPInterval time.Duration
 	// CNAME for RTCP SDES; defaults to "tandem@<advertised address>".
 	CNAME string
+	// Pacer, when set, sends for this session on a few shared goroutines
+	// instead of one goroutine per session: the choice for a gateway with
+	// thousands of calls (see Pacer). nil gives the session its own.
+	Pacer *Pacer
 }
 
 // EventKind is the kind of an Event.
@@ -162,6 +166,7 @@ type Session struct {
 
 	startOnce sync.Once
 	started   atomic.Bool
+	paced     *pacedSession // set by Start when a Pacer sends for us; then immutable
 	closeOnce sync.Once
 	quit      chan struct{} // closed by Close
 	wg        sync.WaitGroup
@@ -334,8 +339,14 @@ func (s *Session) Start(ctx context.Context) {
 		default:
 		}
 		s.started.Store(true)
-		s.wg.Add(2)
-		go s.sendLoop()
+		st := s.newSender()
+		if s.cfg.Pacer != nil {
+			s.paced = s.cfg.Pacer.add(s, st)
+		} else {
+			s.wg.Add(1)
+			go s.sendLoop(st)
+		}
+		s.wg.Add(1)
 		go s.recvLoop()
 		if s.rtcpConn != nil {
 			s.wg.Add(1)
@@ -398,6 +409,12 @@ func (s *Session) InjectDTMF(d byte, dur time.Duration) error {
 func (s *Session) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.quit)
+		if s.paced != nil {
+			// Off the shared pacer first: once remove returns no slot of
+			// ours is running, and the send state is ours to send BYE with.
+			s.paced.remove(s)
+			s.sendReport(s.paced.st, true)
+		}
 		// Wake the readers; the sockets stay open until the send goroutine
 		// has sent its BYE on its way out.
 		past := time.Unix(1, 0)
@@ -589,15 +606,16 @@ type sender struct {
 	// For the fraction lost of the next report (RFC 3550 A.3).
 	expectedPrior, receivedPrior uint32
 	rtcpBuf                      [256]byte
+	// Pacing.
+	n                     int64     // slots done
+	lastSlot              time.Time // the previous slot's time
+	reportAt, reportEvery int64     // slot of the next RTCP report, and the interval
+	timeoutFired          bool
 }
 
-// sendLoop paces packets on an absolute clock: the slot of packet n is start
-// + n×20 ms, and the timer is set to that instant each time. Sleeping 20 ms
-// after each send instead would add every wake-up delay to the next slot and
-// the stream would drift slower than the peer's clock, filling its jitter
-// buffer; an absolute clock makes one late wake-up cost one late packet.
-func (s *Session) sendLoop() {
-	defer s.wg.Done()
+// newSender prepares the send state: random initial sequence number and
+// timestamp (RFC 3550 section 5.1), silence frames, report schedule.
+func (s *Session) newSender() *sender {
 	st := &sender{marker: true}
 	for l := range 2 {
 		for i := range st.silence[l] {
@@ -606,16 +624,26 @@ func (s *Session) sendLoop() {
 	}
 	st.pkt.Header = rtp.Header{Version: 2, SSRC: s.ssrc}
 	var seed [6]byte
-	rand.Read(seed[:]) // random initial sequence number and timestamp (RFC 3550 5.1)
+	rand.Read(seed[:])
 	st.pkt.SequenceNumber = binary.BigEndian.Uint16(seed[0:])
 	st.pkt.Timestamp = binary.BigEndian.Uint32(seed[2:])
+	st.reportEvery = max(int64(s.cfg.RTCPInterval/FrameDuration), 1)
+	st.reportAt = int64(seed[5]) % st.reportEvery // spread the sessions' reports
+	return st
+}
 
+// sendLoop is the session's own send goroutine, used when no shared Pacer
+// is configured. It paces packets on an absolute clock: the slot of packet n
+// is start + n×20 ms, and the timer is set to that instant each time.
+// Sleeping 20 ms after each send instead would add every wake-up delay to
+// the next slot and the stream would drift slower than the peer's clock,
+// filling its jitter buffer; on an absolute clock one late wake-up costs one
+// late packet and the next is on time again.
+func (s *Session) sendLoop(st *sender) {
+	defer s.wg.Done()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	start := time.Now()
-	reportEvery := int64(s.cfg.RTCPInterval / FrameDuration)
-	reportAt := int64(seed[5]) % max(reportEvery, 1) // spread the sessions' reports
-	timeoutFired := false
 	for n := int64(0); ; n++ {
 		slot := start.Add(time.Duration(n) * FrameDuration)
 		if d := time.Until(slot); d > 0 {
@@ -635,30 +663,47 @@ func (s *Session) sendLoop() {
 			}
 		}
 		now := time.Now()
-		if late := now.Sub(slot); late > 5*time.Millisecond {
-			s.late.Add(1)
-			if uint64(late) > s.maxLate.Load() {
-				s.maxLate.Store(uint64(late))
-			}
-			// After a stall (a paused VM, a GC storm) do not burst the
-			// missed packets: skip their slots, keeping the timestamp in
-			// step with real time, and mark the new talkspurt.
-			if late > 10*FrameDuration {
-				skip := int64(late / FrameDuration)
-				n += skip
-				st.pkt.Timestamp += uint32(skip) * FrameSamples
-				st.marker = true
-			}
+		// After a stall (a paused VM, a CPU starved by other work) do not
+		// burst the missed packets: skip their slots.
+		if late := now.Sub(slot); late > maxCatchUp {
+			n += int64(late / FrameDuration)
+			slot = start.Add(time.Duration(n) * FrameDuration)
 		}
-		s.tick(st)
-		if n%50 == 0 && s.cfg.RTPTimeout > 0 {
-			timeoutFired = s.checkTimeout(now, timeoutFired)
-		}
-		if n >= reportAt {
-			reportAt = n + reportEvery
-			s.sendReport(st, false)
+		s.sendSlot(st, slot, now)
+	}
+}
+
+// maxCatchUp is how late a slot may be and still be sent rather than skipped.
+const maxCatchUp = 10 * FrameDuration
+
+// sendSlot does the work of one 20 ms slot: lateness accounting, the packet,
+// and every 50th slot the inactivity check, and the periodic RTCP report.
+// It runs on the session's send goroutine or on its Pacer shard, never both.
+func (s *Session) sendSlot(st *sender, slot, now time.Time) {
+	if late := now.Sub(slot); late > 5*time.Millisecond {
+		s.late.Add(1)
+		if uint64(late) > s.maxLate.Load() {
+			s.maxLate.Store(uint64(late))
 		}
 	}
+	// Slots skipped after a stall still advance the timestamp, keeping it in
+	// step with real time, and the next packet starts a talkspurt.
+	if !st.lastSlot.IsZero() {
+		if frames := int64((slot.Sub(st.lastSlot) + FrameDuration/2) / FrameDuration); frames > 1 {
+			st.pkt.Timestamp += uint32(frames-1) * FrameSamples
+			st.marker = true
+		}
+	}
+	st.lastSlot = slot
+	s.tick(st)
+	if st.n%50 == 0 && s.cfg.RTPTimeout > 0 {
+		st.timeoutFired = s.checkTimeout(now, st.timeoutFired)
+	}
+	if st.n >= st.reportAt {
+		st.reportAt = st.n + st.reportEvery
+		s.sendReport(st, false)
+	}
+	st.n++
 }
 
 // tick sends what belongs in one 20 ms slot.
