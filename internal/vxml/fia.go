@@ -284,6 +284,9 @@ func (s *Session) defaultHandler(ev *ctlEvent) error {
 		return &ctlReprompt{}
 	case ev.name == "cancel":
 		return nil
+	case ev.name == "exit":
+		_ = s.flush()
+		return &ctlExit{reason: "exit"}
 	case strings.HasPrefix(ev.name, "connection.disconnect"):
 		_ = s.flush()
 		reason := "hangup"
@@ -709,6 +712,11 @@ var defaultProps = map[string]string{
 	"maxspeechtimeout":  "60s",
 }
 
+// platformProps are the properties a recogniser or DTMF collector may use
+// beyond the timing fields of InputRequest (spec 6.3.2, 6.3.3).
+var platformProps = []string{"confidencelevel", "sensitivity", "speedvsaccuracy", "completetimeout",
+	"incompletetimeout", "maxspeechtimeout", "bargeintype", "universals"}
+
 // parseTime parses a CSS2 time designation ("5s", "300ms").
 func parseTime(v string) (time.Duration, error) {
 	v = strings.TrimSpace(v)
@@ -753,6 +761,12 @@ func (s *Session) inputRequest(fc *formCtx, it *formItem, gs []*Grammar) (InputR
 		}
 	}
 	req.TermChar = s.property(fc, it, "termchar")
+	req.Properties = map[string]string{}
+	for _, name := range platformProps {
+		if v := s.property(fc, it, name); v != "" {
+			req.Properties[name] = v
+		}
+	}
 	req.DTMFState = func(keys string) DTMFState { return DTMFStateOf(gs, keys) }
 	for _, g := range gs {
 		if g.Mode == "dtmf" {

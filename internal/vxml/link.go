@@ -1,6 +1,9 @@
 package vxml
 
-import "strings"
+import (
+	"encoding/xml"
+	"strings"
+)
 
 // <link> (spec 2.5): grammars active while the caller is in the link's scope
 // (item, form, document, application root) that, when matched, transition or
@@ -22,6 +25,16 @@ func (s *Session) linkGrammars(fc *formCtx, it *formItem) ([]*Grammar, []*Node, 
 	}
 	var gs []*Grammar
 	var owners []*Node
+	// Universal grammars (spec 6.3.6): the words help, exit and cancel throw
+	// the event of the same name when the universals property enables them.
+	if u := s.property(fc, it, "universals"); u != "" && u != "none" {
+		for _, w := range []string{"help", "exit", "cancel"} {
+			if u == "all" || strings.Contains(" "+u+" ", " "+w+" ") {
+				gs = append(gs, &Grammar{Mode: "voice", choices: []choiceEntry{{phrase: w, value: w}}, Src: "universal " + w})
+				owners = append(owners, &Node{Name: "link", Attrs: []xml.Attr{{Name: xml.Name{Local: "event"}, Value: w}}})
+			}
+		}
+	}
 	for _, h := range holders {
 		for _, l := range h.ChildrenNamed("link") {
 			if d := l.Attr("dtmf"); d != "" {

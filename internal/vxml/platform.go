@@ -62,6 +62,9 @@ type InputRequest struct {
 	// termtimeout passes) and treats DTMFNoMatch as a nomatch. Nil in requests
 	// built by hand.
 	DTMFState func(keys string) DTMFState
+	// Properties holds the other input properties in effect
+	// (confidencelevel, sensitivity, completetimeout, bargeintype, ...).
+	Properties map[string]string
 	// Phrases are the utterances active speech grammars accept (as text), a
 	// hint for a recogniser or an automatic caller. May be empty.
 	Phrases []string

@@ -800,3 +800,12 @@ func BenchmarkSession(b *testing.B) {
 		}
 	}
 }
+
+func TestUniversals(t *testing.T) {
+	docs := map[string]string{"main.vxml": vx(`<property name="universals" value="all"/><form><field name="d" type="digits">
+		<prompt>Digits?</prompt><help>Type some digits.</help></field></form>`)}
+	r := runDocs(t, docs, say("help"), say("exit"))
+	if r.played != "Digits?|Type some digits." || r.out.Reason != "exit" {
+		t.Errorf("outcome %v played %q", r.out, r.played)
+	}
+}
