@@ -5,7 +5,7 @@
 #
 # Env (or flags): RATES="250 500 ..."  STEP_SECONDS=10  BURST=30000  BURST_RATE=
 #   WATCH_SECONDS=70  SKIP_KAMAILIO=1  QUICK=1  LOG_DIR=/path (keep logs)  NO_NETNS=1
-#   TANDEM_REV=HEAD (build that commit instead of the working tree)
+#   TANDEM_REV=HEAD (build that commit instead of the working tree)  LOG_LEVEL=warn (tandem's)
 set -euo pipefail
 
 usage() {
@@ -50,7 +50,8 @@ WATCH_SECONDS=${WATCH_SECONDS:-70}
 SKIP_KAMAILIO=${SKIP_KAMAILIO:-0}
 LOG_DIR=${LOG_DIR:-}
 NO_NETNS=${NO_NETNS:-0}
-export QUICK RATES STEP_SECONDS BURST BURST_RATE WATCH_SECONDS SKIP_KAMAILIO LOG_DIR NO_NETNS
+LOG_LEVEL=${LOG_LEVEL:-warn}
+export LOG_LEVEL QUICK RATES STEP_SECONDS BURST BURST_RATE WATCH_SECONDS SKIP_KAMAILIO LOG_DIR NO_NETNS
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SCRIPT="$ROOT/bench/sip/call-director.sh"
@@ -201,7 +202,7 @@ write_tandem_config() {
 	# high call limit.
 	cat >"$TMP/tandem.yaml" <<EOF
 data_dir: $TMP/tandem-data
-log: {level: warn}
+log: {level: $LOG_LEVEL}
 sip:
   listen:
     - {transport: udp, address: "127.0.0.1:$SIP_PORT"}
