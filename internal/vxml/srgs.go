@@ -475,6 +475,16 @@ func (s *SRGS) interpret(e *engine, tr []tev) (any, error) {
 				}
 				return ff.latest
 			})
+			// meta.current() and meta.NAME give the text matched so far by
+			// this rule and by referenced rules (SISR 6.1.2).
+			meta := rt.NewObject()
+			meta.Set("current", func() *goja.Object {
+				o := rt.NewObject()
+				o.Set("text", strings.Join(ff.words, " "))
+				o.Set("score", 1.0)
+				return o
+			})
+			f.scope.Set("meta", meta)
 			stack = append(stack, f)
 		case 't':
 			for _, f := range stack {
@@ -552,6 +562,10 @@ func (s *SRGS) interpret(e *engine, tr []tev) (any, error) {
 				name = name[i+1:] // imported rules are known by their own id
 			}
 			p.scope.Get("rules").(*goja.Object).Set(name, val)
+			m := rt.NewObject()
+			m.Set("text", strings.Join(f.words, " "))
+			m.Set("score", 1.0)
+			p.scope.Get("meta").(*goja.Object).Set(name, m)
 			p.latest = val
 		}
 	}

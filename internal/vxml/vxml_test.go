@@ -809,3 +809,20 @@ func TestUniversals(t *testing.T) {
 		t.Errorf("outcome %v played %q", r.out, r.played)
 	}
 }
+
+func TestSISRMeta(t *testing.T) {
+	n, _ := ParseXML([]byte(`<grammar root="r" mode="voice"><rule id="r"><ruleref uri="#c"/> please
+		<tag>out.city = meta.c.text; out.all = meta.current().text;</tag></rule>
+		<rule id="c"><one-of><item>new york</item><item>boston</item></one-of></rule></grammar>`))
+	g, err := ParseSRGS(n, "voice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := g.Match(newEngine(), tokenize("voice", "new york please"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := r.Interp.(map[string]any); m["city"] != "new york" || m["all"] != "new york please" {
+		t.Errorf("interp %#v", r.Interp)
+	}
+}
