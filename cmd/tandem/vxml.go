@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tandem-cc/tandem/internal/event"
 	"github.com/tandem-cc/tandem/internal/vxml"
 )
 
@@ -126,7 +127,7 @@ func vxmlRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	tp := &vxml.TextPlatform{Out: stdout, Inputs: inputs, Auto: auto, Limit: vxmlCLILimit, TransferStatus: transfer,
 		MaxSilences: 3}
 	s, err := vxml.NewSession(vxml.Config{Platform: tp, Logger: vxmlLogger(verbose, stderr),
-		Session: vxml.SessionInfo{CallID: "cli", LocalURI: "sip:ivr@127.0.0.1", RemoteURI: "sip:caller@127.0.0.1"}})
+		Session: vxml.SessionInfo{CallID: event.NewCallID(time.Now()), LocalURI: "sip:ivr@127.0.0.1", RemoteURI: "sip:caller@127.0.0.1"}})
 	if err != nil {
 		fmt.Fprintf(stderr, "tandem vxml run: %v\n", err)
 		return 1

@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/tandem-cc/tandem/internal/event"
 )
 
 // ManifestEntry is one row of a W3C IR test manifest (see
@@ -140,7 +142,7 @@ func RunTest(ctx context.Context, e ManifestEntry, base string, f Fetcher, opt S
 		logger = slog.New(slog.DiscardHandler)
 	}
 	s, err := NewSession(Config{Platform: tp, Fetcher: f, Logger: logger,
-		Session: SessionInfo{CallID: "w3c-" + e.ID, LocalURI: "sip:test@127.0.0.1", RemoteURI: "sip:caller@127.0.0.1", RequestURI: "sip:test@127.0.0.1"}})
+		Session: SessionInfo{CallID: event.CallID("w3c-" + e.ID), LocalURI: "sip:test@127.0.0.1", RemoteURI: "sip:caller@127.0.0.1", RequestURI: "sip:test@127.0.0.1"}})
 	if err != nil {
 		r.Status, r.Reason = "FAIL", err.Error()
 		return r

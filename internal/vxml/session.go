@@ -10,12 +10,14 @@ import (
 	"time"
 
 	"github.com/dop251/goja"
+
+	"github.com/tandem-cc/tandem/internal/event"
 )
 
 // SessionInfo is what the gateway knows about the call when it starts a session;
 // it becomes the session.* variables (spec 5.1.4).
 type SessionInfo struct {
-	CallID     string            // global call id, for logs
+	CallID     event.CallID      // global call id, carried on every log line
 	LocalURI   string            // session.connection.local.uri (the dialed URI)
 	RemoteURI  string            // session.connection.remote.uri (the caller)
 	Protocol   string            // session.connection.protocol.name; "sip" by default
@@ -114,7 +116,7 @@ func NewSession(cfg Config) (*Session, error) {
 	if cfg.MaxTransitions <= 0 {
 		cfg.MaxTransitions = 5000
 	}
-	s := &Session{cfg: cfg, log: cfg.Logger.With("call", cfg.Session.CallID), e: newEngine(), grammars: map[*Node]*Grammar{}}
+	s := &Session{cfg: cfg, log: cfg.Logger.With("call", string(cfg.Session.CallID)), e: newEngine(), grammars: map[*Node]*Grammar{}}
 	if cfg.ScriptTimeout > 0 {
 		s.e.timeout = cfg.ScriptTimeout
 	}
