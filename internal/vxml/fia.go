@@ -214,6 +214,7 @@ func (c *ctlUncaught) Unwrap() error { return c.ev }
 // must hold.
 func (s *Session) handleEvent(fc *formCtx, it *formItem, ev *ctlEvent) error {
 	s.log.Debug("vxml event", "event", ev.name, "message", ev.msg)
+	s.emit(KindThrown, ev.name+": "+ev.msg, "")
 	counts := fc.counts
 	if it != nil {
 		counts = it.counts

@@ -32,7 +32,10 @@ type Config struct {
 	Platform Platform
 	Fetcher  Fetcher // NewHTTPFetcher(nil) if nil
 	Logger   *slog.Logger
-	Session  SessionInfo
+	// Events, if set, receives session start/end and every thrown VoiceXML
+	// event, under Session.CallID.
+	Events  event.Sink
+	Session SessionInfo
 	// ScriptTimeout bounds each ECMAScript evaluation (default 1 s).
 	ScriptTimeout time.Duration
 	// MaxTransitions bounds FIA iterations plus document transitions between
@@ -165,8 +168,14 @@ func (s *Session) initSessionVars() {
 // Run fetches uri and interprets it until the session ends. A non-nil error
 // means the session could not run at all or the platform failed; document
 // errors end the session with Outcome.Reason "error".
-func (s *Session) Run(ctx context.Context, uri string) (Outcome, error) {
+func (s *Session) Run(ctx context.Context, uri string) (out Outcome, err error) {
 	s.ctx = ctx
+	s.emit(KindSessionStarted, "", uri)
+	defer func() { s.emit(KindSessionEnded, out.String(), uri) }()
+	return s.run(uri)
+}
+
+func (s *Session) run(uri string) (Outcome, error) {
 	doc, err := s.loadDocument(uri, FetchRequest{URI: uri, MaxAge: -1, MaxStale: -1})
 	if err != nil {
 		return s.outcomeOf(err)

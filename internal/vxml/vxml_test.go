@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tandem-cc/tandem/internal/event"
 )
 
 // memFetcher serves documents from memory under mem:/ URIs for tests.
@@ -824,5 +826,29 @@ func TestSISRMeta(t *testing.T) {
 	}
 	if m := r.Interp.(map[string]any); m["city"] != "new york" || m["all"] != "new york please" {
 		t.Errorf("interp %#v", r.Interp)
+	}
+}
+
+type eventLog []event.Event
+
+func (l *eventLog) Emit(e event.Event) { *l = append(*l, e) }
+
+func TestReportEvents(t *testing.T) {
+	docs := memFetcher{"main.vxml": vx(`<form><field name="d" type="digits"><prompt>Digits?</prompt></field></form>`)}
+	var log eventLog
+	s, _ := NewSession(Config{Platform: &TextPlatform{Inputs: []ScriptedInput{silence, dtmf("5")}}, Fetcher: docs,
+		Events: &log, Session: SessionInfo{CallID: "c1"}})
+	if _, err := s.Run(context.Background(), "http://app.test/main.vxml"); err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, e := range log {
+		if e.Call != "c1" {
+			t.Errorf("event without the call id: %+v", e)
+		}
+		kinds = append(kinds, string(e.Kind)+" "+e.Reason)
+	}
+	if got := strings.Join(kinds, "|"); got != "vxml.session.started |vxml.event noinput: |vxml.session.ended end" {
+		t.Errorf("events %q", got)
 	}
 }
