@@ -18,7 +18,7 @@ var (
 	// caller (Config.MaxTransitions).
 	ErrTooManyTransitions = errors.New("too many transitions without input")
 	// ErrNoPlatform is returned by NewSession without a Platform.
-	ErrNoPlatform = errors.New("vxml: config.platform is required")
+	ErrNoPlatform = errors.New("vxml.platform: required")
 
 	// errScript is returned (wrapped) for any ECMAScript failure; the
 	// interpreter turns it into error.semantic.

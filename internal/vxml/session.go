@@ -105,10 +105,25 @@ type Session struct {
 	grammars map[*Node]*Grammar // compiled inline and src grammars
 }
 
+// Validate reports every problem with the configuration, each with its path.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Platform == nil {
+		errs = append(errs, ErrNoPlatform)
+	}
+	if c.ScriptTimeout < 0 {
+		errs = append(errs, fmt.Errorf("vxml.scriptTimeout: negative (%v)", c.ScriptTimeout))
+	}
+	if c.MaxTransitions < 0 {
+		errs = append(errs, fmt.Errorf("vxml.maxTransitions: negative (%d)", c.MaxTransitions))
+	}
+	return errors.Join(errs...)
+}
+
 // NewSession prepares a session; Run executes it.
 func NewSession(cfg Config) (*Session, error) {
-	if cfg.Platform == nil {
-		return nil, ErrNoPlatform
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 	if cfg.Fetcher == nil {
 		cfg.Fetcher = NewHTTPFetcher(nil)

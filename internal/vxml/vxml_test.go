@@ -2,6 +2,7 @@ package vxml
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -850,5 +851,15 @@ func TestReportEvents(t *testing.T) {
 	}
 	if got := strings.Join(kinds, "|"); got != "vxml.session.started |vxml.event noinput: |vxml.session.ended end" {
 		t.Errorf("events %q", got)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	err := Config{ScriptTimeout: -1}.Validate()
+	if err == nil || !errors.Is(err, ErrNoPlatform) || !strings.Contains(err.Error(), "vxml.scriptTimeout") {
+		t.Errorf("got %v", err)
+	}
+	if err := (Config{Platform: &TextPlatform{}}).Validate(); err != nil {
+		t.Errorf("valid config: %v", err)
 	}
 }
