@@ -863,3 +863,41 @@ func TestConfigValidate(t *testing.T) {
 		t.Errorf("valid config: %v", err)
 	}
 }
+
+// reqRecorder is a TextPlatform that keeps every InputRequest.
+type reqRecorder struct {
+	TextPlatform
+	reqs []InputRequest
+}
+
+func (r *reqRecorder) Collect(ctx context.Context, p []PromptItem, req InputRequest) (Input, error) {
+	r.reqs = append(r.reqs, req)
+	return r.TextPlatform.Collect(ctx, p, req)
+}
+
+func TestPropertiesReachThePlatform(t *testing.T) {
+	docs := memFetcher{"main.vxml": vx(`<property name="timeout" value="7s"/><property name="termchar" value="*"/>
+		<property name="confidencelevel" value="0.6"/>
+		<form><property name="interdigittimeout" value="1500ms"/>
+		<field name="a" type="digits?maxlength=6"><property name="inputmodes" value="dtmf"/><prompt>A?</prompt></field>
+		<field name="b" type="boolean"><prompt timeout="2s">B?</prompt></field></form>`)}
+	rec := &reqRecorder{TextPlatform: TextPlatform{Inputs: []ScriptedInput{dtmf("12"), dtmf("1")}}}
+	s, _ := NewSession(Config{Platform: rec, Fetcher: docs})
+	if out, err := s.Run(context.Background(), "http://app.test/main.vxml"); err != nil || out.Reason != "end" {
+		t.Fatalf("%v %v", out, err)
+	}
+	if len(rec.reqs) != 2 {
+		t.Fatalf("%d collections", len(rec.reqs))
+	}
+	a, b := rec.reqs[0], rec.reqs[1]
+	if a.Timeout != 7*time.Second || a.InterDigitTimeout != 1500*time.Millisecond || a.TermChar != "*" ||
+		!a.DTMF || a.Voice || a.MaxDigits != 6 || a.Properties["confidencelevel"] != "0.6" {
+		t.Errorf("field a: %+v", a)
+	}
+	if b.Timeout != 2*time.Second || !b.Voice {
+		t.Errorf("field b: %+v", b)
+	}
+	if a.DTMFState == nil || a.DTMFState("123456") != DTMFComplete || a.DTMFState("12") != DTMFMatchMore {
+		t.Error("DTMFState does not follow the field's grammar")
+	}
+}
