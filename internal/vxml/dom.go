@@ -58,16 +58,6 @@ func (n *Node) Elements() []*Node {
 	return out
 }
 
-// Child returns the first element child called name, or nil.
-func (n *Node) Child(name string) *Node {
-	for _, c := range n.Children {
-		if c.Name == name {
-			return c
-		}
-	}
-	return nil
-}
-
 // ChildrenNamed returns the element children called name.
 func (n *Node) ChildrenNamed(name string) []*Node {
 	var out []*Node

@@ -901,3 +901,16 @@ func TestPropertiesReachThePlatform(t *testing.T) {
 		t.Error("DTMFState does not follow the field's grammar")
 	}
 }
+
+func TestApproximateChoiceAndResults(t *testing.T) {
+	docs := map[string]string{"main.vxml": vx(`<menu accept="approximate"><prompt>Which department?</prompt>
+		<choice next="#a">customer service and support</choice></menu><form id="a"><block>Support.</block></form>`)}
+	if r := runDocs(t, docs, say("support")); r.played != "Which department?|Support." {
+		t.Errorf("played %q", r.played)
+	}
+	var b strings.Builder
+	p, f, s := WriteResults(&b, []TestResult{{ID: "1", Status: "PASS"}, {ID: "2", Status: "FAIL", Reason: "why"}, {ID: "3", Status: "SKIP", Reason: "asr"}})
+	if p != 1 || f != 1 || s != 1 || b.String() != "PASS 1\nFAIL 2: why\nSKIP 3: asr\n1 passed, 1 failed, 1 skipped\n" {
+		t.Errorf("%d %d %d %q", p, f, s, b.String())
+	}
+}
