@@ -17,6 +17,8 @@ var (
 	// ErrTooManyTransitions ends a session that loops without waiting for the
 	// caller (Config.MaxTransitions).
 	ErrTooManyTransitions = errors.New("too many transitions without input")
+	// ErrFileFromRemote refuses a file: URI named by an http(s) document.
+	ErrFileFromRemote = errors.New("file URI from a remote document")
 	// ErrNoPlatform is returned by NewSession without a Platform.
 	ErrNoPlatform = errors.New("vxml.platform: required")
 

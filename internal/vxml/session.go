@@ -314,6 +314,9 @@ func (s *Session) loadDocument(uri string, req FetchRequest) (*document, error) 
 	}
 	if app := root.Attr("application"); app != "" {
 		abs, err := ResolveURI(d.base, app)
+		if err == nil {
+			err = checkScheme(d.base, abs)
+		}
 		if err != nil {
 			return nil, throw("error.badfetch", "%s: application: %v", req.URI, err)
 		}
@@ -536,7 +539,11 @@ func (s *Session) handleDocEvent(ec *execCtx, ev *ctlEvent) error {
 
 // resolve makes ref absolute against the document base.
 func (ec *execCtx) resolve(ref string) (string, error) {
-	return ResolveURI(ec.doc.base, ref)
+	abs, err := ResolveURI(ec.doc.base, ref)
+	if err != nil {
+		return "", err
+	}
+	return abs, checkScheme(ec.doc.base, abs)
 }
 
 // isSameDocRef reports whether ref only names a fragment of the current document.
@@ -566,4 +573,14 @@ func (s *Session) encodeValues(sc *Scope, names string) (url.Values, map[string]
 		vals.Set(n, jsString(v))
 	}
 	return vals, files, nil
+}
+
+// checkScheme refuses file: URIs named by documents that came from the
+// network: a remote application must not read the gateway's disk (and then
+// submit what it read).
+func checkScheme(base, target string) error {
+	if strings.HasPrefix(target, "file:") && (strings.HasPrefix(base, "http:") || strings.HasPrefix(base, "https:")) {
+		return fmt.Errorf("%w: %s named by %s", ErrFileFromRemote, target, base)
+	}
+	return nil
 }

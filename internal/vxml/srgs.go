@@ -134,6 +134,9 @@ func (s *SRGS) importRef(c *Node, uri string) (string, error) {
 		return "", fmt.Errorf("grammar %s: external ruleref %q needs a loader", c.Where(), uri)
 	}
 	abs, err := ResolveURI(s.base, uri)
+	if err == nil {
+		err = checkScheme(s.base, abs)
+	}
 	if err != nil {
 		return "", fmt.Errorf("grammar %s: %w", c.Where(), err)
 	}

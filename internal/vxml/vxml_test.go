@@ -914,3 +914,11 @@ func TestApproximateChoiceAndResults(t *testing.T) {
 		t.Errorf("%d %d %d %q", p, f, s, b.String())
 	}
 }
+
+func TestRemoteDocumentCannotReadFiles(t *testing.T) {
+	docs := map[string]string{"main.vxml": vx(`<catch event="error.badfetch">Refused.<exit/></catch>
+		<form><block><data name="d" src="file:///etc/hostname"/>Read it.</block></form>`)}
+	if r := runDocs(t, docs); r.played != "Refused." {
+		t.Errorf("played %q", r.played)
+	}
+}
