@@ -39,6 +39,10 @@ type PromptCacheConfig struct {
 	MaxBytes int64
 	// Now is the clock for HTTP freshness; nil means time.Now. For tests.
 	Now func() time.Time
+	// FileRoot, when set, confines file prompts to this directory tree: a
+	// VoiceXML document fetched from elsewhere must not read the gateway's
+	// files by naming them.
+	FileRoot string
 }
 
 // PromptCache loads prompts once and keeps them ready to send: a file is read
@@ -184,6 +188,20 @@ func (c *PromptCache) once(ctx context.Context, key string, load func(ctx contex
 // File loads an audio file (any WAV DecodeWAV reads), again only when its
 // size or modification time changed.
 func (c *PromptCache) File(ctx context.Context, path string) (*Prompt, error) {
+	if c.cfg.FileRoot != "" {
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return nil, fmt.Errorf("media: prompt %s: %w", path, err)
+		}
+		root, err := filepath.Abs(c.cfg.FileRoot)
+		if err != nil {
+			return nil, fmt.Errorf("media: prompt root %s: %w", c.cfg.FileRoot, err)
+		}
+		if rel, err := filepath.Rel(root, abs); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return nil, fmt.Errorf("media: prompt %s: outside the prompt root %s", path, c.cfg.FileRoot)
+		}
+		path = abs
+	}
 	key := "file:" + path
 	fi, err := os.Stat(path)
 	if err != nil {

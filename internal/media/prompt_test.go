@@ -60,6 +60,10 @@ func TestPromptCacheFile(t *testing.T) {
 	if p3 == p1 || p3.Frames() != 10 {
 		t.Fatalf("changed file: %d frames", p3.Frames())
 	}
+	jail, _ := NewPromptCache(PromptCacheConfig{FileRoot: filepath.Join(dir, "sub")})
+	if _, err := jail.File(ctx, filepath.Join(dir, "sub", "..", "p.wav")); err == nil {
+		t.Fatal("file outside FileRoot loaded")
+	}
 	if _, err := c.File(ctx, filepath.Join(dir, "missing.wav")); err == nil {
 		t.Fatal("missing file loaded")
 	}

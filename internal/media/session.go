@@ -298,10 +298,14 @@ func (s *Session) Answer(offer []byte) ([]byte, error) {
 // dir is SendRecv, or SendOnly to put the peer on hold.
 func (s *Session) Offer(dir Direction) ([]byte, error) {
 	l := s.local(dir)
-	p := s.peer.Load()
-	np := *p
-	np.local = dir
-	s.peer.Store(&np)
+	for { // CAS: the receive goroutine may latch meanwhile
+		p := s.peer.Load()
+		np := *p
+		np.local = dir
+		if s.peer.CompareAndSwap(p, &np) {
+			break
+		}
+	}
 	return Offer(l)
 }
 
@@ -372,8 +376,9 @@ func (s *Session) emit(ev Event) {
 	select {
 	case s.events <- ev:
 	default:
-		s.evDrop.Add(1)
-		s.log.Warn("media: event dropped, nobody reads Events", "kind", ev.Kind, "digit", string(rune(ev.Digit)))
+		if s.evDrop.Add(1) == 1 { // once per session: a stuck reader must not flood the log
+			s.log.Warn("media: event dropped, nobody reads Events", "kind", ev.Kind, "digit", string(rune(ev.Digit)))
+		}
 	}
 }
 
