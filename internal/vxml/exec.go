@@ -3,6 +3,7 @@ package vxml
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -589,21 +590,43 @@ func (s *Session) renderText(fc *formCtx, n *Node, sc *Scope) (string, error) {
 // results spliced in) and audio with fallbacks.
 func (s *Session) render(fc *formCtx, n *Node, sc *Scope, bargein bool) ([]PromptItem, error) {
 	var items []PromptItem
-	var text strings.Builder
+	var text, ssml strings.Builder
+	marked := false // ssml holds markup worth handing to a TTS engine
+	type open struct{ start, name string }
+	var stack []open // SSML elements open at this point of the walk
 	mark := ""
 	flushText := func() {
 		t := collapse(text.String())
 		text.Reset()
 		if t != "" || mark != "" {
-			items = append(items, PromptItem{Text: t, Bargein: bargein, Mark: mark})
+			it := PromptItem{Text: t, Bargein: bargein, Mark: mark}
+			if marked && t != "" {
+				// Close what is open so each item's SSML stands alone.
+				var b strings.Builder
+				b.WriteString(ssml.String())
+				for i := len(stack) - 1; i >= 0; i-- {
+					b.WriteString("</" + stack[i].name + ">")
+				}
+				it.SSML = `<speak version="1.0" xmlns="http://www.w3.org/2001/10/synthesis">` + b.String() + "</speak>"
+			}
+			items = append(items, it)
 			mark = ""
 		}
+		ssml.Reset()
+		marked = false
+		for _, o := range stack {
+			ssml.WriteString(o.start)
+		}
+	}
+	both := func(v string) {
+		text.WriteString(v)
+		ssml.WriteString(xmlEscape(v))
 	}
 	var walk func(n *Node) error
 	walk = func(n *Node) error {
 		for _, c := range n.Children {
 			if c.IsText() {
-				text.WriteString(c.Text)
+				both(c.Text)
 				continue
 			}
 			switch c.Name {
@@ -612,7 +635,7 @@ func (s *Session) render(fc *formCtx, n *Node, sc *Scope, bargein bool) ([]Promp
 				if err != nil {
 					return semantic(c, err)
 				}
-				text.WriteString(v)
+				both(v)
 			case "audio":
 				if ex, ok := c.LookupAttr("expr"); ok && !c.HasAttr("src") {
 					// A recording (ArrayBuffer) plays back as audio (spec 2.3.6).
@@ -650,9 +673,11 @@ func (s *Session) render(fc *formCtx, n *Node, sc *Scope, bargein bool) ([]Promp
 				flushText()
 				items = append(items, PromptItem{AudioURI: uri, Fallback: fb, Bargein: bargein})
 			case "enumerate":
-				if err := s.renderEnumerate(fc, c, sc, &text); err != nil {
+				var b strings.Builder
+				if err := s.renderEnumerate(fc, c, sc, &b); err != nil {
 					return err
 				}
+				both(b.String())
 			case "mark":
 				name, err := s.attrOrExpr(c, sc, "name", "nameexpr")
 				if err != nil {
@@ -679,12 +704,45 @@ func (s *Session) render(fc *formCtx, n *Node, sc *Scope, bargein bool) ([]Promp
 					}
 				}
 				sc = outer
-			case "break", "desc", "lexicon", "meta", "metadata":
+			case "break":
+				text.WriteString(" ")
+				ssml.WriteString("<break" + ssmlAttrs(c, "time", "strength") + "/>")
+				marked = true
+			case "desc", "lexicon", "meta", "metadata":
 				text.WriteString(" ")
 			case "sub":
 				text.WriteString(" " + c.Attr("alias") + " ")
-			default: // SSML containers: speak their content
-				if err := walk(c); err != nil {
+				ssml.WriteString("<sub" + ssmlAttrs(c, "alias") + ">" + xmlEscape(c.TextContent()) + "</sub>")
+				marked = true
+			default: // SSML containers: speak their content, keep the markup
+				var attrs []string
+				switch c.Name {
+				case "say-as":
+					attrs = []string{"interpret-as", "format", "detail"}
+				case "emphasis":
+					attrs = []string{"level"}
+				case "prosody":
+					attrs = []string{"pitch", "contour", "range", "rate", "duration", "volume"}
+				case "voice":
+					attrs = []string{"gender", "age", "variant", "name"}
+				case "phoneme":
+					attrs = []string{"ph", "alphabet"}
+				}
+				name := c.Name
+				switch name {
+				case "paragraph":
+					name = "p"
+				case "sentence":
+					name = "s"
+				}
+				o := open{start: "<" + name + ssmlAttrs(c, attrs...) + ">", name: name}
+				ssml.WriteString(o.start)
+				stack = append(stack, o)
+				marked = true
+				err := walk(c)
+				stack = stack[:len(stack)-1]
+				ssml.WriteString("</" + name + ">")
+				if err != nil {
 					return err
 				}
 			}
@@ -696,6 +754,27 @@ func (s *Session) render(fc *formCtx, n *Node, sc *Scope, bargein bool) ([]Promp
 	}
 	flushText()
 	return items, nil
+}
+
+// ssmlAttrs renders the named attributes of n that are present.
+func ssmlAttrs(n *Node, names ...string) string {
+	var b strings.Builder
+	for _, a := range names {
+		if v, ok := n.LookupAttr(a); ok {
+			b.WriteString(" " + a + `="` + xmlEscape(v) + `"`)
+		}
+	}
+	return b.String()
+}
+
+var (
+	xmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;")
+	spaceRun   = regexp.MustCompile(`\s+`)
+)
+
+// xmlEscape escapes text for SSML, folding whitespace runs into one space.
+func xmlEscape(s string) string {
+	return xmlEscaper.Replace(spaceRun.ReplaceAllString(s, " "))
 }
 
 // enumChoice is one menu choice or field option, for <enumerate>.

@@ -9,7 +9,10 @@ import (
 // The interpreter resolves expressions, counts and conditions; the platform only
 // renders what it is given, in order.
 type PromptItem struct {
-	Text     string       // text for TTS (or the whole prompt in text mode)
+	Text string // text for TTS (or the whole prompt in text mode)
+	// SSML is the same text as an SSML 1.0 <speak> document when the prompt
+	// used SSML markup (break, emphasis, prosody, say-as...), else "".
+	SSML     string
 	AudioURI string       // absolute URI of an audio file, if this item is audio
 	Audio    []byte       // recorded audio to play back (<audio expr> of a <record> variable)
 	Fallback []PromptItem // played instead when AudioURI cannot be fetched (spec 4.1.3)

@@ -922,3 +922,41 @@ func TestRemoteDocumentCannotReadFiles(t *testing.T) {
 		t.Errorf("played %q", r.played)
 	}
 }
+
+func TestPromptSSML(t *testing.T) {
+	docs := map[string]string{"main.vxml": vx(`<var name="amt" expr="'12 &amp; 50'"/><form><block><prompt>Your balance is
+		<say-as interpret-as="currency"><value expr="amt"/></say-as><break time="300ms"/><emphasis>thanks</emphasis>
+		<audio src="http://media/beep.wav"/>bye</prompt></block></form>`)}
+	var items []PromptItem
+	tp := &playRecorder{}
+	s, _ := NewSession(Config{Platform: tp, Fetcher: memFetcher(docs)})
+	if _, err := s.Run(context.Background(), "http://app.test/main.vxml"); err != nil {
+		t.Fatal(err)
+	}
+	items = tp.items
+	if len(items) != 3 {
+		t.Fatalf("items %+v", items)
+	}
+	if items[0].Text != "Your balance is 12 & 50 thanks" {
+		t.Errorf("text %q", items[0].Text)
+	}
+	want := `<speak version="1.0" xmlns="http://www.w3.org/2001/10/synthesis">Your balance is ` +
+		`<say-as interpret-as="currency">12 &amp; 50</say-as><break time="300ms"/><emphasis>thanks</emphasis> </speak>`
+	if items[0].SSML != want {
+		t.Errorf("ssml\n%s\nwant\n%s", items[0].SSML, want)
+	}
+	if items[1].AudioURI != "http://media/beep.wav" || items[2].Text != "bye" || items[2].SSML != "" {
+		t.Errorf("items %+v", items[1:])
+	}
+}
+
+// playRecorder keeps the prompt items a session plays.
+type playRecorder struct {
+	TextPlatform
+	items []PromptItem
+}
+
+func (p *playRecorder) Play(ctx context.Context, items []PromptItem) error {
+	p.items = append(p.items, items...)
+	return p.TextPlatform.Play(ctx, items)
+}
