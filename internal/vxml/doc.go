@@ -61,8 +61,9 @@
 //		Logger: logger, Session: vxml.SessionInfo{CallID: id, RemoteURI: from, ...}})
 //	out, err := s.Run(callCtx, bootstrapURI)
 //
-// Play renders PromptItems (TTS text, audio URIs fetched through the same
-// Fetcher, recorded audio) and returns ErrHangup if the caller leaves. Collect
+// Play renders PromptItems (TTS text, with SSML when the prompt used SSML
+// markup; audio URIs fetched through the same Fetcher, with fallback items
+// when they cannot be; recorded audio) and returns ErrHangup if the caller leaves. Collect
 // plays the prompts, stops them at the first key or speech when Bargein is set,
 // and gathers DTMF until InputRequest.DTMFState says the grammars are
 // satisfied (DTMFComplete), the termchar arrives, or interdigittimeout /
