@@ -218,6 +218,21 @@ func (e *engine) Assign(s *Scope, name string, v goja.Value) error {
 		}
 		return fmt.Errorf("%w: assign to undeclared variable %q", errScript, name)
 	}
+	// A scope-qualified name (application.x) must name a declared variable of
+	// that scope, like an unqualified one.
+	if head, rest, ok := strings.Cut(name, "."); ok {
+		switch head {
+		case "session", "application", "document", "dialog":
+			v, err := e.Eval(s, head)
+			if err != nil {
+				return err
+			}
+			field, _, _ := strings.Cut(rest, ".")
+			if o, isObj := v.(*goja.Object); isObj && !strings.ContainsAny(field, "[") && !hasOwn(o, field) {
+				return fmt.Errorf("%w: assign to undeclared variable %q", errScript, name)
+			}
+		}
+	}
 	// Qualified names (application.x, obj.field) resolve their base through the
 	// chain and then set the property.
 	e.rt.Set("__vxval", v)

@@ -358,6 +358,15 @@ func TestScopes(t *testing.T) {
 	if err := e.Assign(anon, "undeclared", e.rt.ToValue(1)); err == nil {
 		t.Error("assign to an undeclared variable must fail")
 	}
+	if err := e.Assign(anon, "document.undeclared", e.rt.ToValue(1)); err == nil {
+		t.Error("assign to an undeclared document variable must fail")
+	}
+	must(e.Assign(anon, "document.x", e.rt.ToValue(5)))
+	if v, _ := e.EvalString(doc, "x"); v != "5" {
+		t.Errorf("document.x = %s", v)
+	}
+	must(e.Exec(anon, "var o = {a: 1};"))
+	must(e.Assign(anon, "o.b", e.rt.ToValue(2)))
 	if _, err := e.Eval(anon, "nosuch + 1"); err == nil {
 		t.Error("reading an undeclared variable must fail")
 	}
