@@ -19,6 +19,8 @@ var (
 	ErrTooManyTransitions = errors.New("too many transitions without input")
 	// ErrFileFromRemote refuses a file: URI named by an http(s) document.
 	ErrFileFromRemote = errors.New("file URI from a remote document")
+	// ErrSessionReused is returned by a second Run of the same Session.
+	ErrSessionReused = errors.New("vxml: session already run")
 	// ErrNoPlatform is returned by NewSession without a Platform.
 	ErrNoPlatform = errors.New("vxml.platform: required")
 

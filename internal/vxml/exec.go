@@ -353,17 +353,12 @@ func (s *Session) execClear(fc *formCtx, n *Node, sc *Scope) error {
 	return nil
 }
 
-// target evaluates next/expr (or the 2.1 pairs) of goto, submit, choice.
-func (s *Session) target(n *Node, sc *Scope, attr, expr string) (string, error) {
-	return s.attrOrExpr(n, sc, attr, expr)
-}
-
 func (s *Session) execGoto(fc *formCtx, n *Node, sc *Scope) error {
 	item, err := s.attrOrExpr(n, sc, "nextitem", "expritem")
 	if err != nil {
 		return err
 	}
-	next, err := s.target(n, sc, "next", "expr")
+	next, err := s.attrOrExpr(n, sc, "next", "expr")
 	if err != nil {
 		return err
 	}
@@ -428,7 +423,7 @@ func (s *Session) gotoURI(fc *formCtx, n *Node, ref string, req FetchRequest) er
 }
 
 func (s *Session) execSubmit(fc *formCtx, n *Node, sc *Scope) error {
-	next, err := s.target(n, sc, "next", "expr")
+	next, err := s.attrOrExpr(n, sc, "next", "expr")
 	if err != nil {
 		return err
 	}

@@ -180,10 +180,14 @@ func (s *Session) initSessionVars() {
 	s.session.Obj.Set("connection", conn)
 }
 
-// Run fetches uri and interprets it until the session ends. A non-nil error
+// Run fetches uri and interprets it until the session ends. A Session runs
+// once. A non-nil error
 // means the session could not run at all or the platform failed; document
 // errors end the session with Outcome.Reason "error".
 func (s *Session) Run(ctx context.Context, uri string) (out Outcome, err error) {
+	if s.ctx != nil {
+		return Outcome{Reason: "error"}, ErrSessionReused
+	}
 	s.ctx = ctx
 	s.emit(KindSessionStarted, "", uri)
 	defer func() { s.emit(KindSessionEnded, out.String(), uri) }()
