@@ -114,7 +114,10 @@ func (e *engine) run(p *goja.Program) (v goja.Value, err error) {
 			e.rt.Interrupt(fmt.Sprintf("script ran longer than %v", e.timeout))
 			return
 		}
-		if h := heapBytes(); h > heap0 && h-heap0 > e.heap {
+		// The heap is the whole process's: other sessions allocate too. Only a
+		// script that has already run for a while is suspected, which keeps
+		// ordinary short scripts clear of false alarms under load.
+		if h := heapBytes(); time.Since(start) > heapCheckAfter && h > heap0 && h-heap0 > e.heap {
 			e.rt.Interrupt(fmt.Sprintf("script grew the heap by more than %d MiB", e.heap>>20))
 			return
 		}
@@ -140,6 +143,9 @@ func (e *engine) run(p *goja.Program) (v goja.Value, err error) {
 	}
 	return v, nil
 }
+
+// heapCheckAfter is how long a script runs before its heap growth counts.
+const heapCheckAfter = 50 * time.Millisecond
 
 // watchdogTick is how often a long-running script's time and heap are checked.
 const watchdogTick = 10 * time.Millisecond
