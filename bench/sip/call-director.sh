@@ -5,7 +5,7 @@
 #
 # Env (or flags): RATES="250 500 ..."  STEP_SECONDS=10  BURST=30000  BURST_RATE=
 #   WATCH_SECONDS=70  SKIP_KAMAILIO=1  QUICK=1  LOG_DIR=/path (keep logs)  NO_NETNS=1
-#   TANDEM_REV=HEAD (build that commit instead of the working tree)  LOG_LEVEL=warn (tandem's)
+#   TANDEM_REV=HEAD (build that commit instead of the working tree)  LOG_LEVEL=warn (tandem's)  SKIP_TANDEM_SWEEP=1
 set -euo pipefail
 
 usage() {
@@ -51,7 +51,8 @@ SKIP_KAMAILIO=${SKIP_KAMAILIO:-0}
 LOG_DIR=${LOG_DIR:-}
 NO_NETNS=${NO_NETNS:-0}
 LOG_LEVEL=${LOG_LEVEL:-warn}
-export LOG_LEVEL QUICK RATES STEP_SECONDS BURST BURST_RATE WATCH_SECONDS SKIP_KAMAILIO LOG_DIR NO_NETNS
+SKIP_TANDEM_SWEEP=${SKIP_TANDEM_SWEEP:-0}
+export SKIP_TANDEM_SWEEP LOG_LEVEL QUICK RATES STEP_SECONDS BURST BURST_RATE WATCH_SECONDS SKIP_KAMAILIO LOG_DIR NO_NETNS
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SCRIPT="$ROOT/bench/sip/call-director.sh"
@@ -386,7 +387,12 @@ log ""
 log "## 1. SIPp UAC -> tandem -> SIPp UAS"
 log "# cpu_s = utime+stime of the tandem process while SIPp ran; cpu% over SIPp's wall time; rss = VmRSS after the step"
 log "# failed = calls - successful (SIPp's failures plus calls unfinished at -timeout); got/s = SIPp's achieved call rate"
-sweep tandem "$SIP_PORT"
+if [[ ${SKIP_TANDEM_SWEEP:-0} == 1 ]]; then
+	log "(skipped: SKIP_TANDEM_SWEEP=1)"
+	BEST=0
+else
+	sweep tandem "$SIP_PORT"
+fi
 T_BEST=$BEST
 log "# tandem outcomes after the sweep: $(outcomes)"
 log "# tandem RSS after the sweep $(mb "$(rss_kb "$TANDEM_PID")") MB, peak (VmHWM) $(mb "$(hwm_kb "$TANDEM_PID")") MB"
