@@ -115,7 +115,8 @@ type Local struct {
 	SessionID uint64         // o= session id, fixed for the dialog
 	Version   uint64         // o= version: must grow with each new SDP in the dialog
 	// Codecs are the codecs offered, in our order of preference; answers
-	// keep the offerer's order. Empty means PCMU, PCMA.
+	// keep the offerer's order and take only these laws. Empty means PCMU,
+	// PCMA.
 	Codecs []Codec
 	// EventPT is the telephone-event payload type we offer (96-127); 0 means 101.
 	EventPT uint8
@@ -156,7 +157,11 @@ func Answer(offer []byte, local Local) ([]byte, Remote, error) {
 		if md.MediaName.Media != "audio" || md.MediaName.Port.Value == 0 {
 			continue
 		}
-		r, err := parseAudio(&sd, md, nil)
+		var accept []Codec
+		if len(local.Codecs) > 0 {
+			accept = local.Codecs // the gateway restricts the laws it takes
+		}
+		r, err := parseAudio(&sd, md, accept)
 		if err != nil {
 			if firstErr == nil {
 				firstErr = err

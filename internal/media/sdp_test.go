@@ -102,6 +102,19 @@ func TestAnswer(t *testing.T) {
 
 var errAny = errors.New("any error")
 
+func TestAnswerRestrictedLaws(t *testing.T) {
+	l := testLocal
+	l.Codecs = []Codec{PCMA}
+	offer := sdpLines("v=0", "o=gw 1 1 IN IP4 192.0.2.1", "s=-", "c=IN IP4 192.0.2.1", "t=0 0", "m=audio 5004 RTP/AVP 0 8")
+	ans, r, err := Answer(offer, l)
+	if err != nil || r.Codec != PCMA || len(r.Codecs) != 1 || !strings.Contains(string(ans), "m=audio 40000 RTP/AVP 8\r\n") {
+		t.Fatalf("%+v %v\n%s", r, err, ans)
+	}
+	if _, _, err := Answer(sdpLines("v=0", "o=gw 1 1 IN IP4 192.0.2.1", "s=-", "c=IN IP4 192.0.2.1", "t=0 0", "m=audio 5004 RTP/AVP 0"), l); !errors.Is(err, ErrNoCommonCodec) {
+		t.Fatalf("PCMU-only offer to a PCMA-only gateway: %v", err)
+	}
+}
+
 func TestOfferAndParseAnswer(t *testing.T) {
 	l := testLocal
 	l.Codecs = []Codec{PCMA, PCMU}

@@ -167,6 +167,7 @@ type Session struct {
 	startOnce sync.Once
 	started   atomic.Bool
 	paced     *pacedSession // set by Start when a Pacer sends for us; then immutable
+	stopAfter func() bool   // set by Start; unregisters the ctx hook
 	closeOnce sync.Once
 	quit      chan struct{} // closed by Close
 	wg        sync.WaitGroup
@@ -356,7 +357,9 @@ func (s *Session) Start(ctx context.Context) {
 			s.wg.Add(1)
 			go s.rtcpLoop()
 		}
-		context.AfterFunc(ctx, func() { s.Close() })
+		// Unregistered by Close, so a long-lived ctx does not keep closed
+		// sessions reachable.
+		s.stopAfter = context.AfterFunc(ctx, func() { s.Close() })
 	})
 }
 
@@ -413,7 +416,12 @@ func (s *Session) InjectDTMF(d byte, dur time.Duration) error {
 // channel, and waits for its goroutines. It is safe to call more than once.
 func (s *Session) Close() error {
 	s.closeOnce.Do(func() {
+		// Wait for a Start in progress, and make any later Start a no-op.
+		s.startOnce.Do(func() {})
 		close(s.quit)
+		if s.stopAfter != nil {
+			s.stopAfter()
+		}
 		if s.paced != nil {
 			// Off the shared pacer first: once remove returns no slot of
 			// ours is running, and the send state is ours to send BYE with.

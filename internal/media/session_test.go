@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -527,4 +528,37 @@ func TestSessionCloseEndsEverything(t *testing.T) {
 		t.Fatalf("play after close: %v", err)
 	}
 	a.Close() // twice is fine
+}
+
+// Close leaves no goroutine behind: sessions come and go with every call.
+func TestSessionNoGoroutineLeak(t *testing.T) {
+	before := runtime.NumGoroutine()
+	for range 5 {
+		a, err := NewSession(SessionConfig{LocalIP: loopback, RTCPInterval: 50 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := NewSession(SessionConfig{LocalIP: loopback})
+		if err != nil {
+			t.Fatal(err)
+		}
+		offer, _ := b.Offer(SendRecv)
+		ans, _ := a.Answer(offer)
+		b.SetAnswer(ans)
+		a.Start(t.Context())
+		b.Start(t.Context())
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		a.SendDTMF(ctx, '1', 40*time.Millisecond)
+		cancel()
+		a.Close()
+		b.Close()
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines, %d before", runtime.NumGoroutine(), before)
+		}
+		runtime.Gosched()
+		time.Sleep(time.Millisecond) // polling a condition with a deadline
+	}
 }
