@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -111,6 +112,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		}
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		if cfg.Metrics.Pprof {
+			mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+			mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		}
 		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 		hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		g.Go(func() error {
@@ -127,6 +132,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		})
 		log.Info("metrics listening", "addr", ln.Addr().String())
 	}
+	g.Go(func() error { trimMemory(gctx, log, 15*time.Second); return nil })
 	log.Info("tandem started", "version", version, "sip", edge.Addr("udp"), "data_dir", cfg.DataDir)
 	return g.Wait()
 }

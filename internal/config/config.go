@@ -178,6 +178,9 @@ type CallServer struct {
 // Metrics configures the Prometheus endpoint.
 type Metrics struct {
 	Listen string `yaml:"listen"` // host:port; empty turns it off
+	// Pprof adds Go's /debug/pprof handlers to the metrics listener, for
+	// finding where CPU and memory go in a running server.
+	Pprof bool `yaml:"pprof"`
 }
 
 // Duration is a time.Duration read from YAML as "30s" or "5m".
