@@ -51,8 +51,9 @@ func main() {
 		defer pprof.StopCPUProfile()
 	}
 	fmt.Printf("GOMAXPROCS=%d NumCPU=%d pacer=%v inband=%v %s\n", runtime.GOMAXPROCS(0), runtime.NumCPU(), *paced, *inband, loadavg())
-	fmt.Printf("%6s %9s %10s %10s %9s %9s %11s %11s %8s\n",
-		"calls", "sessions", "sent", "late>5ms", "late%", "maxlate", "cpu/sess", "rss/sess", "lost")
+	fmt.Printf("%6s %9s %10s %10s %9s %9s %11s %11s %8s %6s %6s\n",
+		"calls", "sessions", "sent", "late>5ms", "late%", "maxlate", "cpu/sess", "rss/sess", "lost", "cores", "others")
+	fmt.Println("(cores: CPU this process used; others: CPU the rest of the machine used meanwhile — the machine is shared)")
 	for _, f := range strings.Split(*ns, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n <= 0 {
@@ -135,10 +136,10 @@ func run(n int, dur, ramp time.Duration, inband, paced bool, shards int) {
 	}
 	// Let every call start and settle, then measure.
 	time.Sleep(ramp + time.Second) // a load generator's warm-up, not synchronisation
-	s0, u0, r0 := snapshot(gw), cpuTime(), rss()
+	s0, u0, r0, m0 := snapshot(gw), cpuTime(), rss(), machineBusy()
 	l0 := snapshot(callers)
 	time.Sleep(dur)
-	s1, u1, r1 := snapshot(gw), cpuTime(), rss()
+	s1, u1, r1, m1 := snapshot(gw), cpuTime(), rss(), machineBusy()
 	l1 := snapshot(callers)
 	cancel()
 	wg.Wait()
@@ -151,9 +152,11 @@ func run(n int, dur, ramp time.Duration, inband, paced bool, shards int) {
 		ratio = 100 * float64(late) / float64(sent)
 	}
 	cpuPerSess := time.Duration(float64(u1-u0) / float64(sessions) / dur.Seconds()) // CPU per second of call
-	fmt.Printf("%6d %9d %10d %10d %8.3f%% %9s %9.1fµs/s %8.1fKiB %8d\n",
+	ours := (u1 - u0).Seconds() / dur.Seconds()
+	others := max((m1-m0).Seconds()/dur.Seconds()-ours, 0)
+	fmt.Printf("%6d %9d %10d %10d %8.3f%% %9s %9.1fµs/s %8.1fKiB %8d %6.2f %6.2f\n",
 		n, sessions, sent, late, ratio, s1.maxLate.Round(100*time.Microsecond),
-		float64(cpuPerSess.Microseconds()), float64(max(r1, r0))/1024/float64(sessions), l1.lost-l0.lost)
+		float64(cpuPerSess.Microseconds()), float64(max(r1, r0))/1024/float64(sessions), l1.lost-l0.lost, ours, others)
 }
 
 func next(a netip.AddrPort) netip.AddrPort { return netip.AddrPortFrom(a.Addr(), a.Port()+1) }
@@ -211,4 +214,22 @@ func rss() int64 {
 func loadavg() string {
 	b, _ := os.ReadFile("/proc/loadavg")
 	return "loadavg " + strings.TrimSpace(string(b))
+}
+
+// machineBusy is the CPU time the whole machine spent not idle, from /proc/stat.
+func machineBusy() time.Duration {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal ...
+	var busy int64
+	for i, v := range f[1:] {
+		n, _ := strconv.ParseInt(v, 10, 64)
+		if i != 3 && i != 4 { // idle, iowait
+			busy += n
+		}
+	}
+	return time.Duration(busy) * time.Second / 100 // USER_HZ
 }
