@@ -405,9 +405,11 @@ func (s *Session) digit(d byte, src DTMFSource, dur time.Duration) {
 // InjectDTMF reports a key received by signalling (SIP INFO, parsed with
 // ParseDTMFInfo) through the same path as keys from the media.
 func (s *Session) InjectDTMF(d byte, dur time.Duration) error {
-	if _, ok := DigitEvent(d); !ok {
+	ev, ok := DigitEvent(d)
+	if !ok {
 		return fmt.Errorf("media: inject %q: %w", d, ErrBadDigit)
 	}
+	d, _ = EventDigit(ev) // 'a' → 'A'
 	s.digit(d, SourceSIPInfo, dur)
 	return nil
 }
@@ -1083,6 +1085,9 @@ func (s *Session) rtcpLoop() {
 			continue
 		}
 		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+		if p := s.peer.Load(); p.sendTo.IsValid() && from.Addr() != p.sendTo.Addr() {
+			continue // not from the host our RTP goes to
+		}
 		if !latched {
 			// RTCP is symmetric too: reports go where the peer's come from.
 			latched = true

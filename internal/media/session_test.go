@@ -562,3 +562,23 @@ func TestSessionNoGoroutineLeak(t *testing.T) {
 		time.Sleep(time.Millisecond) // polling a condition with a deadline
 	}
 }
+
+// Keys from SIP INFO take the same path as keys from the media.
+func TestSessionInjectDTMF(t *testing.T) {
+	s := newSession(t, SessionConfig{})
+	s.Start(t.Context())
+	d, dur, err := ParseDTMFInfo("application/dtmf-relay", []byte("Signal=b\r\nDuration=250\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.InjectDTMF(d, dur); err != nil {
+		t.Fatal(err)
+	}
+	ev := waitEvents(t, s, 1, time.Second)[0]
+	if ev.Digit != 'B' || ev.Source != SourceSIPInfo || ev.Duration != 250*time.Millisecond {
+		t.Fatalf("%+v", ev)
+	}
+	if err := s.InjectDTMF('x', 0); !errors.Is(err, ErrBadDigit) {
+		t.Fatal(err)
+	}
+}
