@@ -59,3 +59,29 @@ func TestReadSoxConversions(t *testing.T) {
 		}
 	}
 }
+
+// Real synthetic speech, male and female voices, through G.711: the in-band
+// detector must stay silent (talk-off).
+func TestToneDetectorTalkOff(t *testing.T) {
+	espeak := needTool(t, "espeak-ng")
+	dir := t.TempDir()
+	text := "Thank you for calling. Your call is important to us. Please hold while we connect you " +
+		"to the next available agent. For account balances, press one. Para espanol, oprima el dos. " +
+		"Nine, eight, seven, six, five, four, three, two, one, zero, star, pound."
+	for _, voice := range []string{"en-us", "en-us+f3", "es", "de+m3"} {
+		path := filepath.Join(dir, voice+".wav")
+		if out, err := exec.Command(espeak, "-v", voice, "-w", path, text).CombinedOutput(); err != nil {
+			t.Fatalf("espeak-ng %s: %v %s", voice, err, out)
+		}
+		pcm, _, err := ReadWAVFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range pcm { // through µ-law, as it arrives
+			pcm[i] = ULawDecode(ULawEncode(v))
+		}
+		if got := detect(pcm); got != "" {
+			t.Errorf("voice %s: detected %q in %.1f s of speech", voice, got, float64(len(pcm))/SampleRate)
+		}
+	}
+}
