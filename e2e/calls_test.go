@@ -61,7 +61,7 @@ func TestBasicCallByeFromCaller(t *testing.T) {
 func TestByeFromCallee(t *testing.T) {
 	a, b := freePort(t), freePort(t)
 	n := startTandem(t, director("127.0.0.0/8", a, b))
-	uas := startUAS(t, a, scenario(t, "uas-bye.xml"), "-m", "1")
+	uas := startUAS(t, a, scenario(t, "uas-bye.xml", "HOLD", "300"), "-m", "1")
 	ok, failed := runUAC(t, n.addr, "-sf", scenario(t, "uac-recv-bye.xml"), "-s", "2000", "-m", "1")
 	if ok != 1 || failed != 0 {
 		t.Fatalf("caller: %d ok, %d failed", ok, failed)
@@ -164,7 +164,7 @@ func TestUntrustedSourceMustAuthenticate(t *testing.T) {
 	if n.cs.Active() != 0 || countKind(n.events.Events(), event.CallNew) != 0 {
 		t.Fatalf("an unauthenticated INVITE became a call")
 	}
-	startUAS(t, a, scenario(t, "uas-bye.xml"), "-m", "1")
+	startUAS(t, a, scenario(t, "uas-bye.xml", "HOLD", "300"), "-m", "1")
 	ok, failed = runUAC(t, n.addr, "-sf", scenario(t, "uac-auth.xml", "PASS", "secret1001", "CODE", "200"), "-s", "2000", "-m", "1")
 	if ok != 1 || failed != 0 {
 		t.Fatalf("with credentials want the call: %d ok, %d failed", ok, failed)
