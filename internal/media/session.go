@@ -123,6 +123,7 @@ type peerState struct {
 	remote  Remote
 	local   Direction      // our direction: what we answered or offered
 	sendTo  netip.AddrPort // SDP address, or the latched source
+	source  netip.AddrPort // where the peer's packets come from, once latched
 	latched bool
 }
 
@@ -949,18 +950,14 @@ func (s *Session) handleRTP(rv *receiver, b []byte, from netip.AddrPort, now tim
 		return
 	}
 	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
-	if from != p.sendTo {
-		if p.latched {
-			s.foreign.Add(1)
-			return
-		}
+	if !p.latched {
 		// Symmetric RTP (RFC 4961): the peer may be behind NAT, so its
 		// packets come from somewhere other than its SDP says; send there.
 		// Latch once, to the first valid packet, so that a third party
 		// cannot take the stream over later.
 		np := *p
-		np.latched = true
-		if p.remote.Addr.IsValid() {
+		np.latched, np.source = true, from
+		if p.remote.Addr.IsValid() { // not while it holds us with c=0.0.0.0
 			np.sendTo = from
 		}
 		if !s.peer.CompareAndSwap(p, &np) {
@@ -969,10 +966,9 @@ func (s *Session) handleRTP(rv *receiver, b []byte, from netip.AddrPort, now tim
 		if from != p.remote.Addr {
 			s.log.Info("media: latched to RTP source", "from", from, "sdp", p.remote.Addr)
 		}
-	} else if !p.latched {
-		np := *p
-		np.latched = true
-		s.peer.CompareAndSwap(p, &np)
+	} else if from != p.source {
+		s.foreign.Add(1)
+		return
 	}
 	s.lastRecv.Store(now.UnixNano())
 	s.received.Add(1)
@@ -1085,7 +1081,7 @@ func (s *Session) rtcpLoop() {
 			continue
 		}
 		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
-		if p := s.peer.Load(); p.sendTo.IsValid() && from.Addr() != p.sendTo.Addr() {
+		if p := s.peer.Load(); p.latched && from.Addr() != p.source.Addr() {
 			continue // not from the host our RTP goes to
 		}
 		if !latched {

@@ -403,6 +403,16 @@ func TestSessionHoldAndResume(t *testing.T) {
 		}
 	}
 	peer.expectNothing(200 * time.Millisecond)
+	// Old-style hold, c=0.0.0.0: nothing sent, but what the peer sends
+	// (music on hold, say) is still taken from it.
+	s.UpdateRemote(Remote{Codec: PCMA, Codecs: []Codec{PCMA}, EventPT: -1}, SendRecv)
+	for seq := range uint16(3) {
+		peer.send(s.LocalAddr(), rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 8, SequenceNumber: seq, Timestamp: uint32(seq) * 160, SSRC: 3}, Payload: make([]byte, 160)})
+	}
+	peer.expectNothing(100 * time.Millisecond)
+	if st := s.Stats(); st.Foreign != 0 || st.PacketsReceived != 3 {
+		t.Fatalf("during hold: %+v", st)
+	}
 	s.UpdateRemote(r, SendRecv)
 	p2, _ := peer.read(time.Second)
 	if !p2.Marker || p2.Timestamp-p.Timestamp < 160*10 {
