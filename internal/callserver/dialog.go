@@ -1,11 +1,11 @@
 package callserver
 
 import (
-	"bytes"
 	"context"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+	"github.com/pion/sdp/v3"
 
 	"github.com/tandem-cc/tandem/internal/event"
 )
@@ -233,9 +233,37 @@ func (s *Server) HandleStrayResponse(res *sip.Response) {
 	}
 }
 
-// isHold reports whether an SDP offer puts the media on hold (RFC 3264 §8.4,
-// and the older c=0.0.0.0 of RFC 2543).
-func isHold(sdp []byte) bool {
-	return bytes.Contains(sdp, []byte("a=sendonly")) || bytes.Contains(sdp, []byte("a=inactive")) ||
-		bytes.Contains(sdp, []byte("c=IN IP4 0.0.0.0"))
+// isHold reports whether an SDP offer puts the media on hold: every audio
+// stream sendonly or inactive (RFC 3264 §8.4), or the older c=0.0.0.0 of
+// RFC 2543. An offer that does not parse is not a hold.
+func isHold(body []byte) bool {
+	var d sdp.SessionDescription
+	if err := d.Unmarshal(body); err != nil || len(d.MediaDescriptions) == 0 {
+		return false
+	}
+	held := func(attrs []sdp.Attribute, c *sdp.ConnectionInformation) (bool, bool) {
+		if c != nil && c.Address != nil && (c.Address.Address == "0.0.0.0" || c.Address.Address == "::") {
+			return true, true
+		}
+		for _, a := range attrs {
+			switch a.Key {
+			case "sendonly", "inactive":
+				return true, true
+			case "sendrecv", "recvonly":
+				return false, true
+			}
+		}
+		return false, false
+	}
+	sessionHeld, _ := held(d.Attributes, d.ConnectionInformation)
+	for _, m := range d.MediaDescriptions {
+		h, set := held(m.Attributes, m.ConnectionInformation)
+		if !set {
+			h = sessionHeld
+		}
+		if !h {
+			return false
+		}
+	}
+	return true
 }

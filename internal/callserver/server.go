@@ -169,7 +169,9 @@ func (s *Server) HandleInvite(req *sip.Request, tx sip.ServerTransaction, from s
 
 	// A CANCEL ends setup; sipgo has already answered 200 to it and 487 to
 	// the INVITE.
-	tx.OnCancel(func(*sip.Request) { cancel() })
+	if !tx.OnCancel(func(*sip.Request) { cancel() }) {
+		cancel() // the CANCEL came before we could listen for it
+	}
 
 	dnis := req.Recipient.User
 	ani := req.From().Address.User
@@ -438,12 +440,15 @@ func (c *Call) dial(ctx context.Context, t sipedge.Target, body []byte, ct strin
 			}
 			return nil, nil, fmt.Errorf("invite %s: %w", t, err)
 		case <-ring.C:
-			cancelNow(errRingTimeout)
-			// Wait for the 487, but not for ever if the callee is gone.
-			ring.Reset(64 * sip.T1)
-			if cancelled != errRingTimeout {
+			if cancelled != nil {
+				// Cancelled a while ago and still no final answer: the
+				// callee is gone; stop waiting for its 487.
 				return nil, nil, cancelled
 			}
+			cancelNow(errRingTimeout)
+			// Wait for the 487 (or a 2xx that crossed the CANCEL), but not
+			// for ever.
+			ring.Reset(64 * sip.T1)
 		case <-done:
 			done = nil
 			cancelNow(context.Cause(ctx))
