@@ -13,7 +13,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -38,8 +37,6 @@ func main() {
 	dur := flag.Duration("d", 10*time.Second, "measuring time at each step")
 	ramp := flag.Duration("ramp", time.Second, "time over which calls start (calls arrive spread out, not all in one instant)")
 	inband := flag.Bool("inband", false, "negotiate no telephone-event, so receivers run the Goertzel detector")
-	paced := flag.Bool("pacer", false, "send from a shared media.Pacer instead of a goroutine per session")
-	shards := flag.Int("shards", 0, "pacer shards (goroutines); 0 means GOMAXPROCS")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run here")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -50,7 +47,7 @@ func main() {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	fmt.Printf("GOMAXPROCS=%d NumCPU=%d pacer=%v inband=%v %s\n", runtime.GOMAXPROCS(0), runtime.NumCPU(), *paced, *inband, loadavg())
+	fmt.Printf("GOMAXPROCS=%d NumCPU=%d inband=%v %s\n", runtime.GOMAXPROCS(0), runtime.NumCPU(), *inband, loadavg())
 	fmt.Printf("%6s %9s %10s %10s %9s %9s %11s %11s %8s %6s %6s\n",
 		"calls", "sessions", "sent", "late>5ms", "late%", "maxlate", "cpu/sess", "rss/sess", "lost", "cores", "others")
 	fmt.Println("(cores: CPU this process used; others: CPU the rest of the machine used meanwhile — the machine is shared)")
@@ -59,7 +56,7 @@ func main() {
 		if err != nil || n <= 0 {
 			log.Fatalf("bad -n %q", f)
 		}
-		run(n, *dur, *ramp, *inband, *paced, *shards)
+		run(n, *dur, *ramp, *inband)
 		runtime.GC()
 	}
 }
@@ -78,25 +75,20 @@ func prompt() *media.Prompt {
 	return media.NewPrompt("bench", pcm)
 }
 
-func run(n int, dur, ramp time.Duration, inband, paced bool, shards int) {
+func run(n int, dur, ramp time.Duration, inband bool) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	p := prompt()
 	lo := netip.MustParseAddr("127.0.0.1")
-	var pacer *media.Pacer
-	if paced {
-		pacer = media.NewPacer(cmp.Or(shards, runtime.GOMAXPROCS(0)))
-		defer pacer.Close()
-	}
 	var gw, callers []*media.Session
 	for range n {
-		a, err := media.NewSession(media.SessionConfig{LocalIP: lo, Pacer: pacer})
+		a, err := media.NewSession(media.SessionConfig{LocalIP: lo})
 		if err != nil {
 			fmt.Printf("%6d: session: %v\n", n, err)
 			closeAll(gw, callers)
 			return
 		}
-		b, err := media.NewSession(media.SessionConfig{LocalIP: lo, Pacer: pacer})
+		b, err := media.NewSession(media.SessionConfig{LocalIP: lo})
 		if err != nil {
 			a.Close()
 			fmt.Printf("%6d: session: %v\n", n, err)

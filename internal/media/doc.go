@@ -24,8 +24,7 @@
 //
 // A Session runs up to three goroutines, each the only owner of its state:
 //
-//   - the send goroutine (or, with SessionConfig.Pacer, a shard of the shared
-//     Pacer) owns the RTP clock: sequence number, timestamp, marker, pacing,
+//   - the send goroutine owns the RTP clock: sequence number, timestamp, marker, pacing,
 //     the RFC 4733 key being sent and the position in the playing prompt;
 //   - the receive goroutine owns the receive statistics, the RFC 4733 event
 //     state and the in-band detector, and writes into the active recording;
