@@ -632,12 +632,11 @@ func (s *Session) newSender() *sender {
 }
 
 // sendLoop is the session's send goroutine. It paces packets on an absolute
-// clock: the slot of packet n
-// is start + n×20 ms, and the timer is set to that instant each time.
-// Sleeping 20 ms after each send instead would add every wake-up delay to
-// the next slot and the stream would drift slower than the peer's clock,
-// filling its jitter buffer; on an absolute clock one late wake-up costs one
-// late packet and the next is on time again.
+// clock: the slot of packet n is start + n×20 ms, and the timer is set to
+// that instant each time. Sleeping 20 ms after each send instead would add
+// every wake-up delay to the next slot and the stream would drift slower
+// than the peer's clock, filling its jitter buffer; on an absolute clock one
+// late wake-up costs one late packet and the next is on time again.
 func (s *Session) sendLoop(st *sender) {
 	defer s.wg.Done()
 	timer := time.NewTimer(time.Hour)
