@@ -8,8 +8,8 @@
 // Each of the N sending sessions (the gateway's side of a call) plays a prompt
 // in a loop to one receiving session (the caller's side, recvonly, decoding
 // everything it receives), so the process sends and receives 50·N packets a
-// second. Figures are per sending session, the receiving side's CPU
-// included. It prints figures; it never fails.
+// second. Figures are per call (a sending and a receiving session), the
+// receiving side's CPU included. It prints figures; it never fails.
 package main
 
 import (
@@ -49,8 +49,9 @@ func main() {
 	}
 	fmt.Printf("GOMAXPROCS=%d NumCPU=%d inband=%v %s\n", runtime.GOMAXPROCS(0), runtime.NumCPU(), *inband, loadavg())
 	fmt.Printf("%6s %9s %10s %10s %9s %9s %11s %11s %8s %6s %6s\n",
-		"calls", "sessions", "sent", "late>5ms", "late%", "maxlate", "cpu/sess", "rss/sess", "lost", "cores", "others")
-	fmt.Println("(cores: CPU this process used; others: CPU the rest of the machine used meanwhile — the machine is shared)")
+		"calls", "sessions", "sent", "late>5ms", "late%", "maxlate", "cpu/call", "rss/call", "lost", "cores", "others")
+	fmt.Println("(calls: sending sessions, each playing to one receiving session: sessions = 2×calls Session objects;")
+	fmt.Println(" cpu/call and rss/call cover both ends; cores: CPU this process used; others: CPU the rest of the machine used meanwhile)")
 	for _, f := range strings.Split(*ns, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n <= 0 {
@@ -136,19 +137,19 @@ func run(n int, dur, ramp time.Duration, inband bool) {
 	cancel()
 	wg.Wait()
 	closeAll(gw, callers)
-	sessions := n
+	sessions := 2 * n // Session objects in the process: n sending, n receiving
 	sent := s1.sent - s0.sent
 	late := s1.late - s0.late
 	ratio := 0.0
 	if sent > 0 {
 		ratio = 100 * float64(late) / float64(sent)
 	}
-	cpuPerSess := time.Duration(float64(u1-u0) / float64(sessions) / dur.Seconds()) // CPU per second of call
+	cpuPerCall := time.Duration(float64(u1-u0) / float64(n) / dur.Seconds()) // CPU per second of call, both ends
 	ours := (u1 - u0).Seconds() / dur.Seconds()
 	others := max((m1-m0).Seconds()/dur.Seconds()-ours, 0)
 	fmt.Printf("%6d %9d %10d %10d %8.3f%% %9s %9.1fµs/s %8.1fKiB %8d %6.2f %6.2f\n",
 		n, sessions, sent, late, ratio, s1.maxLate.Round(100*time.Microsecond),
-		float64(cpuPerSess.Microseconds()), float64(max(r1, r0))/1024/float64(sessions), l1.lost-l0.lost, ours, others)
+		float64(cpuPerCall.Microseconds()), float64(max(r1, r0))/1024/float64(n), l1.lost-l0.lost, ours, others)
 }
 
 func next(a netip.AddrPort) netip.AddrPort { return netip.AddrPortFrom(a.Addr(), a.Port()+1) }
