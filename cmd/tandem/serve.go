@@ -11,6 +11,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -22,6 +23,8 @@ import (
 	"github.com/tandem-cc/tandem/internal/callserver"
 	"github.com/tandem-cc/tandem/internal/config"
 	"github.com/tandem-cc/tandem/internal/event"
+	"github.com/tandem-cc/tandem/internal/gateway"
+	"github.com/tandem-cc/tandem/internal/media"
 	"github.com/tandem-cc/tandem/internal/sipedge"
 )
 
@@ -88,6 +91,20 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err := edge.Listen(); err != nil {
 		return err
 	}
+	var gw *gateway.Gateway
+	if cfg.VXMLGateway.Listen != "" {
+		prompts, err := media.NewPromptCache(media.PromptCacheConfig{Dir: filepath.Join(cfg.DataDir, "prompts"), Logger: log, Voice: cfg.VXMLGateway.Voice})
+		if err != nil {
+			return err
+		}
+		gw, err = gateway.New(cfg.VXMLGateway, gateway.Deps{Log: log, Events: events, Prompts: prompts})
+		if err != nil {
+			return err
+		}
+		if err := gw.Listen(); err != nil {
+			return err
+		}
+	}
 
 	// The edge keeps serving while the call server drains, so calls in
 	// progress can still hang up; it stops once the call server is done.
@@ -133,6 +150,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		log.Info("metrics listening", "addr", ln.Addr().String())
 	}
 	g.Go(func() error { trimMemory(gctx, log, 15*time.Second); return nil })
+	if gw != nil {
+		g.Go(func() error { return gw.Run(gctx) })
+	}
 	log.Info("tandem started", "version", version, "sip", edge.Addr("udp"), "data_dir", cfg.DataDir)
 	return g.Wait()
 }

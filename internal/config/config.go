@@ -13,6 +13,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -37,7 +38,33 @@ type Config struct {
 	DialPlan     []DialRule    `yaml:"dial_plan"`
 	Routing      Routing       `yaml:"routing"`
 	CallServer   CallServer    `yaml:"call_server"`
+	VXMLGateway  VXMLGateway   `yaml:"vxml_gateway"`
 	Metrics      Metrics       `yaml:"metrics"`
+}
+
+// VXMLGateway configures the VoiceXML gateway role: a SIP endpoint of its
+// own that answers calls, plays prompts, collects DTMF and records, driven
+// by VoiceXML documents (CVP's IOS VXML gateway).
+type VXMLGateway struct {
+	// Listen is the gateway's own SIP address (UDP); empty turns it off.
+	Listen string `yaml:"listen"`
+	// MediaIP is the address RTP is received on and offered in SDP.
+	MediaIP string `yaml:"media_ip"`
+	// Apps map dialed numbers (dial-plan patterns) to the VoiceXML document
+	// a call starts with; the first match wins.
+	Apps []VXMLApp `yaml:"apps"`
+	// Voice is the espeak-ng voice for text prompts ("" for its default).
+	Voice string `yaml:"voice"`
+	// RTPTimeout ends a call whose caller sent no RTP for this long.
+	RTPTimeout Duration `yaml:"rtp_timeout"`
+	// MaxSessions bounds concurrent VoiceXML sessions; past it, 503.
+	MaxSessions int `yaml:"max_sessions"`
+}
+
+// VXMLApp is one dialed-number → document mapping.
+type VXMLApp struct {
+	Pattern string `yaml:"pattern"`
+	URL     string `yaml:"url"`
 }
 
 // Log configures the structured logger.
@@ -281,6 +308,9 @@ func (c *Config) fill() {
 			defI(&d.Weight, 1)
 		}
 	}
+	def(&c.VXMLGateway.MediaIP, "127.0.0.1")
+	defD(&c.VXMLGateway.RTPTimeout, 30*time.Second)
+	defI(&c.VXMLGateway.MaxSessions, 2000)
 	defI(&c.CallServer.MaxCalls, 10000)
 	defD(&c.CallServer.RetryAfter, 30*time.Second)
 	defD(&c.CallServer.RingTimeout, 30*time.Second)
@@ -544,6 +574,29 @@ func (c *Config) Validate() []FieldError {
 	}
 	if cs.RingTimeout < Duration(time.Second) {
 		bad("call_server.ring_timeout", "must be at least 1s")
+	}
+	if g := c.VXMLGateway; g.Listen != "" {
+		if _, _, err := hostPort(g.Listen); err != nil {
+			bad("vxml_gateway.listen", "%v", err)
+		}
+		if net.ParseIP(g.MediaIP) == nil {
+			bad("vxml_gateway.media_ip", "%q is not an IP address", g.MediaIP)
+		}
+		if len(g.Apps) == 0 {
+			bad("vxml_gateway.apps", "the gateway needs at least one application")
+		}
+		for i, a := range g.Apps {
+			p := fmt.Sprintf("vxml_gateway.apps[%d]", i)
+			if _, err := CompilePattern(a.Pattern); err != nil {
+				bad(p+".pattern", "%v", err)
+			}
+			if u, err := url.Parse(a.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "file") {
+				bad(p+".url", "%q is not an http, https or file URL", a.URL)
+			}
+		}
+		if g.MaxSessions < 1 {
+			bad("vxml_gateway.max_sessions", "must be 1 or more")
+		}
 	}
 	if c.Metrics.Listen != "" {
 		if _, _, err := hostPort(c.Metrics.Listen); err != nil {

@@ -1,0 +1,117 @@
+package e2e
+
+import (
+	"context"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tandem-cc/tandem/internal/config"
+	"github.com/tandem-cc/tandem/internal/event"
+	"github.com/tandem-cc/tandem/internal/gateway"
+	"github.com/tandem-cc/tandem/internal/media"
+)
+
+// vxmlNode is a VoiceXML gateway running in the test process.
+type vxmlNode struct {
+	gw     *gateway.Gateway
+	events *event.Recorder
+	addr   string
+	dir    string // where the application's documents live
+}
+
+// toneSamples is the prompt the menu plays: 1.5 s of 440 Hz.
+func toneSamples() []int16 {
+	pcm := make([]int16, 12000)
+	for i := range pcm {
+		pcm[i] = int16(8000 * math.Sin(2*math.Pi*440*float64(i)/8000))
+	}
+	return pcm
+}
+
+// startGateway runs the gateway on the application doc from testdata.
+func startGateway(t *testing.T, doc string) *vxmlNode {
+	t.Helper()
+	dir := t.TempDir()
+	b, err := os.ReadFile(filepath.Join("testdata", doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, doc), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := media.WriteWAVFile(filepath.Join(dir, "tone.wav"), toneSamples()); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.VXMLGateway = config.VXMLGateway{Listen: "127.0.0.1:0", MediaIP: "127.0.0.1", MaxSessions: 50,
+		RTPTimeout: config.Duration(20 * time.Second),
+		Apps:       []config.VXMLApp{{Pattern: "*", URL: "file://" + filepath.Join(dir, doc)}}}
+	if errs := cfg.Validate(); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	prompts, err := media.NewPromptCache(media.PromptCacheConfig{Dir: filepath.Join(dir, "cache"), Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &vxmlNode{events: &event.Recorder{}, dir: dir}
+	n.gw, err = gateway.New(cfg.VXMLGateway, gateway.Deps{Log: log, Events: n.events, Prompts: prompts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.gw.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	n.addr = n.gw.Addr()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = n.gw.Run(ctx); close(done) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			t.Error("gateway did not stop")
+		}
+	})
+	return n
+}
+
+func (n *vxmlNode) logs() []string {
+	var out []string
+	for _, e := range n.events.Events() {
+		if e.Kind == gateway.KindLog {
+			out = append(out, e.Reason)
+		}
+	}
+	return out
+}
+
+// TestGatewayMenuWithSIPpDTMF: SIPp calls the gateway, sends A-law audio
+// and an RFC 4733 key from its captures; the menu branches on the key.
+func TestGatewayMenuWithSIPpDTMF(t *testing.T) {
+	need(t, "sipp")
+	if _, err := os.Stat("/usr/share/sip-tester/dtmf_2833_1.pcap"); err != nil {
+		t.Skip("SIPp's pcaps are not installed")
+	}
+	for _, tc := range []struct{ key, want string }{{"1", "chose sales"}, {"2", "chose support"}} {
+		t.Run("key"+tc.key, func(t *testing.T) {
+			n := startGateway(t, "menu.vxml")
+			ok, failed := runUAC(t, n.addr, "-sf", scenario(t, "uac-gateway.xml", "KEY", tc.key), "-s", "5000", "-m", "1", "-mp", strconv.Itoa(freePort(t)))
+			if ok != 1 || failed != 0 {
+				t.Fatalf("caller: %d ok, %d failed; logs %v", ok, failed, n.logs())
+			}
+			waitFor(t, 5*time.Second, "the session to end", func() bool { return n.gw.Active() == 0 })
+			if got := strings.Join(n.logs(), "|"); !strings.Contains(got, tc.want) {
+				t.Fatalf("menu logs %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+

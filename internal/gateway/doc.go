@@ -1,0 +1,14 @@
+// Package gateway is tandem's VoiceXML gateway: in CVP terms the IOS VXML
+// gateway. It is a SIP endpoint of its own (a UAS on its own port) that the
+// call server reaches like any destination. For each call it answers with
+// G.711 (internal/media), runs the VoiceXML application the dialed number
+// maps to (internal/vxml) on a Platform backed by the call's RTP session,
+// and hangs up when the document ends.
+//
+// Ownership: each call is served by the INVITE's handler goroutine until the
+// caller has its 200 and ACK, then by one goroutine that runs the VoiceXML
+// session; the media session has its own goroutines (see internal/media).
+// Requests inside the dialog (BYE, re-INVITE, INFO) reach the call through
+// the gateway's dialog table and act on the media session, which is safe for
+// concurrent use, or cancel the call's context.
+package gateway
