@@ -114,4 +114,3 @@ func TestGatewayMenuWithSIPpDTMF(t *testing.T) {
 		})
 	}
 }
-
