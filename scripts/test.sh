@@ -8,6 +8,8 @@ need=()
 command -v sipp >/dev/null     || need+=(sip-tester)
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
 command -v sox >/dev/null      || need+=(sox)
+command -v baresip >/dev/null  || need+=(baresip)
+command -v openssl >/dev/null  || need+=(openssl)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
