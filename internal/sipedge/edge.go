@@ -205,6 +205,14 @@ func (e *Edge) listen() error {
 				e.closeListenersLocked()
 				return fmt.Errorf("sipedge: listen udp %s: %w", l.Address, err)
 			}
+			// A burst of calls arrives faster than one reader drains it; a
+			// bigger socket buffer turns drops (and the retransmissions
+			// they cause) into a short queue. The kernel caps it at
+			// net.core.rmem_max, which production hosts should raise.
+			if uc, ok := pc.(*net.UDPConn); ok {
+				_ = uc.SetReadBuffer(8 << 20)
+				_ = uc.SetWriteBuffer(4 << 20)
+			}
 			cpc := &countingPacketConn{PacketConn: pc, out: e.mOut.WithLabelValues("udp")}
 			e.udpConns[pc.LocalAddr().String()] = cpc
 			e.listeners = append(e.listeners, boundListener{transport: "udp", addr: pc.LocalAddr(), pc: cpc})
