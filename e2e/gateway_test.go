@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"math"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -112,5 +113,45 @@ func TestGatewayMenuWithSIPpDTMF(t *testing.T) {
 				t.Fatalf("menu logs %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestCallThroughCallServerToGateway is the first half of the reference
+// call flow: the ingress gateway (SIPp) calls the call server, which sends
+// the call to the VoiceXML gateway and relays SDP untouched, so RTP and
+// RFC 4733 keys flow straight from caller to gateway; the gateway's BYE goes
+// back through the call server.
+func TestCallThroughCallServerToGateway(t *testing.T) {
+	need(t, "sipp")
+	if _, err := os.Stat("/usr/share/sip-tester/dtmf_2833_1.pcap"); err != nil {
+		t.Skip("SIPp's pcaps are not installed")
+	}
+	g := startGateway(t, "menu.vxml")
+	_, p, _ := net.SplitHostPort(g.addr)
+	gwPort, _ := strconv.Atoi(p)
+	n := startTandem(t, director("127.0.0.0/8", gwPort, freePort(t)))
+	ok, failed := runUAC(t, n.addr, "-sf", scenario(t, "uac-gateway.xml", "KEY", "1"), "-s", "2000", "-m", "1", "-mp", strconv.Itoa(freePort(t)))
+	if ok != 1 || failed != 0 {
+		t.Fatalf("caller: %d ok, %d failed; gateway logs %v", ok, failed, g.logs())
+	}
+	if got := strings.Join(g.logs(), "|"); !strings.Contains(got, "chose sales") {
+		t.Fatalf("menu logs %q, want chose sales", got)
+	}
+	waitFor(t, 5*time.Second, "both sides to end", func() bool { return n.cs.Active() == 0 && g.gw.Active() == 0 })
+	// The gateway's session logged under the call server's global id.
+	var id event.CallID
+	for _, e := range n.events.Events() {
+		if e.Kind == event.CallNew {
+			id = e.Call
+		}
+	}
+	found := false
+	for _, e := range g.events.Events() {
+		if e.Call == id && e.Kind == gateway.KindLog {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the gateway did not log under call id %s", id)
 	}
 }
