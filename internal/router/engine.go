@@ -613,6 +613,10 @@ func (e *Engine) noAnswer(c *call, notReady bool) Instruction {
 	}
 	e.log.Info("router: ring no answer; call requeued", "call", string(c.id), "agent", string(a.id))
 	c.phase = inScript
+	if len(c.queues) == 0 {
+		// Its queues were removed by a reload while it rang.
+		return e.release(c, 480, "queue removed")
+	}
 	if in, ok := e.enqueue(c, c.queues, c.priority); ok {
 		return in
 	}
