@@ -298,3 +298,25 @@ func FuzzParseDTMFInfo(f *testing.F) {
 		}
 	})
 }
+
+func TestKeyFloodIsRateLimited(t *testing.T) {
+	var b tokenBucket
+	now := time.Unix(100, 0)
+	passed := 0
+	// 1,000 keys in one second: the burst and a second's rate get through.
+	for i := 0; i < 1000; i++ {
+		if b.take(now.Add(time.Duration(i) * time.Millisecond)) {
+			passed++
+		}
+	}
+	if passed < keyBurst || passed > keyBurst+keyRate+1 {
+		t.Fatalf("%d of 1000 flood keys passed, want about %d", passed, keyBurst+keyRate)
+	}
+	// A person typing 8 keys a second is never limited.
+	var p tokenBucket
+	for i := 0; i < 200; i++ {
+		if !p.take(now.Add(time.Duration(i) * 125 * time.Millisecond)) {
+			t.Fatalf("key %d of a normal typist dropped", i)
+		}
+	}
+}

@@ -110,6 +110,9 @@ type Stats struct {
 	Jitter time.Duration
 	// EventsDropped counts events lost because nobody read Events.
 	EventsDropped uint64
+	// KeysDropped counts keys refused as a flood (more than keyRate a
+	// second after a burst of keyBurst).
+	KeysDropped uint64
 }
 
 // peerState is a snapshot of where and how to talk to the peer. It is
@@ -172,8 +175,13 @@ type Session struct {
 	// Counters: written by one goroutine each, read by Stats.
 	sent, received, late, maxLate     atomic.Uint64
 	garbage, wrongPT, foreign, evDrop atomic.Uint64
-	lastRecv                          atomic.Int64 // unix nanoseconds of the last RTP packet from the peer
-	rx                                rxStats      // receive statistics, see rxStats
+	// keysDropped counts keys refused by keyBucket.
+	keysDropped atomic.Uint64
+	// keyBucket rate-limits keys from every source; it has its own lock
+	// because keys come from the receive goroutine and from InjectDTMF.
+	keyBucket tokenBucket
+	lastRecv  atomic.Int64 // unix nanoseconds of the last RTP packet from the peer
+	rx        rxStats      // receive statistics, see rxStats
 
 	// From RTCP received (RTCP goroutine → send goroutine for the next report).
 	lastSR     atomic.Uint32 // LSR of the last SR received
@@ -380,6 +388,14 @@ func (s *Session) emit(ev Event) {
 // recording it ends, and otherwise (and also after barge-in) to Events.
 func (s *Session) digit(d byte, src DTMFSource, dur time.Duration) {
 	now := time.Now()
+	if !s.keyBucket.take(now) {
+		// A flood of keys (a broken or hostile peer) is dropped rather than
+		// driving the application: people do not press 20 keys a second.
+		if s.keysDropped.Add(1) == 1 {
+			s.log.Warn("media: DTMF flood, keys dropped", "source", src)
+		}
+		return
+	}
 	s.log.Debug("media: dtmf", "digit", string(rune(d)), "source", src)
 	if r := s.rec.Load(); r != nil && r.opts.DTMFTerm && r.stop(StopDTMF, d) {
 		return
@@ -447,6 +463,7 @@ func (s *Session) Stats() Stats {
 		WrongPT:         s.wrongPT.Load(),
 		Foreign:         s.foreign.Load(),
 		EventsDropped:   s.evDrop.Load(),
+		KeysDropped:     s.keysDropped.Load(),
 		Jitter:          time.Duration(s.rx.jitter.Load()>>4) * time.Second / SampleRate,
 	}
 	if n := s.rx.received.Load(); n > 0 {
@@ -1083,4 +1100,36 @@ func (s *Session) rtcpLoop() {
 			s.emit(Event{Kind: EventBye, At: time.Now()})
 		}
 	}
+}
+
+// Key flood limits: a person presses at most about 10 keys a second
+// (RFC 4733 keys last at least 40 ms with a gap); a burst of keyBurst lets
+// an auto-dialler's quick string through.
+const (
+	keyRate  = 12
+	keyBurst = 24
+)
+
+// tokenBucket is a small token bucket for keys.
+type tokenBucket struct {
+	mu     sync.Mutex // guards tokens and last
+	tokens float64
+	last   time.Time
+}
+
+// take reports whether one more key may pass at now.
+func (b *tokenBucket) take(now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.last.IsZero() {
+		b.tokens = keyBurst
+	} else {
+		b.tokens = min(keyBurst, b.tokens+now.Sub(b.last).Seconds()*keyRate)
+	}
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
 }
