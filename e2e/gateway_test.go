@@ -49,10 +49,19 @@ func startGateway(t *testing.T, doc string) *vxmlNode {
 	if err := media.WriteWAVFile(filepath.Join(dir, "tone.wav"), toneSamples()); err != nil {
 		t.Fatal(err)
 	}
+	n := startGatewayURL(t, "file://"+filepath.Join(dir, doc))
+	n.dir = dir
+	return n
+}
+
+// startGatewayURL runs the gateway with every number going to url.
+func startGatewayURL(t *testing.T, url string) *vxmlNode {
+	t.Helper()
+	dir := t.TempDir()
 	cfg := config.Default()
 	cfg.VXMLGateway = config.VXMLGateway{Listen: "127.0.0.1:0", MediaIP: "127.0.0.1", MaxSessions: 50,
 		RTPTimeout: config.Duration(20 * time.Second),
-		Apps:       []config.VXMLApp{{Pattern: "*", URL: "file://" + filepath.Join(dir, doc)}}}
+		Apps:       []config.VXMLApp{{Pattern: "*", URL: url}}}
 	if errs := cfg.Validate(); len(errs) > 0 {
 		t.Fatal(errs)
 	}
