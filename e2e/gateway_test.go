@@ -164,3 +164,38 @@ func TestCallThroughCallServerToGateway(t *testing.T) {
 		t.Errorf("the gateway did not log under call id %s", id)
 	}
 }
+
+// TestGatewayKeysBySIPInfo: a gateway that sends keys as SIP INFO
+// (application/dtmf-relay) drives the menu the same way.
+func TestGatewayKeysBySIPInfo(t *testing.T) {
+	need(t, "sipp")
+	n := startGateway(t, "menu.vxml")
+	ok, failed := runUAC(t, n.addr, "-sf", scenario(t, "uac-gateway-info.xml", "KEY", "2"), "-s", "5000", "-m", "1", "-mp", strconv.Itoa(freePort(t)))
+	if ok != 1 || failed != 0 {
+		t.Fatalf("caller: %d ok, %d failed; logs %v", ok, failed, n.logs())
+	}
+	if got := strings.Join(n.logs(), "|"); !strings.Contains(got, "chose support") {
+		t.Fatalf("menu logs %q, want chose support", got)
+	}
+}
+
+// TestGatewayBrokenDocumentHangsUpCleanly: an application that cannot be
+// fetched raises error.badfetch; with no handler the session ends and the
+// caller gets a BYE, never dead air.
+func TestGatewayBrokenDocumentHangsUpCleanly(t *testing.T) {
+	need(t, "sipp")
+	n := startGatewayURL(t, "file://"+filepath.Join(t.TempDir(), "missing.vxml"))
+	ok, failed := runUAC(t, n.addr, "-sf", scenario(t, "uac-recv-bye.xml"), "-s", "5000", "-m", "1")
+	if ok != 1 || failed != 0 {
+		t.Fatalf("caller was not hung up cleanly: %d ok, %d failed", ok, failed)
+	}
+	var ended string
+	for _, e := range n.events.Events() {
+		if e.Kind == event.CallEnded {
+			ended = e.Reason
+		}
+	}
+	if !strings.Contains(ended, "badfetch") {
+		t.Errorf("call ended with %q, want error.badfetch named", ended)
+	}
+}
