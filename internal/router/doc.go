@@ -1,0 +1,89 @@
+// Package router is tandem's routing engine: the ICM router, the VRU PG's
+// routing side and the agent PG of a Unified CCE deployment, in one
+// package with plain data in and out, so it can run in the tandem process
+// or apart behind a network transport.
+//
+// # What it holds
+//
+// Config (strict YAML, Validate returns every problem with its path):
+// dialed numbers → call types → routing scripts; skill groups; precision
+// queues (steps of attribute expressions that widen with time, each with an
+// optional consider-if on call data); agents (id, name, extension,
+// password, skill groups, attributes); reason codes; labels (extension,
+// server group, network VRU); ECC variable declarations within UCCE's
+// limits (user. names, 210 bytes a value, arrays, 2,000 bytes in all).
+//
+// Scripts are graphs of nodes (start, set, if, percent, time, run VRU
+// script, queue, wait, select, label, release, end) compiled at load:
+// expressions with github.com/expr-lang/expr, exits resolved, unreachable
+// nodes and exits with no target refused with the node and field named.
+// A call keeps the compiled version it started on; Reload only affects new
+// calls.
+//
+// # State and its owner
+//
+// One mutex, Engine.mu, owns every agent, call and queue. Each public
+// method takes it once, so a reservation — the call out of all its queues,
+// the agent out of all its ready sets, the agent reserved for the call — is
+// one atomic step: a call is offered to one agent at a time and an agent
+// holds at most one reservation. Nothing calls out while mu is held;
+// notices made under it are delivered afterwards, in order, through
+// Deps.Notify (which must not call back into the engine synchronously).
+//
+// Selection runs on indexed heaps. Each target (a skill group, or one step
+// of a precision queue) holds its waiting calls ordered by priority (1
+// first) then first-queued time, and its ready agents ordered by ready time
+// (longest available first). A call queued to several targets has an entry
+// in each; an agent is in the ready heap of each target it qualifies for
+// (precision-queue membership is evaluated once per load, never during
+// selection). An agent becoming ready compares the heads of its targets'
+// call heaps; a call arriving compares the heads of its targets' ready
+// heaps; both are O(targets × log n). Abandon and offer remove a call from
+// all heaps at once. Ring-no-answer makes the agent not ready with reason
+// 32767 and requeues the call with its first queue time, so it comes back
+// ahead of every call of its priority that arrived after it.
+//
+// Timers (ring-no-answer, wrap-up end, precision-queue widening, script
+// waits) sit in one heap and are acted on by Tick, which Run calls every
+// 100 ms; each carries a generation so that one whose reason has passed is
+// ignored instead of being searched for and removed.
+//
+// # How the call server uses it
+//
+// callserver defines the Router interface; this package does not import
+// callserver (data flows one way). A thin adapter in cmd/tandem maps:
+//
+//	callserver.RouteRequest → RouteRequest: Call (event.CallID → CallID by
+//	  string conversion), DNIS, ANI, SIPCallID, Headers, Trunk, User copied.
+//	Instruction → callserver.Instruction:
+//	  Connect:   Labels copied (agent extension, or server-group values).
+//	  RunScript: Labels[0] (a network_vru label's value) + CorrelationID
+//	             joined as CVP does ("7777" + call id) into one label; the
+//	             VRUScript and Params go to the IVR service by correlation id.
+//	  Release:   RejectCode, RejectReason copied.
+//	  Queued:    no new label; the adapter keeps the caller where it is
+//	             (the IVR plays queue treatment) and waits for a Notice.
+//
+// After the route request the call server reports what happens, by call id:
+// Continue (a VRU script's result, or its failure), Requery (a label was
+// busy, did not answer or failed), Answered (the agent's phone answered;
+// the agent is talking), NoAnswer (ring-no-answer seen by the call server;
+// the router also times it), Hold and Retrieve, End (either side hung up:
+// abandon while queued, agent to wrap-up when connected). Notices of kind
+// NoticeCall carry decisions the router makes by itself: an offer to an
+// agent who became ready (Instruction.Kind Connect with Agent set), the
+// script going on after a wait, a release.
+//
+// # How CTI uses it
+//
+// Login (id, password, extension), SetState (ready, not ready with a
+// reason, logout, end of wrap-up with a wrap-up reason; not ready asked
+// during a call is honoured when it ends), Agent (a snapshot), Transfer
+// (blind transfer of a connected call to a skill group or precision queue),
+// SetCallData (call variables and ECC variables within their limits), Stats
+// and Positions (calls waiting, oldest, agents by state, position and
+// expected wait of each call). NoticeAgent notices carry every agent state
+// change for the desktop and reporting. Every transition, asked by an agent
+// or made by the router, goes through one table (transitions in agent.go);
+// an illegal request returns ErrIllegalState and changes nothing.
+package router
