@@ -189,6 +189,7 @@ func TestGatewayBrokenDocumentHangsUpCleanly(t *testing.T) {
 	if ok != 1 || failed != 0 {
 		t.Fatalf("caller was not hung up cleanly: %d ok, %d failed", ok, failed)
 	}
+	waitFor(t, 5*time.Second, "the session to end", func() bool { return n.gw.Active() == 0 })
 	var ended string
 	for _, e := range n.events.Events() {
 		if e.Kind == event.CallEnded {
