@@ -172,8 +172,12 @@ func TestCallsServedByPriorityThenAge(t *testing.T) {
 		t.Fatalf("offers %v: want vip→a1 then old→a2", got)
 	}
 	st, _ := h.Stats("sales")
-	if st.Waiting != 1 || st.Agents[Reserved] != 2 || !st.Oldest.Equal(h.clk.t.Add(-2*time.Second-2*time.Second).Add(2*time.Second)) && st.Oldest.IsZero() {
-		t.Fatalf("stats %+v", st)
+	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	if st.Waiting != 1 || st.Agents[Reserved] != 2 || !st.Oldest.Equal(t0.Add(2*time.Second)) || st.ExpectedWait <= 0 {
+		t.Fatalf("stats %+v: want 1 waiting since %v, 2 agents reserved", st, t0.Add(2*time.Second))
+	}
+	if pos, _ := h.Positions("new"); pos[0].Position != 1 {
+		t.Fatalf("new should now be first: %+v", pos)
 	}
 }
 
@@ -506,3 +510,9 @@ scripts:
 		}
 	}
 }
+
+// The seam the cmd/tandem adapter wraps: the same shape as callserver.Router
+// with the router's own types.
+var _ interface {
+	Route(context.Context, RouteRequest) (Instruction, error)
+} = (*Engine)(nil)
