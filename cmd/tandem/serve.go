@@ -24,6 +24,7 @@ import (
 	"github.com/tandem-cc/tandem/internal/config"
 	"github.com/tandem-cc/tandem/internal/event"
 	"github.com/tandem-cc/tandem/internal/gateway"
+	"github.com/tandem-cc/tandem/internal/gateway/demo"
 	"github.com/tandem-cc/tandem/internal/media"
 	"github.com/tandem-cc/tandem/internal/sipedge"
 )
@@ -93,6 +94,16 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	var gw *gateway.Gateway
 	if cfg.VXMLGateway.Listen != "" {
+		for i, a := range cfg.VXMLGateway.Apps {
+			if a.URL != config.DemoApp {
+				continue
+			}
+			path, err := demo.Install(filepath.Join(cfg.DataDir, "apps", "demo"))
+			if err != nil {
+				return err
+			}
+			cfg.VXMLGateway.Apps[i].URL = "file://" + path
+		}
 		prompts, err := media.NewPromptCache(media.PromptCacheConfig{Dir: filepath.Join(cfg.DataDir, "prompts"), Logger: log, Voice: cfg.VXMLGateway.Voice})
 		if err != nil {
 			return err

@@ -61,6 +61,10 @@ type VXMLGateway struct {
 	MaxSessions int `yaml:"max_sessions"`
 }
 
+// DemoApp names the demo IVR shipped in the binary; serve installs it
+// under data_dir and runs it from there.
+const DemoApp = "builtin:demo"
+
 // VXMLApp is one dialed-number → document mapping.
 type VXMLApp struct {
 	Pattern string `yaml:"pattern"`
@@ -244,10 +248,21 @@ func Default() *Config {
 			{Transport: "udp", Address: "127.0.0.1:5060"},
 			{Transport: "tcp", Address: "127.0.0.1:5060"},
 		}},
-		Trunks:  []Trunk{{Name: "loopback", Networks: []string{"127.0.0.0/8", "::1/128"}}},
-		Metrics: Metrics{Listen: "127.0.0.1:9060"},
+		Trunks: []Trunk{{Name: "loopback", Networks: []string{"127.0.0.0/8", "::1/128"}}},
+		// Dialed number 5000 reaches the demo IVR on the built-in VoiceXML
+		// gateway, so a fresh `tandem serve` answers a call.
+		ServerGroups: []ServerGroup{{Name: "vxml", Destinations: []Destination{{Address: "127.0.0.1:5090"}}}},
+		DialPlan:     []DialRule{{Pattern: "5XXX", ServerGroup: "vxml"}},
+		Routing:      Routing{Static: []StaticRoute{{DNIS: "5000", Labels: []string{"5000"}}}},
+		VXMLGateway:  VXMLGateway{Listen: "127.0.0.1:5090", Apps: []VXMLApp{{Pattern: "*", URL: DemoApp}}},
+		Metrics:      Metrics{Listen: "127.0.0.1:9060"},
 	}
 	c.fill()
+	// Validate also compiles the trunks' networks; the default is a
+	// constant, so an error here is a bug (TestDefaultIsValid).
+	if errs := c.Validate(); len(errs) > 0 {
+		panic(fmt.Sprintf("config: built-in default invalid: %v", errs))
+	}
 	return c
 }
 
@@ -590,8 +605,8 @@ func (c *Config) Validate() []FieldError {
 			if _, err := CompilePattern(a.Pattern); err != nil {
 				bad(p+".pattern", "%v", err)
 			}
-			if u, err := url.Parse(a.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "file") {
-				bad(p+".url", "%q is not an http, https or file URL", a.URL)
+			if u, err := url.Parse(a.URL); a.URL != DemoApp && (err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "file")) {
+				bad(p+".url", "%q is not an http, https or file URL (or %s)", a.URL, DemoApp)
 			}
 		}
 		if g.MaxSessions < 1 {
