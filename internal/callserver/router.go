@@ -29,12 +29,34 @@ type RouteRequest struct {
 	Trunk, User string
 }
 
-// Instruction is the router's answer: connect to labels in order, or reject.
+// Instruction is the router's answer: connect to labels in order, wait in
+// queue, or reject.
 type Instruction struct {
 	Labels []string
-	// RejectCode, when not 0, is the SIP status the caller gets (e.g. 404).
+	// Agent names the agent the router reserved when Labels ring an agent's
+	// phone; a failure of those labels is ring-no-answer.
+	Agent string
+	// Queued says there is nothing to connect yet: the caller waits where it
+	// is (ringback before answer, the VRU after) until Server.Instruct.
+	Queued bool
+	// RejectCode, when not 0, is the SIP status the caller gets (e.g. 404),
+	// or ends an answered call.
 	RejectCode   int
 	RejectReason string
+}
+
+// Tracker is implemented by a router that follows a call after its route
+// request (UCCE's router does; the static table does not). The call server
+// reports what became of each instruction.
+type Tracker interface {
+	// Requery says the labels of the last instruction failed (code is the
+	// SIP status, 480 for no answer within ring_timeout); the answer is what
+	// to do next.
+	Requery(ctx context.Context, call event.CallID, code int) (Instruction, error)
+	// Answered says the labels connected (the agent is talking).
+	Answered(ctx context.Context, call event.CallID)
+	// Ended says the call is over, whoever hung up.
+	Ended(ctx context.Context, call event.CallID)
 }
 
 // StaticRouter routes by a dialed-number table from the config. It stands

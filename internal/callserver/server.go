@@ -128,9 +128,12 @@ type Call struct {
 	// out is the answered outbound leg the caller is connected to.
 	out *leg
 	// pending is set while an INVITE transaction (re-INVITE, move) runs.
-	pending  bool
+	pending bool
+	// instr carries instructions the router sends by itself (Instruct) to
+	// the goroutine that waits for them: setup while queued.
 	answered bool
 	ended    bool
+	instr    chan Instruction
 }
 
 // ID returns the call's global id.
@@ -157,7 +160,7 @@ func (s *Server) HandleInvite(req *sip.Request, tx sip.ServerTransaction, from s
 	s.wg.Add(1)
 	id := event.NewCallID(time.Now())
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &Call{id: id, srv: s, ctx: ctx, cancel: cancel, log: s.log.With("call", string(id))}
+	c := &Call{id: id, srv: s, ctx: ctx, cancel: cancel, log: s.log.With("call", string(id)), instr: make(chan Instruction, 4)}
 	c.in = newInboundLeg(c, req, tx)
 	s.calls.Store(id, c)
 	// The dialog is known before the 2xx goes out, so the ACK finds it.
@@ -182,22 +185,146 @@ func (s *Server) HandleInvite(req *sip.Request, tx sip.ServerTransaction, from s
 		Call: id, DNIS: dnis, ANI: ani, SIPCallID: c.in.sipCallID,
 		Headers: routeHeaders(req), Trunk: from.Trunk, User: from.User,
 	})
-	switch {
-	case err != nil:
+	if err != nil {
 		c.log.Error("route request failed", "error", err)
 		c.fail(500, "Routing Failed", event.OutcomeFailed)
 		return
-	case ins.RejectCode != 0:
-		reason := ins.RejectReason
-		if reason == "" {
-			reason = reasonPhrase(ins.RejectCode)
+	}
+	c.setup(ins)
+}
+
+// setup follows the router's instructions until the caller is connected,
+// refused or gone. It runs on the INVITE's goroutine.
+func (c *Call) setup(ins Instruction) {
+	s := c.srv
+	tracker, _ := s.router.(Tracker)
+	ringing := false
+	for {
+		switch {
+		case ins.RejectCode != 0:
+			reason := ins.RejectReason
+			if reason == "" {
+				reason = reasonPhrase(ins.RejectCode)
+			}
+			s.emit(event.Event{Kind: event.CallRouted, Call: c.id, Code: ins.RejectCode, Reason: reason})
+			c.fail(ins.RejectCode, reason, event.OutcomeRejected)
+			return
+		case ins.Queued || len(ins.Labels) == 0:
+			s.emit(event.Event{Kind: event.CallRouted, Call: c.id, Reason: "queued"})
+			if !ringing {
+				// The caller hears ringback while it waits for an agent.
+				_ = s.respond(c.in, c.in.invite, c.in.inviteTx, 180, "Ringing", nil, "")
+				ringing = true
+			}
+			select {
+			case ins = <-c.instr:
+			case <-c.ctx.Done():
+				c.abandon()
+				return
+			}
+			continue
 		}
-		s.emit(event.Event{Kind: event.CallRouted, Call: id, Code: ins.RejectCode, Reason: reason})
-		c.fail(ins.RejectCode, reason, event.OutcomeRejected)
+		s.emit(event.Event{Kind: event.CallRouted, Call: c.id, Reason: "labels=" + strings.Join(ins.Labels, ",") + agentNote(ins.Agent)})
+		code, reason, done := c.connect(ins.Labels)
+		if done {
+			if c.answered && tracker != nil {
+				tracker.Answered(c.ctx, c.id)
+			}
+			return
+		}
+		if tracker != nil {
+			next, err := tracker.Requery(c.ctx, c.id, code)
+			if err == nil {
+				ins = next
+				continue
+			}
+			c.log.Info("requery refused", "error", err)
+		}
+		c.fail(code, reason, event.OutcomeFailed)
 		return
 	}
-	s.emit(event.Event{Kind: event.CallRouted, Call: id, Reason: "labels=" + strings.Join(ins.Labels, ",")})
-	c.connect(ins.Labels)
+}
+
+func agentNote(a string) string {
+	if a == "" {
+		return ""
+	}
+	return " agent=" + a
+}
+
+// Instruct hands a call an instruction the router made by itself: an offer
+// to an agent who became ready, the script going on, a release. A call
+// still in setup takes it from its queue wait; an answered call is moved to
+// the new labels (RFC 3725) or released.
+func (s *Server) Instruct(id event.CallID, ins Instruction) error {
+	v, ok := s.calls.Load(id)
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrNoCall, id)
+	}
+	c := v.(*Call)
+	c.mu.Lock()
+	answered, ended := c.answered, c.ended
+	c.mu.Unlock()
+	switch {
+	case ended:
+		return ErrNotReady
+	case !answered:
+		select {
+		case c.instr <- ins:
+			return nil
+		default:
+			return fmt.Errorf("callserver: instruct %s: too many instructions pending", id)
+		}
+	}
+	go c.redirect(ins)
+	return nil
+}
+
+// redirect follows instructions for an answered call: move the caller to
+// the labels, or release it; a failed move goes back to the router.
+func (c *Call) redirect(ins Instruction) {
+	s := c.srv
+	tracker, _ := s.router.(Tracker)
+	for attempt := 0; attempt < 100 && c.ctx.Err() == nil; attempt++ {
+		switch {
+		case ins.RejectCode != 0:
+			c.hangup(fmt.Sprintf("released by router (%d)", ins.RejectCode))
+			return
+		case ins.Queued || len(ins.Labels) == 0:
+			return // the caller stays where it is
+		}
+		var err error
+		for _, label := range ins.Labels {
+			if err = s.Move(c.ctx, c.id, label); err == nil {
+				break
+			}
+			c.log.Info("move failed", "label", label, "error", err)
+		}
+		if err == nil {
+			if tracker != nil {
+				tracker.Answered(c.ctx, c.id)
+			}
+			return
+		}
+		if errors.Is(err, ErrBusy) {
+			// Another offer is in progress on this call (a re-INVITE);
+			// it ends within 64*T1, so try again shortly.
+			select {
+			case <-time.After(100 * time.Millisecond):
+			case <-c.ctx.Done():
+			}
+			continue
+		}
+		if tracker == nil {
+			return
+		}
+		next, rerr := tracker.Requery(c.ctx, c.id, 480)
+		if rerr != nil {
+			c.log.Info("requery refused", "error", rerr)
+			return
+		}
+		ins = next
+	}
 }
 
 func (s *Server) retryAfter() sip.Header {
@@ -225,8 +352,10 @@ func routeHeaders(req *sip.Request) map[string]string {
 }
 
 // connect tries labels in order until one answers, relaying provisional
-// responses to the caller. It runs on the INVITE's goroutine.
-func (c *Call) connect(labels []string) {
+// responses to the caller. It runs on the INVITE's goroutine. done means the
+// call needs nothing more: answered, abandoned or failed for good (6xx);
+// otherwise code and reason are the failure to report.
+func (c *Call) connect(labels []string) (code int, reason string, done bool) {
 	s := c.srv
 	lastCode, lastReason := 0, ""
 	body, ct := c.in.invite.Body(), contentType(c.in.invite)
@@ -249,17 +378,17 @@ func (c *Call) connect(labels []string) {
 		for _, t := range targets {
 			if c.ctx.Err() != nil {
 				c.abandon()
-				return
+				return 0, "", true
 			}
 			out, res, err := c.dial(c.ctx, t, body, ct, true, s.cfg.RingTimeout.D())
 			if c.ctx.Err() != nil && out == nil {
 				c.abandon()
-				return
+				return 0, "", true
 			}
 			if err == nil && res.IsSuccess() {
 				s.edge.Report(t, true)
 				c.answer(out, res)
-				return
+				return 0, "", true
 			}
 			code, reason := 480, "Temporarily Unavailable"
 			switch {
@@ -282,7 +411,7 @@ func (c *Call) connect(labels []string) {
 				// A global failure: nobody else will take the call either
 				// (RFC 3261 §21.6).
 				c.fail(code, reason, event.OutcomeFailed)
-				return
+				return code, reason, true
 			}
 			if t.Group != "" && code != 503 && code != 408 {
 				// The destination answered for the label: other members of
@@ -299,7 +428,7 @@ func (c *Call) connect(labels []string) {
 		// blindly; tell it nobody was reachable.
 		lastCode, lastReason = 480, "Temporarily Unavailable"
 	}
-	c.fail(lastCode, lastReason, event.OutcomeFailed)
+	return lastCode, lastReason, false
 }
 
 var errRingTimeout = errors.New("ring timeout")
@@ -594,6 +723,9 @@ func (c *Call) end(why string, outcome event.Outcome, byeIn, byeOut *leg) {
 	s.active.Add(-1)
 	s.mCalls.WithLabelValues(string(outcome)).Inc()
 	s.emit(event.Event{Kind: event.CallEnded, Call: c.id, Outcome: outcome, Reason: why})
+	if t, ok := s.router.(Tracker); ok {
+		t.Ended(context.Background(), c.id)
+	}
 	c.log.Info("call ended", "outcome", outcome, "why", why)
 	s.wg.Done()
 }
