@@ -19,6 +19,8 @@ import (
 	"github.com/tandem-cc/tandem/internal/callserver"
 	"github.com/tandem-cc/tandem/internal/config"
 	"github.com/tandem-cc/tandem/internal/event"
+	tnode "github.com/tandem-cc/tandem/internal/node"
+	"github.com/tandem-cc/tandem/internal/router"
 	"github.com/tandem-cc/tandem/internal/sipedge"
 )
 
@@ -58,6 +60,7 @@ func freePort(t *testing.T) int {
 type node struct {
 	edge   *sipedge.Edge
 	cs     *callserver.Server
+	engine *router.Engine // nil with the static routing table
 	events *event.Recorder
 	addr   string // UDP host:port
 	port   int
@@ -83,9 +86,21 @@ func startTandem(t *testing.T, yaml string) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n.cs, err = callserver.New(cfg.CallServer, callserver.Deps{Edge: n.edge, Router: callserver.NewStaticRouter(cfg.Routing.Static), Events: n.events, Log: log})
+	var rt callserver.Router = callserver.NewStaticRouter(cfg.Routing.Static)
+	var bridge *tnode.RouterBridge
+	if cfg.Router.Kind != 0 {
+		n.engine, bridge, err = tnode.NewRouter(&cfg.Router, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rt = bridge
+	}
+	n.cs, err = callserver.New(cfg.CallServer, callserver.Deps{Edge: n.edge, Router: rt, Events: n.events, Log: log})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if bridge != nil {
+		bridge.Calls = n.cs
 	}
 	n.edge.Handle(n.cs)
 	if err := n.edge.Listen(); err != nil {
@@ -96,9 +111,14 @@ func startTandem(t *testing.T, yaml string) *node {
 	done := make(chan struct{}, 2)
 	go func() { _ = n.edge.Run(ctx); done <- struct{}{} }()
 	go func() { _ = n.cs.Run(ctx); done <- struct{}{} }()
+	waitFor := 2
+	if n.engine != nil {
+		waitFor++
+		go func() { _ = n.engine.Run(ctx); done <- struct{}{} }()
+	}
 	t.Cleanup(func() {
 		cancel()
-		for i := 0; i < 2; i++ {
+		for i := 0; i < waitFor; i++ {
 			select {
 			case <-done:
 			case <-time.After(10 * time.Second):

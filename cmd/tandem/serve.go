@@ -26,6 +26,8 @@ import (
 	"github.com/tandem-cc/tandem/internal/gateway"
 	"github.com/tandem-cc/tandem/internal/gateway/demo"
 	"github.com/tandem-cc/tandem/internal/media"
+	"github.com/tandem-cc/tandem/internal/node"
+	"github.com/tandem-cc/tandem/internal/router"
 	"github.com/tandem-cc/tandem/internal/sipedge"
 )
 
@@ -82,11 +84,24 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	var rt callserver.Router = callserver.NewStaticRouter(cfg.Routing.Static)
+	var engine *router.Engine
+	var bridge *node.RouterBridge
+	if cfg.Router.Kind != 0 {
+		engine, bridge, err = node.NewRouter(&cfg.Router, log)
+		if err != nil {
+			return err
+		}
+		rt = bridge
+	}
 	cs, err := callserver.New(cfg.CallServer, callserver.Deps{
-		Edge: edge, Router: callserver.NewStaticRouter(cfg.Routing.Static), Events: events, Log: log, Registry: reg,
+		Edge: edge, Router: rt, Events: events, Log: log, Registry: reg,
 	})
 	if err != nil {
 		return err
+	}
+	if bridge != nil {
+		bridge.Calls = cs
 	}
 	edge.Handle(cs)
 	if err := edge.Listen(); err != nil {
@@ -163,6 +178,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	g.Go(func() error { trimMemory(gctx, log, 15*time.Second); return nil })
 	if gw != nil {
 		g.Go(func() error { return gw.Run(gctx) })
+	}
+	if engine != nil {
+		g.Go(func() error { return engine.Run(gctx) })
 	}
 	log.Info("tandem started", "version", version, "sip", edge.Addr("udp"), "data_dir", cfg.DataDir)
 	return g.Wait()

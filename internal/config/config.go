@@ -37,6 +37,10 @@ type Config struct {
 	ServerGroups []ServerGroup `yaml:"server_groups"`
 	DialPlan     []DialRule    `yaml:"dial_plan"`
 	Routing      Routing       `yaml:"routing"`
+	// Router is the routing engine's configuration (dialed numbers, call
+	// types, scripts, skill groups, precision queues, agents...), checked by
+	// the router role itself; when present it replaces routing.static.
+	Router yaml.Node `yaml:"router"`
 	CallServer   CallServer    `yaml:"call_server"`
 	VXMLGateway  VXMLGateway   `yaml:"vxml_gateway"`
 	Metrics      Metrics       `yaml:"metrics"`

@@ -1,0 +1,134 @@
+// Package node composes tandem's roles into one process. Each role stays
+// ignorant of the others; the small adapters that join them live here, so
+// cmd/tandem and the end-to-end tests build the same process.
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/tandem-cc/tandem/internal/callserver"
+	"github.com/tandem-cc/tandem/internal/event"
+	"github.com/tandem-cc/tandem/internal/router"
+)
+
+// Instructor is the call server's side of the bridge: where the router's
+// own decisions go.
+type Instructor interface {
+	Instruct(id event.CallID, ins callserver.Instruction) error
+}
+
+// RouterBridge lets the call server route through the routing engine: it
+// implements callserver.Router and callserver.Tracker on a router.Engine,
+// and turns the engine's call notices into Instruct calls. It is CVP's
+// "new call" / "request instruction" dialogue with the ICM, in process.
+type RouterBridge struct {
+	Engine *router.Engine
+	Log    *slog.Logger
+	// Calls receives the router's own decisions; set it before calls arrive.
+	Calls Instructor
+	// AgentNotices, if set, also receives every notice (for CTI).
+	AgentNotices func(router.Notice)
+}
+
+// NewRouter builds the routing engine from the router section of a tandem
+// config and a bridge to it (set the bridge's Calls before calls arrive).
+func NewRouter(section *yaml.Node, log *slog.Logger) (*router.Engine, *RouterBridge, error) {
+	data, err := yaml.Marshal(section)
+	if err != nil {
+		return nil, nil, fmt.Errorf("router: %w", err)
+	}
+	cfg, err := router.ParseConfig(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	b := &RouterBridge{Log: log}
+	e, err := router.New(cfg, router.Deps{Log: log, Notify: b.Notify})
+	if err != nil {
+		return nil, nil, fmt.Errorf("config invalid: %w", err)
+	}
+	b.Engine = e
+	return e, b, nil
+}
+
+// Route implements callserver.Router.
+func (b *RouterBridge) Route(ctx context.Context, req callserver.RouteRequest) (callserver.Instruction, error) {
+	in, err := b.Engine.Route(ctx, router.RouteRequest{
+		Call: router.CallID(req.Call), DNIS: req.DNIS, ANI: req.ANI, SIPCallID: req.SIPCallID,
+		Headers: req.Headers, Trunk: req.Trunk, User: req.User,
+	})
+	if err != nil {
+		return callserver.Instruction{}, err
+	}
+	return Convert(in), nil
+}
+
+// Convert maps a router instruction to the call server's. A VRU script goes
+// to the network VRU label with the correlation id appended, as CVP does,
+// so the VoiceXML gateway's application can find the call.
+func Convert(in router.Instruction) callserver.Instruction {
+	switch in.Kind {
+	case router.Connect:
+		return callserver.Instruction{Labels: in.Labels, Agent: string(in.Agent)}
+	case router.RunScript:
+		if len(in.Labels) == 0 {
+			return callserver.Instruction{Queued: true}
+		}
+		return callserver.Instruction{Labels: []string{in.Labels[0] + in.CorrelationID}}
+	case router.Release:
+		return callserver.Instruction{RejectCode: in.RejectCode, RejectReason: in.RejectReason}
+	default:
+		return callserver.Instruction{Queued: true}
+	}
+}
+
+// Requery implements callserver.Tracker: a failed offer is ring-no-answer
+// (the agent goes not ready and the call is requeued at the front); other
+// failures take the label node's exits.
+func (b *RouterBridge) Requery(_ context.Context, id event.CallID, code int) (callserver.Instruction, error) {
+	why := router.RequeryError
+	switch code {
+	case 480, 408:
+		why = router.RequeryNoAnswer
+	case 486, 600, 603:
+		why = router.RequeryBusy
+	}
+	in, err := b.Engine.Requery(router.CallID(id), why)
+	if err != nil {
+		return callserver.Instruction{}, err
+	}
+	return Convert(in), nil
+}
+
+// Answered implements callserver.Tracker. A connect that was not an offer
+// to an agent (a VRU, a server group) is not the router's concern.
+func (b *RouterBridge) Answered(_ context.Context, id event.CallID) {
+	if err := b.Engine.Answered(router.CallID(id)); err != nil && !errors.Is(err, router.ErrCallState) {
+		b.Log.Info("router: answered", "call", string(id), "error", err)
+	}
+}
+
+// Ended implements callserver.Tracker: abandon while queued, or the agent
+// to wrap-up.
+func (b *RouterBridge) Ended(_ context.Context, id event.CallID) {
+	if err := b.Engine.End(router.CallID(id)); err != nil && !errors.Is(err, router.ErrUnknownCall) {
+		b.Log.Info("router: end", "call", string(id), "error", err)
+	}
+}
+
+// Notify is the engine's Deps.Notify. It must not call back into the
+// engine; Instruct only queues the instruction or starts a goroutine.
+func (b *RouterBridge) Notify(n router.Notice) {
+	if n.Kind == router.NoticeCall && b.Calls != nil {
+		if err := b.Calls.Instruct(event.CallID(n.Call), Convert(n.Instruction)); err != nil {
+			b.Log.Info("router decision for a call that is gone", "call", string(n.Call), "error", err)
+		}
+	}
+	if b.AgentNotices != nil {
+		b.AgentNotices(n)
+	}
+}
