@@ -219,4 +219,3 @@ func TestBlindTransferToSkillGroup(t *testing.T) {
 		t.Fatal("the caller's media was not moved to bob")
 	}
 }
-

@@ -40,10 +40,10 @@ type Config struct {
 	// Router is the routing engine's configuration (dialed numbers, call
 	// types, scripts, skill groups, precision queues, agents...), checked by
 	// the router role itself; when present it replaces routing.static.
-	Router yaml.Node `yaml:"router"`
-	CallServer   CallServer    `yaml:"call_server"`
-	VXMLGateway  VXMLGateway   `yaml:"vxml_gateway"`
-	Metrics      Metrics       `yaml:"metrics"`
+	Router      yaml.Node   `yaml:"router"`
+	CallServer  CallServer  `yaml:"call_server"`
+	VXMLGateway VXMLGateway `yaml:"vxml_gateway"`
+	Metrics     Metrics     `yaml:"metrics"`
 }
 
 // VXMLGateway configures the VoiceXML gateway role: a SIP endpoint of its
