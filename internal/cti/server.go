@@ -1,0 +1,212 @@
+package cti
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
+
+	"github.com/tandem-cc/tandem/internal/router"
+)
+
+// Engine is what CTI needs of the router; *router.Engine implements it.
+type Engine interface {
+	Login(id router.AgentID, password, extension string) error
+	SetState(id router.AgentID, to router.State, reason int) error
+	Agent(id router.AgentID) (router.AgentStatus, error)
+	Transfer(id router.CallID, q router.QueueName, priority int) (router.Instruction, error)
+	SetCallData(id router.CallID, name, value string) error
+	Stats(name router.QueueName) (router.QueueStats, error)
+	Positions(id router.CallID) ([]router.Position, error)
+}
+
+var _ Engine = (*router.Engine)(nil)
+
+// CallControl is what CTI asks of the call server for an agent's call. The
+// call server carries the request out on the SIP side and then reports to
+// the router (Hold, Retrieve, End) and to CTI (Publish) what happened, so
+// the router's state follows the phones, not the requests.
+type CallControl interface {
+	Hold(ctx context.Context, call router.CallID) error
+	Retrieve(ctx context.Context, call router.CallID) error
+	Release(ctx context.Context, call router.CallID) error
+	// BlindTransfer sends the caller to a dialed number (or an agent's
+	// extension) and drops the agent's leg.
+	BlindTransfer(ctx context.Context, call router.CallID, dest string) error
+	// Follow hands the call server the router's instruction for a call
+	// CTI transferred to a queue (Engine.Transfer answers the caller of
+	// Transfer, not Notify): an offer to an agent, or Queued.
+	Follow(ctx context.Context, call router.CallID, in router.Instruction) error
+}
+
+// Deps are what the CTI server needs from outside.
+type Deps struct {
+	Engine Engine
+	Calls  CallControl
+	Log    *slog.Logger
+	// Now is the clock for token expiry; default time.Now.
+	Now func() time.Time
+}
+
+// Server is the CTI server: the agent and supervisor HTTP API and the
+// event WebSocket.
+type Server struct {
+	cfg   Config
+	eng   Engine
+	calls CallControl
+	log   *slog.Logger
+	now   func() time.Time
+	auth  *sessions
+	hub   *hub
+	mux   *http.ServeMux
+
+	// base ends every WebSocket when the server shuts down.
+	base   context.Context
+	cancel context.CancelFunc
+	// mu guards closed and the Add side of conns, so no connection starts
+	// after Shutdown began waiting.
+	mu     sync.Mutex
+	closed bool
+	conns  sync.WaitGroup
+}
+
+// New validates cfg and returns a server with no session.
+func New(cfg Config, deps Deps) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if deps.Engine == nil {
+		return nil, fmt.Errorf("%w: cti: deps.Engine is nil", ErrConfig)
+	}
+	if deps.Calls == nil {
+		return nil, fmt.Errorf("%w: cti: deps.Calls is nil", ErrConfig)
+	}
+	cfg = cfg.withDefaults()
+	s := &Server{cfg: cfg, eng: deps.Engine, calls: deps.Calls, log: deps.Log, now: deps.Now, hub: newHub()}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.auth = newSessions(cfg.TokenTTL, s.now)
+	s.base, s.cancel = context.WithCancel(context.Background())
+	s.routes()
+	return s, nil
+}
+
+// Handler returns the HTTP API; the process mounts it on its listener.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Run forgets expired tokens every minute until ctx ends, then shuts the
+// WebSockets down (waiting at most 5 s for them).
+func (s *Server) Run(ctx context.Context) error {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			s.auth.sweep()
+		case <-ctx.Done():
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			return s.Shutdown(sctx)
+		}
+	}
+}
+
+// Shutdown closes every WebSocket (status 1001, going away), refuses new
+// ones and waits for their goroutines until ctx ends. HTTP requests are
+// the owning http.Server's to drain.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.cancel()
+	done := make(chan struct{})
+	go func() { s.conns.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("cti: shutdown: websockets still open: %w", ctx.Err())
+	}
+}
+
+func (s *Server) track() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.conns.Add(1)
+	return true
+}
+
+// handleEvents is GET /v1/events: the event WebSocket of one agent or
+// supervisor. The server only writes; what the client sends is read and
+// dropped (that read is what notices the peer going away).
+func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
+	who, ok := s.auth.lookup(bearer(r, true))
+	if !ok {
+		s.fail(w, fmt.Errorf("cti: events: %w", ErrUnauthorized))
+		return
+	}
+	if !s.track() {
+		s.fail(w, ErrShutdown)
+		return
+	}
+	defer s.conns.Done()
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.cfg.OriginPatterns})
+	if err != nil {
+		return // Accept has written the response
+	}
+	defer c.CloseNow()
+	log := s.log.With("agent", string(who.Agent), "supervisor", who.Supervisor, "remote", r.RemoteAddr)
+	ctx, cancel := context.WithCancelCause(c.CloseRead(s.base))
+	defer cancel(nil)
+	sub := &subscriber{who: who, send: make(chan Event, s.cfg.SendQueue), ctx: ctx, cancel: cancel}
+	s.hub.add(sub)
+	defer s.hub.remove(sub)
+	log.Debug("cti: events connected")
+	for {
+		select {
+		case <-ctx.Done():
+			switch cause := context.Cause(ctx); {
+			case errors.Is(cause, ErrSlowConsumer):
+				log.Warn("cti: events: client too slow; disconnected", "queue", s.cfg.SendQueue)
+				closeSoon(c, websocket.StatusPolicyViolation, "slow consumer")
+			case s.base.Err() != nil:
+				closeSoon(c, websocket.StatusGoingAway, "server shutting down")
+			}
+			return
+		case ev := <-sub.send:
+			wctx, wcancel := context.WithTimeout(ctx, s.cfg.WriteTimeout)
+			err := wsjson.Write(wctx, c, ev)
+			wcancel()
+			if err != nil {
+				log.Info("cti: events: write failed; disconnected", "err", err)
+				return
+			}
+		}
+	}
+}
+
+// closeSoon sends a close frame with a reason but does not wait for the
+// peer's reply long: a slow or gone client must not hold Shutdown.
+func closeSoon(c *websocket.Conn, code websocket.StatusCode, reason string) {
+	done := make(chan struct{})
+	go func() { _ = c.Close(code, reason); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(time.Second):
+		_ = c.CloseNow()
+		<-done
+	}
+}
