@@ -17,6 +17,7 @@ var (
 	ErrForbidden    = errors.New("forbidden")
 	ErrBadRequest   = errors.New("bad request")
 	ErrConflict     = errors.New("not allowed in the current state")
+	ErrNotFound     = errors.New("not found")
 	ErrShutdown     = errors.New("cti: server is shutting down")
 	// ErrSlowConsumer is why a WebSocket whose send queue overflowed was
 	// closed: Notify must never wait for a client.
@@ -46,7 +47,7 @@ func statusOf(err error) int {
 		return http.StatusForbidden
 	case errors.Is(err, ErrBadRequest), errors.Is(err, router.ErrBadReason), errors.Is(err, router.ErrCallData):
 		return http.StatusBadRequest
-	case errors.Is(err, router.ErrUnknownAgent), errors.Is(err, router.ErrUnknownCall), errors.Is(err, router.ErrUnknownQueue):
+	case errors.Is(err, ErrNotFound), errors.Is(err, router.ErrUnknownAgent), errors.Is(err, router.ErrUnknownCall), errors.Is(err, router.ErrUnknownQueue):
 		return http.StatusNotFound
 	case errors.Is(err, ErrConflict), errors.Is(err, router.ErrIllegalState), errors.Is(err, router.ErrCallState):
 		return http.StatusConflict

@@ -390,7 +390,7 @@ func (s *Server) handleCall(w http.ResponseWriter, r *http.Request, who principa
 	call := router.CallID(r.PathValue("call"))
 	action := r.PathValue("action")
 	if !slices.Contains([]string{"hold", "retrieve", "release", "transfer", "data"}, action) {
-		http.NotFound(w, r)
+		s.fail(w, fmt.Errorf("cti: call action %q: %w (want hold, retrieve, release, transfer or data)", action, ErrNotFound))
 		return
 	}
 	if !who.may(id) {

@@ -1,10 +1,12 @@
 package cti
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -163,14 +165,21 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.conns.Done()
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.cfg.OriginPatterns})
+	hw := &hijackWriter{ResponseWriter: w}
+	c, err := websocket.Accept(hw, r, &websocket.AcceptOptions{OriginPatterns: s.cfg.OriginPatterns})
 	if err != nil {
 		return // Accept has written the response
 	}
 	defer c.CloseNow()
+	wc := &wsConn{Conn: c, raw: hw.conn}
 	log := s.log.With("agent", string(who.Agent), "supervisor", who.Supervisor, "remote", r.RemoteAddr)
-	ctx, cancel := context.WithCancelCause(c.CloseRead(s.base))
+	// CloseRead's context must not be s.base: when its context ends it
+	// drops the connection without a close frame, and a desktop should be
+	// told "going away" to reconnect elsewhere.
+	ctx, cancel := context.WithCancelCause(c.CloseRead(context.Background()))
 	defer cancel(nil)
+	stop := context.AfterFunc(s.base, func() { cancel(ErrShutdown) })
+	defer stop()
 	sub := &subscriber{who: who, send: make(chan Event, s.cfg.SendQueue), ctx: ctx, cancel: cancel}
 	s.hub.add(sub)
 	defer s.hub.remove(sub)
@@ -181,9 +190,9 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 			switch cause := context.Cause(ctx); {
 			case errors.Is(cause, ErrSlowConsumer):
 				log.Warn("cti: events: client too slow; disconnected", "queue", s.cfg.SendQueue)
-				closeSoon(c, websocket.StatusPolicyViolation, "slow consumer")
-			case s.base.Err() != nil:
-				closeSoon(c, websocket.StatusGoingAway, "server shutting down")
+				wc.closeSoon(websocket.StatusPolicyViolation, "slow consumer")
+			case errors.Is(cause, ErrShutdown):
+				wc.closeSoon(websocket.StatusGoingAway, "server shutting down")
 			}
 			return
 		case ev := <-sub.send:
@@ -198,15 +207,43 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// closeSoon sends a close frame with a reason but does not wait for the
-// peer's reply long: a slow or gone client must not hold Shutdown.
-func closeSoon(c *websocket.Conn, code websocket.StatusCode, reason string) {
+// closeWait bounds the close handshake: a client that does not answer the
+// close frame must not hold Shutdown.
+const closeWait = time.Second
+
+// hijackWriter keeps the connection websocket.Accept hijacks, so that a
+// close handshake the peer never answers can be cut short.
+type hijackWriter struct {
+	http.ResponseWriter
+	conn net.Conn
+}
+
+func (h *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := h.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("cti: events: response writer cannot hijack")
+	}
+	c, rw, err := hj.Hijack()
+	h.conn = c
+	return c, rw, err
+}
+
+type wsConn struct {
+	*websocket.Conn
+	raw net.Conn
+}
+
+// closeSoon sends a close frame with a reason and waits closeWait at most
+// for the peer's answer before dropping the connection.
+func (c *wsConn) closeSoon(code websocket.StatusCode, reason string) {
 	done := make(chan struct{})
 	go func() { _ = c.Close(code, reason); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(time.Second):
-		_ = c.CloseNow()
+	case <-time.After(closeWait):
+		if c.raw != nil {
+			_ = c.raw.Close()
+		}
 		<-done
 	}
 }
