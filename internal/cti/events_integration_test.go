@@ -2,7 +2,6 @@ package cti
 
 import (
 	"context"
-	"errors"
 	"runtime"
 	"strings"
 	"testing"
@@ -149,6 +148,7 @@ func TestEventsAuth(t *testing.T) {
 		t.Fatalf("header token: %v", err)
 	}
 	defer c.CloseNow()
+	eventually(t, "subscriber", func() bool { return e.srv.hub.count("a1") == 1 })
 	e.srv.Publish(Event{Type: EventCallRinging, Agent: "a1", Call: "c7"})
 	e.srv.Publish(Event{Type: EventCallRinging, Agent: "a2", Call: "c8"}) // not a1's
 	e.srv.Publish(Event{Type: EventCallEnded, Agent: "a1", Call: "c7"})
@@ -234,5 +234,3 @@ func TestShutdownClosesEverything(t *testing.T) {
 		t.Errorf("%d goroutines before, %d after shutdown:\n%s", before, now, buf[:runtime.Stack(buf, true)])
 	}
 }
-
-var _ = errors.Is
