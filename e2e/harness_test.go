@@ -58,16 +58,19 @@ func freePort(t *testing.T) int {
 
 // node is a tandem running in the test process on real sockets.
 type node struct {
+	*tnode.Node
 	edge   *sipedge.Edge
 	cs     *callserver.Server
 	engine *router.Engine // nil with the static routing table
 	events *event.Recorder
 	addr   string // UDP host:port
 	port   int
+	cti    string // CTI API host:port, when the config has a router
 }
 
 // startTandem runs tandem on the YAML config text; "SIPPORT" in it is
-// replaced by a free port.
+// replaced by a free port. Metrics are off and the CTI API listens on a
+// free port.
 func startTandem(t *testing.T, yaml string) *node {
 	t.Helper()
 	port := freePort(t)
@@ -76,55 +79,32 @@ func startTandem(t *testing.T, yaml string) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.DataDir = t.TempDir()
+	cfg.Metrics.Listen = ""
+	cfg.CTI.Listen = "127.0.0.1:0"
+	cfg.CallServer.DrainTimeout = config.Duration(2 * time.Second)
 	lv := slog.LevelWarn
 	if os.Getenv("TANDEM_TEST_LOG") != "" {
 		lv = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: lv}))
 	n := &node{events: &event.Recorder{}, port: port}
-	n.edge, err = sipedge.New(cfg, sipedge.Deps{Log: log})
+	n.Node, err = tnode.New(cfg, tnode.Deps{Log: log, Events: n.events})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rt callserver.Router = callserver.NewStaticRouter(cfg.Routing.Static)
-	var bridge *tnode.RouterBridge
-	if cfg.Router.Kind != 0 {
-		n.engine, bridge, err = tnode.NewRouter(&cfg.Router, log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rt = bridge
-	}
-	n.cs, err = callserver.New(cfg.CallServer, callserver.Deps{Edge: n.edge, Router: rt, Events: n.events, Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if bridge != nil {
-		bridge.Calls = n.cs
-	}
-	n.edge.Handle(n.cs)
-	if err := n.edge.Listen(); err != nil {
-		t.Fatal(err)
-	}
+	n.edge, n.cs, n.engine = n.Edge, n.Calls, n.Engine
 	n.addr = n.edge.Addr("udp")
+	n.cti = n.CTIAddr()
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{}, 2)
-	go func() { _ = n.edge.Run(ctx); done <- struct{}{} }()
-	go func() { _ = n.cs.Run(ctx); done <- struct{}{} }()
-	waitFor := 2
-	if n.engine != nil {
-		waitFor++
-		go func() { _ = n.engine.Run(ctx); done <- struct{}{} }()
-	}
+	done := make(chan struct{})
+	go func() { _ = n.Run(ctx); close(done) }()
 	t.Cleanup(func() {
 		cancel()
-		for i := 0; i < waitFor; i++ {
-			select {
-			case <-done:
-			case <-time.After(10 * time.Second):
-				t.Error("tandem did not stop")
-				return
-			}
+		select {
+		case <-done:
+		case <-time.After(40 * time.Second):
+			t.Error("tandem did not stop")
 		}
 	})
 	return n

@@ -131,6 +131,13 @@ func (s *Server) reinvite(c *Call, l *leg, req *sip.Request, tx sip.ServerTransa
 	if err := tx.Respond(ok); err != nil {
 		c.log.Debug("relay re-INVITE 2xx failed", "error", err)
 	}
+	c.mu.Lock()
+	if l == c.in {
+		c.nearSDP, c.farSDP = req.Body(), res.Body()
+	} else {
+		c.farSDP, c.nearSDP = req.Body(), res.Body()
+	}
+	c.mu.Unlock()
 	if len(req.Body()) > 0 {
 		kind := event.LegResumed
 		if isHold(req.Body()) {

@@ -112,6 +112,7 @@ func (s *Server) Move(ctx context.Context, id event.CallID, label string) error 
 	}
 	old := c.out
 	c.out = nl
+	c.farSDP, c.nearSDP, c.held = offer, ans.Body(), false
 	c.mu.Unlock()
 	s.dialogs.Store(nl.key(), nl)
 	s.sendAck(nl, s.ackFor(nl, inviteSeq, ans.Body(), contentType(ans)))

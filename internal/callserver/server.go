@@ -134,6 +134,11 @@ type Call struct {
 	answered bool
 	ended    bool
 	instr    chan Instruction
+	// farSDP is the session description the caller has of the party it is
+	// connected to, nearSDP the one that party has of the caller; hold and
+	// retrieve re-offer them with a new direction.
+	farSDP, nearSDP []byte
+	held            bool
 }
 
 // ID returns the call's global id.
@@ -622,6 +627,10 @@ func (c *Call) answer(out *leg, res *sip.Response) {
 	c.mu.Lock()
 	c.out = out
 	c.answered = true
+	c.farSDP = res.Body()
+	if !lateOffer {
+		c.nearSDP = c.in.invite.Body()
+	}
 	c.mu.Unlock()
 	s.dialogs.Store(out.key(), out)
 
@@ -659,6 +668,9 @@ func (c *Call) answer(out *leg, res *sip.Response) {
 			return
 		}
 		if lateOffer {
+			c.mu.Lock()
+			c.nearSDP = ack.Body()
+			c.mu.Unlock()
 			s.sendAck(out, s.ackFor(out, inviteSeq, ack.Body(), contentType(ack)))
 		}
 	}()

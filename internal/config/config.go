@@ -43,6 +43,7 @@ type Config struct {
 	Router      yaml.Node   `yaml:"router"`
 	CallServer  CallServer  `yaml:"call_server"`
 	VXMLGateway VXMLGateway `yaml:"vxml_gateway"`
+	CTI         CTI         `yaml:"cti"`
 	Metrics     Metrics     `yaml:"metrics"`
 }
 
@@ -63,6 +64,19 @@ type VXMLGateway struct {
 	RTPTimeout Duration `yaml:"rtp_timeout"`
 	// MaxSessions bounds concurrent VoiceXML sessions; past it, 503.
 	MaxSessions int `yaml:"max_sessions"`
+}
+
+// CTI configures the agent and supervisor API (HTTP + WebSocket); it runs
+// when the config has a router section.
+type CTI struct {
+	Listen      string          `yaml:"listen"` // host:port
+	Supervisors []CTISupervisor `yaml:"supervisors"`
+}
+
+// CTISupervisor is one supervisor's credentials.
+type CTISupervisor struct {
+	ID       string `yaml:"id"`
+	Password string `yaml:"password"`
 }
 
 // DemoApp names the demo IVR shipped in the binary; serve installs it
@@ -328,6 +342,7 @@ func (c *Config) fill() {
 		}
 	}
 	def(&c.VXMLGateway.MediaIP, "127.0.0.1")
+	def(&c.CTI.Listen, "127.0.0.1:8080")
 	defD(&c.VXMLGateway.RTPTimeout, 30*time.Second)
 	defI(&c.VXMLGateway.MaxSessions, 2000)
 	defI(&c.CallServer.MaxCalls, 10000)
@@ -615,6 +630,14 @@ func (c *Config) Validate() []FieldError {
 		}
 		if g.MaxSessions < 1 {
 			bad("vxml_gateway.max_sessions", "must be 1 or more")
+		}
+	}
+	if _, _, err := hostPort(c.CTI.Listen); err != nil {
+		bad("cti.listen", "%v", err)
+	}
+	for i, sv := range c.CTI.Supervisors {
+		if sv.ID == "" || sv.Password == "" {
+			bad(fmt.Sprintf("cti.supervisors[%d]", i), "a supervisor needs an id and a password")
 		}
 	}
 	if c.Metrics.Listen != "" {

@@ -26,6 +26,8 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /v1/queues/{name}", s.authed(s.handleQueue))
 	m.HandleFunc("GET /v1/calls/{call}/positions", s.authed(s.handlePositions))
 	m.HandleFunc("GET /v1/events", s.handleEvents)
+	m.HandleFunc("GET /v1/config/router", s.authed(s.handleRouterConfigGet))
+	m.HandleFunc("PUT /v1/config/router", s.authed(s.handleRouterConfigPut))
 	s.mux = m
 }
 
@@ -619,4 +621,58 @@ func (s *Server) handlePositions(w http.ResponseWriter, r *http.Request, who pri
 		out[i] = PositionView{Queue: p.Queue, Position: p.Position, ExpectedWait: p.ExpectedWait.Seconds()}
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// ---- router configuration (supervisors) ----
+
+// ConfigVersion answers a PUT of the router's configuration.
+type ConfigVersion struct {
+	Version int `json:"version"`
+}
+
+func (s *Server) handleRouterConfigGet(w http.ResponseWriter, r *http.Request, who principal) {
+	if !who.isSupervisor() {
+		s.fail(w, fmt.Errorf("cti: router config: %w (supervisors only)", ErrForbidden))
+		return
+	}
+	if s.rcfg == nil {
+		s.fail(w, fmt.Errorf("cti: router config: %w (not configured)", ErrNotFound))
+		return
+	}
+	v, body, err := s.rcfg.Current(r.Context())
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/yaml")
+	w.Header().Set("X-Config-Version", fmt.Sprint(v))
+	_, _ = w.Write(body)
+}
+
+func (s *Server) handleRouterConfigPut(w http.ResponseWriter, r *http.Request, who principal) {
+	if !who.isSupervisor() {
+		s.fail(w, fmt.Errorf("cti: router config: %w (supervisors only)", ErrForbidden))
+		return
+	}
+	if s.rcfg == nil {
+		s.fail(w, fmt.Errorf("cti: router config: %w (not configured)", ErrNotFound))
+		return
+	}
+	// A router configuration is far larger than a request body of the
+	// agent API; bound it generously.
+	body, err := io.ReadAll(io.LimitReader(r.Body, 4<<20))
+	if err != nil {
+		s.fail(w, badField("body", "%v", err))
+		return
+	}
+	v, err := s.rcfg.Apply(r.Context(), body, who.Supervisor)
+	if err != nil {
+		if errors.Is(err, router.ErrConfig) {
+			err = badField("body", "%v", err)
+		}
+		s.fail(w, err)
+		return
+	}
+	s.log.Info("cti: router configuration replaced", "version", v, "by", who.Supervisor)
+	writeJSON(w, http.StatusOK, ConfigVersion{Version: v})
 }

@@ -54,11 +54,24 @@ type Deps struct {
 	Log    *slog.Logger
 	// Now is the clock for token expiry; default time.Now.
 	Now func() time.Time
+	// RouterConfig, when set, lets supervisors read and replace the
+	// router's configuration at run time (GET/PUT /v1/config/router).
+	RouterConfig RouterConfig
+}
+
+// RouterConfig is the store behind /v1/config/router: Apply validates a
+// YAML document, applies it to the running router without dropping a call
+// and keeps it; an invalid one changes nothing and its error wraps
+// ErrBadRequest... or router.ErrConfig.
+type RouterConfig interface {
+	Current(ctx context.Context) (version int, body []byte, err error)
+	Apply(ctx context.Context, body []byte, author string) (version int, err error)
 }
 
 // Server is the CTI server: the agent and supervisor HTTP API and the
 // event WebSocket.
 type Server struct {
+	rcfg RouterConfig // may be nil
 	cfg   Config
 	eng   Engine
 	calls CallControl
@@ -90,7 +103,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, fmt.Errorf("%w: cti: deps.Calls is nil", ErrConfig)
 	}
 	cfg = cfg.withDefaults()
-	s := &Server{cfg: cfg, eng: deps.Engine, calls: deps.Calls, log: deps.Log, now: deps.Now, hub: newHub()}
+	s := &Server{cfg: cfg, eng: deps.Engine, calls: deps.Calls, log: deps.Log, now: deps.Now, hub: newHub(), rcfg: deps.RouterConfig}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

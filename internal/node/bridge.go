@@ -8,10 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/tandem-cc/tandem/internal/callserver"
+	"github.com/tandem-cc/tandem/internal/cti"
 	"github.com/tandem-cc/tandem/internal/event"
 	"github.com/tandem-cc/tandem/internal/router"
 )
@@ -33,6 +36,46 @@ type RouterBridge struct {
 	Calls Instructor
 	// AgentNotices, if set, also receives every notice (for CTI).
 	AgentNotices func(router.Notice)
+	// Publish, if set, receives the call events of agents' calls that only
+	// the call server sees (offers it got as answers, answered, ended).
+	Publish func(cti.Event)
+
+	mu     sync.Mutex // guards agents
+	agents map[event.CallID]router.AgentID
+}
+
+// remember notes which agent a call was offered to, so the call's later
+// events reach that agent's desktop.
+func (b *RouterBridge) remember(id event.CallID, in router.Instruction) bool {
+	if in.Kind != router.Connect || in.Agent == "" {
+		return false
+	}
+	b.mu.Lock()
+	if b.agents == nil {
+		b.agents = map[event.CallID]router.AgentID{}
+	}
+	b.agents[id] = in.Agent
+	b.mu.Unlock()
+	return true
+}
+
+// offered remembers the agent and tells CTI of the offer.
+func (b *RouterBridge) offered(id event.CallID, in router.Instruction) {
+	if b.remember(id, in) && b.Publish != nil {
+		b.Publish(cti.Event{Type: cti.EventCallOffered, Agent: in.Agent, Call: router.CallID(id), Data: cti.CallDataOf(in.Data), Time: time.Now()})
+	}
+}
+
+func (b *RouterBridge) publish(id event.CallID, typ cti.EventType, forget bool) {
+	b.mu.Lock()
+	a, ok := b.agents[id]
+	if forget {
+		delete(b.agents, id)
+	}
+	b.mu.Unlock()
+	if ok && b.Publish != nil {
+		b.Publish(cti.Event{Type: typ, Agent: a, Call: router.CallID(id), Time: time.Now()})
+	}
 }
 
 // NewRouter builds the routing engine from the router section of a tandem
@@ -42,7 +85,12 @@ func NewRouter(section *yaml.Node, log *slog.Logger) (*router.Engine, *RouterBri
 	if err != nil {
 		return nil, nil, fmt.Errorf("router: %w", err)
 	}
-	cfg, err := router.ParseConfig(data)
+	return NewRouterFrom(data, log)
+}
+
+// NewRouterFrom is NewRouter for a router configuration document.
+func NewRouterFrom(doc []byte, log *slog.Logger) (*router.Engine, *RouterBridge, error) {
+	cfg, err := router.ParseConfig(doc)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -64,6 +112,7 @@ func (b *RouterBridge) Route(ctx context.Context, req callserver.RouteRequest) (
 	if err != nil {
 		return callserver.Instruction{}, err
 	}
+	b.offered(req.Call, in)
 	return Convert(in), nil
 }
 
@@ -101,15 +150,20 @@ func (b *RouterBridge) Requery(_ context.Context, id event.CallID, code int) (ca
 	if err != nil {
 		return callserver.Instruction{}, err
 	}
+	b.offered(id, in)
 	return Convert(in), nil
 }
 
 // Answered implements callserver.Tracker. A connect that was not an offer
 // to an agent (a VRU, a server group) is not the router's concern.
 func (b *RouterBridge) Answered(_ context.Context, id event.CallID) {
-	if err := b.Engine.Answered(router.CallID(id)); err != nil && !errors.Is(err, router.ErrCallState) {
-		b.Log.Info("router: answered", "call", string(id), "error", err)
+	if err := b.Engine.Answered(router.CallID(id)); err != nil {
+		if !errors.Is(err, router.ErrCallState) {
+			b.Log.Info("router: answered", "call", string(id), "error", err)
+		}
+		return
 	}
+	b.publish(id, cti.EventCallAnswered, false)
 }
 
 // Ended implements callserver.Tracker: abandon while queued, or the agent
@@ -118,11 +172,16 @@ func (b *RouterBridge) Ended(_ context.Context, id event.CallID) {
 	if err := b.Engine.End(router.CallID(id)); err != nil && !errors.Is(err, router.ErrUnknownCall) {
 		b.Log.Info("router: end", "call", string(id), "error", err)
 	}
+	b.publish(id, cti.EventCallEnded, true)
 }
 
 // Notify is the engine's Deps.Notify. It must not call back into the
 // engine; Instruct only queues the instruction or starts a goroutine.
 func (b *RouterBridge) Notify(n router.Notice) {
+	if n.Kind == router.NoticeCall {
+		// CTI publishes the router's own offers itself; just remember them.
+		b.remember(event.CallID(n.Call), n.Instruction)
+	}
 	if n.Kind == router.NoticeCall && b.Calls != nil {
 		if err := b.Calls.Instruct(event.CallID(n.Call), Convert(n.Instruction)); err != nil {
 			b.Log.Info("router decision for a call that is gone", "call", string(n.Call), "error", err)

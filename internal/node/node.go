@@ -1,0 +1,248 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
+	"gopkg.in/yaml.v3"
+
+	"github.com/tandem-cc/tandem/internal/callserver"
+	"github.com/tandem-cc/tandem/internal/config"
+	"github.com/tandem-cc/tandem/internal/cti"
+	"github.com/tandem-cc/tandem/internal/event"
+	"github.com/tandem-cc/tandem/internal/gateway"
+	"github.com/tandem-cc/tandem/internal/gateway/demo"
+	"github.com/tandem-cc/tandem/internal/media"
+	"github.com/tandem-cc/tandem/internal/router"
+	"github.com/tandem-cc/tandem/internal/sipedge"
+)
+
+// Node is one tandem process: the roles its config turns on, built and
+// joined, with their sockets open.
+type Node struct {
+	Edge    *sipedge.Edge
+	Calls   *callserver.Server
+	Gateway *gateway.Gateway // nil without vxml_gateway.listen
+	Engine  *router.Engine   // nil without a router section
+	CTI     *cti.Server      // nil without a router section
+	Store   *config.Store    // nil without a router section
+	Events  *event.Counter
+
+	cfg      *config.Config
+	log      *slog.Logger
+	reg      *prometheus.Registry
+	ctiLn    net.Listener
+	metricLn net.Listener
+}
+
+// Deps are what the process gives a node.
+type Deps struct {
+	Log *slog.Logger
+	// Events, if set, also receives every event (tests record them).
+	Events event.Sink
+}
+
+// New builds every role of cfg and opens their sockets (ports given as 0
+// are chosen by the system). Run serves them.
+func New(cfg *config.Config, deps Deps) (n *Node, err error) {
+	log := deps.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	n = &Node{cfg: cfg, log: log, reg: prometheus.NewRegistry(), Events: event.NewCounter()}
+	defer func() {
+		if err != nil {
+			n.close()
+		}
+	}()
+	n.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	events := event.Fanout{event.Logger{Log: log}, n.Events}
+	if deps.Events != nil {
+		events = append(events, deps.Events)
+	}
+
+	if n.Edge, err = sipedge.New(cfg, sipedge.Deps{Log: log, Registry: n.reg}); err != nil {
+		return nil, err
+	}
+	var rt callserver.Router = callserver.NewStaticRouter(cfg.Routing.Static)
+	var bridge *RouterBridge
+	var rc *RouterConfig
+	var routerCfg router.Config
+	if cfg.Router.Kind != 0 {
+		if n.Store, err = config.OpenStore(filepath.Join(cfg.DataDir, "tandem.db")); err != nil {
+			return nil, err
+		}
+		fromFile, err := yaml.Marshal(&cfg.Router)
+		if err != nil {
+			return nil, fmt.Errorf("router: %w", err)
+		}
+		rc = &RouterConfig{Store: n.Store}
+		doc, v, err := rc.Seed(context.Background(), fromFile)
+		if err != nil {
+			return nil, err
+		}
+		if n.Engine, bridge, err = NewRouterFrom(doc, log); err != nil {
+			return nil, err
+		}
+		routerCfg, _ = router.ParseConfig(doc)
+		rc.Engine = n.Engine
+		rt = bridge
+		log.Info("router configuration", "version", v)
+	}
+	if n.Calls, err = callserver.New(cfg.CallServer, callserver.Deps{Edge: n.Edge, Router: rt, Events: events, Log: log, Registry: n.reg}); err != nil {
+		return nil, err
+	}
+	n.Edge.Handle(n.Calls)
+	if bridge != nil {
+		bridge.Calls = n.Calls
+		agents, queues := cti.DirectoryOf(routerCfg)
+		sups := make([]cti.Supervisor, 0, len(cfg.CTI.Supervisors))
+		for _, s := range cfg.CTI.Supervisors {
+			sups = append(sups, cti.Supervisor{ID: s.ID, Password: s.Password})
+		}
+		n.CTI, err = cti.New(cti.Config{Supervisors: sups, Agents: agents, Queues: queues}, cti.Deps{
+			Engine: n.Engine, Log: log, RouterConfig: rc,
+			Calls: &CallControl{Calls: n.Calls, Engine: n.Engine, Bridge: bridge},
+		})
+		if err != nil {
+			return nil, err
+		}
+		bridge.AgentNotices = n.CTI.Notify
+		bridge.Publish = n.CTI.Publish
+		if n.ctiLn, err = net.Listen("tcp", cfg.CTI.Listen); err != nil {
+			return nil, fmt.Errorf("cti: %w", err)
+		}
+	}
+	if err := n.Edge.Listen(); err != nil {
+		return nil, err
+	}
+	if cfg.VXMLGateway.Listen != "" {
+		for i, a := range cfg.VXMLGateway.Apps {
+			if a.URL != config.DemoApp {
+				continue
+			}
+			path, err := demo.Install(filepath.Join(cfg.DataDir, "apps", "demo"))
+			if err != nil {
+				return nil, err
+			}
+			cfg.VXMLGateway.Apps[i].URL = "file://" + path
+		}
+		prompts, err := media.NewPromptCache(media.PromptCacheConfig{Dir: filepath.Join(cfg.DataDir, "prompts"), Logger: log, Voice: cfg.VXMLGateway.Voice})
+		if err != nil {
+			return nil, err
+		}
+		if n.Gateway, err = gateway.New(cfg.VXMLGateway, gateway.Deps{Log: log, Events: events, Prompts: prompts}); err != nil {
+			return nil, err
+		}
+		if err := n.Gateway.Listen(); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Metrics.Listen != "" {
+		if n.metricLn, err = net.Listen("tcp", cfg.Metrics.Listen); err != nil {
+			return nil, fmt.Errorf("metrics: %w", err)
+		}
+	}
+	return n, nil
+}
+
+func (n *Node) close() {
+	for _, l := range []net.Listener{n.ctiLn, n.metricLn} {
+		if l != nil {
+			l.Close()
+		}
+	}
+	if n.Store != nil {
+		n.Store.Close()
+	}
+}
+
+// CTIAddr is the CTI API's address, or "".
+func (n *Node) CTIAddr() string {
+	if n.ctiLn == nil {
+		return ""
+	}
+	return n.ctiLn.Addr().String()
+}
+
+// MetricsAddr is the metrics listener's address, or "".
+func (n *Node) MetricsAddr() string {
+	if n.metricLn == nil {
+		return ""
+	}
+	return n.metricLn.Addr().String()
+}
+
+// Run serves until ctx ends, then drains: new calls get 503, calls in
+// progress get call_server.drain_timeout to finish. The SIP edge keeps
+// serving while the call server drains, so calls can still hang up.
+func (n *Node) Run(ctx context.Context) error {
+	defer n.close()
+	edgeCtx, stopEdge := context.WithCancel(context.Background())
+	defer stopEdge()
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return n.Edge.Run(edgeCtx) })
+	g.Go(func() error {
+		<-gctx.Done()
+		n.Edge.Drain()
+		return nil
+	})
+	g.Go(func() error {
+		err := n.Calls.Run(gctx)
+		stopEdge()
+		return err
+	})
+	if n.Gateway != nil {
+		g.Go(func() error { return n.Gateway.Run(gctx) })
+	}
+	if n.Engine != nil {
+		g.Go(func() error { return n.Engine.Run(gctx) })
+	}
+	if n.CTI != nil {
+		g.Go(func() error { return n.CTI.Run(gctx) })
+		n.serveHTTP(g, gctx, "cti", n.ctiLn, n.CTI.Handler())
+	}
+	if n.metricLn != nil {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", promhttp.HandlerFor(n.reg, promhttp.HandlerOpts{}))
+		if n.cfg.Metrics.Pprof {
+			mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+			mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		}
+		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+		n.serveHTTP(g, gctx, "metrics", n.metricLn, mux)
+	}
+	return g.Wait()
+}
+
+func (n *Node) serveHTTP(g *errgroup.Group, ctx context.Context, name string, ln net.Listener, h http.Handler) {
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	g.Go(func() error {
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		return hs.Shutdown(sctx)
+	})
+	n.log.Info(name+" listening", "addr", ln.Addr().String())
+}
