@@ -71,7 +71,7 @@ type RouterConfig interface {
 // Server is the CTI server: the agent and supervisor HTTP API and the
 // event WebSocket.
 type Server struct {
-	rcfg RouterConfig // may be nil
+	rcfg  RouterConfig // may be nil
 	cfg   Config
 	eng   Engine
 	calls CallControl
