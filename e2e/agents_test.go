@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tandem-cc/tandem/internal/cti"
 	"github.com/tandem-cc/tandem/internal/event"
 	tnode "github.com/tandem-cc/tandem/internal/node"
 	"github.com/tandem-cc/tandem/internal/router"
@@ -66,13 +67,17 @@ func phone(t *testing.T, n *node, ext, pass, scenarioFile string, extra ...strin
 	return uas
 }
 
+// ready logs an agent in and makes it ready through the CTI API, as its
+// desktop would.
 func ready(t *testing.T, n *node, id, pass, ext string) {
 	t.Helper()
-	if err := n.engine.Login(router.AgentID(id), pass, ext); err != nil {
-		t.Fatalf("login %s: %v", id, err)
+	var lr cti.LoginResponse
+	code := ctiCall(t, n, "POST", "/v1/login", "", cti.LoginRequest{ID: router.AgentID(id), Password: pass, Extension: ext}, &lr)
+	if code != 200 {
+		t.Fatalf("login %s: %d", id, code)
 	}
-	if err := n.engine.SetState(router.AgentID(id), router.Ready, 0); err != nil {
-		t.Fatalf("%s ready: %v", id, err)
+	if code := ctiCall(t, n, "POST", "/v1/agents/"+id+"/state", lr.Token, map[string]any{"state": "ready"}, nil); code/100 != 2 {
+		t.Fatalf("%s ready: %d", id, code)
 	}
 }
 

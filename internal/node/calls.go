@@ -24,6 +24,10 @@ func (c *CallControl) Hold(ctx context.Context, id router.CallID) error {
 	if err := c.Calls.Hold(ctx, event.CallID(id)); err != nil {
 		return err
 	}
+	// The media is held: now the agent's state follows (talking → hold).
+	if err := c.Engine.Hold(id); err != nil {
+		return err
+	}
 	if c.Bridge != nil {
 		c.Bridge.publish(event.CallID(id), cti.EventCallHeld, false)
 	}
@@ -33,6 +37,9 @@ func (c *CallControl) Hold(ctx context.Context, id router.CallID) error {
 // Retrieve implements cti.CallControl.
 func (c *CallControl) Retrieve(ctx context.Context, id router.CallID) error {
 	if err := c.Calls.Retrieve(ctx, event.CallID(id)); err != nil {
+		return err
+	}
+	if err := c.Engine.Retrieve(id); err != nil {
 		return err
 	}
 	if c.Bridge != nil {
