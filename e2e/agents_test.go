@@ -9,7 +9,6 @@ import (
 
 	"github.com/tandem-cc/tandem/internal/cti"
 	"github.com/tandem-cc/tandem/internal/event"
-	tnode "github.com/tandem-cc/tandem/internal/node"
 	"github.com/tandem-cc/tandem/internal/router"
 )
 
@@ -187,26 +186,30 @@ func TestBlindTransferToSkillGroup(t *testing.T) {
 	n := startTandem(t, contactCenter())
 	phone(t, n, "1001", "p1001", "")
 	bobPhone := phone(t, n, "1002", "p1002", "", "-m", "1")
-	ready(t, n, "alice", "a", "1001")
+	alice := login(t, n, "alice", "a", "1001")
+	if code := ctiCall(t, n, "POST", "/v1/agents/alice/state", alice.token, map[string]any{"state": "ready"}, nil); code/100 != 2 {
+		t.Fatalf("alice ready: %d", code)
+	}
 	caller := startSIPp(t, n.addr, "-i", "127.0.0.1", "-p", strconv.Itoa(freePort(t)), "-sf", scenario(t, "uac-move.xml"), "-s", "3000", "-m", "1", "-timeout", "30s", "-timeout_error")
-	waitFor(t, 10*time.Second, "alice talking", func() bool { return agentState(t, n, "alice").State == router.Talking })
-	ready(t, n, "bob", "b", "1002")
-	var id event.CallID
-	for _, e := range n.events.Events() {
-		if e.Kind == event.CallNew {
-			id = e.Call
-		}
+	offer := alice.await(t, cti.EventCallOffered)
+	alice.await(t, cti.EventCallAnswered)
+	// alice sets call data, then transfers the caller to support, where bob
+	// is ready; the data goes with the call to bob's desktop.
+	if code := ctiCall(t, n, "POST", "/v1/agents/alice/calls/"+string(offer.Call)+"/data", alice.token,
+		cti.CallDataRequest{Variables: map[string]string{"pv3": "order 42"}}, nil); code/100 != 2 {
+		t.Fatalf("set call data: %d", code)
 	}
-	// alice transfers the caller to support, where bob is ready.
-	ins, err := n.engine.Transfer(router.CallID(id), "support", 0)
-	if err != nil {
-		t.Fatal(err)
+	bob := login(t, n, "bob", "b", "1002")
+	if code := ctiCall(t, n, "POST", "/v1/agents/bob/state", bob.token, map[string]any{"state": "ready"}, nil); code/100 != 2 {
+		t.Fatalf("bob ready: %d", code)
 	}
-	if ins.Kind != router.Connect || ins.Agent != "bob" {
-		t.Fatalf("transfer instruction %+v, want an offer to bob", ins)
+	if code := ctiCall(t, n, "POST", "/v1/agents/alice/calls/"+string(offer.Call)+"/transfer", alice.token,
+		cti.TransferRequest{To: "queue", Dest: "support"}, nil); code/100 != 2 {
+		t.Fatalf("transfer: %d", code)
 	}
-	if err := n.cs.Instruct(id, tnode.Convert(ins)); err != nil {
-		t.Fatal(err)
+	popped := bob.await(t, cti.EventCallOffered)
+	if popped.Call != offer.Call || popped.Data == nil || popped.Data.Variables["pv3"] != "order 42" {
+		t.Fatalf("bob's desktop popped %+v", popped)
 	}
 	caller.wait(30 * time.Second)
 	if ok, failed := caller.counts(); ok != 1 || failed != 0 {
@@ -220,7 +223,7 @@ func TestBlindTransferToSkillGroup(t *testing.T) {
 		s := agentState(t, n, "alice").State
 		return s == router.WorkReady || s == router.Ready
 	})
-	if countKind(n.events.ForCall(id), event.CallMoved) != 1 {
+	if countKind(n.events.ForCall(event.CallID(offer.Call)), event.CallMoved) != 1 {
 		t.Fatal("the caller's media was not moved to bob")
 	}
 }
