@@ -39,7 +39,9 @@ type Engine struct {
 	// and call state, so a reservation (taking a call out of all its queues
 	// and an agent out of all its ready sets) is one atomic step. No
 	// callback runs under mu.
-	mu      sync.Mutex
+	mu sync.Mutex
+	// rotors holds each rotary select node's next starting group.
+	rotors  map[*cnode]int
 	cfg     *compiled
 	targets map[string]*target
 	queues  map[QueueName]*queueState
@@ -1105,16 +1107,40 @@ func (e *Engine) run(c *call) Instruction {
 			e.timers.push(timer{at: e.nowNS() + int64(n.wait), kind: timerWait, c: c, gen: c.gen})
 			return Instruction{Kind: Queued, Data: c.snapshot()}
 		case nSelect:
+			// Each group's candidate is its longest-available agent; the
+			// rule decides between groups.
+			order := n.queues
+			if n.rule == ruleRotary && len(order) > 1 {
+				// The rotor lives in the engine, keyed by the compiled node,
+				// so a reload (a new script version) starts it afresh.
+				if e.rotors == nil {
+					e.rotors = map[*cnode]int{}
+				}
+				k := e.rotors[n] % len(order)
+				e.rotors[n] = k + 1
+				order = append(append([]QueueName(nil), order[k:]...), order[:k]...)
+			}
 			var best *agent
-			for _, name := range n.queues {
+			for _, name := range order {
 				q := e.queues[name]
 				if q == nil {
 					continue
 				}
+				var cand *agent
 				for _, t := range q.steps {
-					if len(t.ready) > 0 && (best == nil || agentBefore(t.ready[0].a, best)) {
-						best = t.ready[0].a
+					if len(t.ready) > 0 && (cand == nil || agentBefore(t.ready[0].a, cand)) {
+						cand = t.ready[0].a
 					}
+				}
+				if cand == nil {
+					continue
+				}
+				if n.rule != ruleLongestAvailable {
+					best = cand // homing and rotary: the first group in order that can
+					break
+				}
+				if best == nil || agentBefore(cand, best) {
+					best = cand
 				}
 			}
 			if best == nil {

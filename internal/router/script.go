@@ -56,6 +56,11 @@ type Node struct {
 	SkillGroups    []string `yaml:"skill_groups"`
 	PrecisionQueue string   `yaml:"precision_queue"`
 	Priority       int      `yaml:"priority"`
+	// Rule is how a select node picks among its skill groups (ICM's
+	// Select node): longest_available (default) takes the agent ready
+	// longest across all of them; homing takes the first listed group
+	// with a ready agent; rotary starts with the next group each time.
+	Rule string `yaml:"rule"`
 
 	Wait Duration `yaml:"wait"`
 	None string   `yaml:"none"`
@@ -133,6 +138,7 @@ type cnode struct {
 
 	queues   []QueueName
 	priority int
+	rule     selectRule
 
 	wait time.Duration
 	none int
@@ -143,6 +149,15 @@ type cnode struct {
 	code   int
 	reason string
 }
+
+// selectRule is a select node's way of choosing among its skill groups.
+type selectRule uint8
+
+const (
+	ruleLongestAvailable selectRule = iota
+	ruleHoming
+	ruleRotary
+)
 
 type cbranch struct {
 	upTo int // cumulative percent
@@ -381,6 +396,19 @@ func compileScript(s Script, queueExists func(string) (pq bool, ok bool), labels
 			} else {
 				cn.none = exit("none", n.None, true)
 				cn.noAnswer = exit("no_answer", n.NoAnswer, false)
+				switch n.Rule {
+				case "", "longest_available":
+					cn.rule = ruleLongestAvailable
+				case "homing":
+					cn.rule = ruleHoming
+				case "rotary":
+					cn.rule = ruleRotary
+				default:
+					p.add(np+".rule", "unknown select rule %q (want longest_available, homing or rotary)", n.Rule)
+				}
+			}
+			if kind == nQueue && n.Rule != "" {
+				p.add(np+".rule", "rule applies to select nodes only")
 			}
 		case nWait:
 			if n.Wait <= 0 {
