@@ -254,6 +254,8 @@ stop_tandem() {
 	kill -TERM "$TANDEM_PID" 2>/dev/null || true
 	for ((i = 0; i < 100; i++)); do kill -0 "$TANDEM_PID" 2>/dev/null || break; sleep 0.1; done
 	kill -KILL "$TANDEM_PID" 2>/dev/null || true
+	# SIGKILL is not instant: wait until its sockets are free for the next start.
+	for ((i = 0; i < 50; i++)); do kill -0 "$TANDEM_PID" 2>/dev/null || break; sleep 0.1; done
 	forget_pid "$TANDEM_PID"
 }
 
