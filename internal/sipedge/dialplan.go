@@ -49,7 +49,11 @@ func newDialPlan(cfg *config.Config, reg *registrar) (*dialPlan, error) {
 	for _, g := range cfg.ServerGroups {
 		sg := &serverGroup{name: g.Name, hb: g.Heartbeat}
 		for _, d := range g.Destinations {
-			sg.dests = append(sg.dests, &destination{addr: d.Address, transport: d.Transport, priority: d.Priority, weight: d.Weight, up: true})
+			dest := &destination{addr: d.Address, transport: d.Transport, priority: d.Priority, weight: d.Weight, up: true}
+			if !g.Heartbeat.On() {
+				dest.retryAfter = g.Heartbeat.DownInterval.D()
+			}
+			sg.dests = append(sg.dests, dest)
 		}
 		dp.groups[g.Name] = sg
 	}
@@ -115,14 +119,26 @@ type destination struct {
 	priority  int
 	weight    int
 
-	mu       sync.Mutex // guards up and failures
-	up       bool
-	failures int
+	// retryAfter, when set, lets a destination marked down by failed calls
+	// be tried again once it has been down this long: without heartbeats
+	// nothing else would ever bring it back.
+	retryAfter time.Duration
+
+	mu        sync.Mutex // guards up, failures and downSince
+	up        bool
+	failures  int
+	downSince time.Time
 }
 
 func (d *destination) isUp() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if !d.up && d.retryAfter > 0 && time.Since(d.downSince) >= d.retryAfter {
+		// Half open: the next call tries it; a success marks it up, a
+		// failure starts the wait again.
+		d.downSince = time.Now()
+		return true
+	}
 	return d.up
 }
 
@@ -140,6 +156,7 @@ func (d *destination) result(ok bool, failuresToDown int) (changed bool) {
 	d.failures++
 	if d.up && d.failures >= failuresToDown {
 		d.up = false
+		d.downSince = time.Now()
 		return true
 	}
 	return false

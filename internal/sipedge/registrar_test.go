@@ -75,3 +75,23 @@ func TestRegistrar(t *testing.T) {
 		t.Fatalf("wildcard unregister: %+v, %d left", res, r.count())
 	}
 }
+
+func TestDestinationWithoutHeartbeatIsRetried(t *testing.T) {
+	d := &destination{addr: "127.0.0.1:5072", up: true, retryAfter: 50 * time.Millisecond}
+	for i := 0; i < 3; i++ {
+		d.result(false, 3)
+	}
+	if d.isUp() {
+		t.Fatal("still up after 3 failed calls")
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for !d.isUp() {
+		if time.Now().After(deadline) {
+			t.Fatal("a destination marked down by calls is never tried again")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !d.result(true, 3) || !d.isUp() {
+		t.Fatal("a success does not bring it back up")
+	}
+}
