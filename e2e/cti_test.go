@@ -83,6 +83,9 @@ func login(t *testing.T, n *node, id, pass, ext string) *desktop {
 			d.events <- ev
 		}
 	}()
+	// The first event is the agent's state snapshot: once it is here the
+	// subscription is live and no later event can be missed.
+	d.await(t, cti.EventAgentState)
 	return d
 }
 
@@ -121,7 +124,9 @@ func TestAgentDesktopOverCTI(t *testing.T) {
 	if code := ctiCall(t, n, "POST", "/v1/agents/alice/state", alice.token, map[string]any{"state": "ready"}, nil); code/100 != 2 {
 		t.Fatalf("ready: %d", code)
 	}
-	alice.await(t, cti.EventAgentState)
+	if ev := alice.await(t, cti.EventAgentState); ev.State != "ready" {
+		t.Fatalf("alice's desktop shows %q, want ready", ev.State)
+	}
 	caller := startSIPp(t, n.addr, "-i", "127.0.0.1", "-p", strconv.Itoa(freePort(t)), "-sf", scenario(t, "uac-held.xml"), "-s", "3000", "-m", "1", "-timeout", "40s", "-timeout_error")
 
 	offer := alice.await(t, cti.EventCallOffered)

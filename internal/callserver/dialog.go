@@ -106,9 +106,6 @@ func (s *Server) reinvite(c *Call, l *leg, req *sip.Request, tx sip.ServerTransa
 
 	fwd := s.inDialog(other, sip.INVITE)
 	withBody(fwd, req.Body(), contentType(req))
-	if len(req.Body()) == 0 {
-		fwd.SetBody(nil)
-	}
 	ctx, cancel := context.WithTimeout(c.ctx, 64*sip.T1)
 	defer cancel()
 	res, err := s.request(ctx, fwd)
@@ -179,9 +176,6 @@ func (s *Server) forward(c *Call, l *leg, req *sip.Request, tx sip.ServerTransac
 		}
 	}
 	withBody(fwd, req.Body(), contentType(req))
-	if len(req.Body()) == 0 {
-		fwd.SetBody(nil)
-	}
 	ctx, cancel := context.WithTimeout(c.ctx, 64*sip.T1)
 	defer cancel()
 	res, err := s.request(ctx, fwd)

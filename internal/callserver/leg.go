@@ -119,9 +119,11 @@ func (l *leg) establishOutbound(res *sip.Response) {
 	}
 }
 
-// withBody sets body and its Content-Type on a request or response.
+// withBody sets body and its Content-Type on a request or response; with
+// no body it still sets Content-Length: 0, which stream transports need.
 func withBody(m sip.Message, body []byte, contentType string) {
 	if len(body) == 0 {
+		m.SetBody(nil)
 		return
 	}
 	if contentType == "" {

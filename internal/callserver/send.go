@@ -53,8 +53,22 @@ func (s *Server) route(req *sip.Request, dest string) {
 	}
 }
 
-// inDialog builds a request in dialog l (RFC 3261 §12.2.1.1).
+// inDialog builds a request in dialog l (RFC 3261 §12.2.1.1) with the
+// dialog's next CSeq.
 func (s *Server) inDialog(l *leg, method sip.RequestMethod) *sip.Request {
+	return s.dialogRequest(l, method, l.cseq.Add(1))
+}
+
+// ackFor builds the ACK for a 2xx to the INVITE with CSeq seq in dialog l
+// (RFC 3261 §13.2.2.4: same CSeq number, a new branch, the route set).
+func (s *Server) ackFor(l *leg, seq uint32, body []byte, ct string) *sip.Request {
+	ack := s.dialogRequest(l, sip.ACK, seq)
+	withBody(ack, body, ct)
+	return ack
+}
+
+// dialogRequest builds a request of dialog l with CSeq seq.
+func (s *Server) dialogRequest(l *leg, method sip.RequestMethod, seq uint32) *sip.Request {
 	req := sip.NewRequest(method, *l.remoteTarget.Clone())
 	req.AppendHeader(s.via(l.transport))
 	mf := sip.MaxForwardsHeader(70)
@@ -72,43 +86,12 @@ func (s *Server) inDialog(l *leg, method sip.RequestMethod) *sip.Request {
 	req.AppendHeader(to)
 	cid := sip.CallIDHeader(l.sipCallID)
 	req.AppendHeader(&cid)
-	seq := l.cseq.Add(1)
-	if method == sip.ACK {
-		seq = l.cseq.Load()
-	}
 	req.AppendHeader(&sip.CSeqHeader{SeqNo: seq, MethodName: method})
 	if method == sip.INVITE || method == sip.UPDATE {
 		req.AppendHeader(s.contact(l.transport))
 	}
 	s.route(req, l.dest)
 	return req
-}
-
-// ackFor builds the ACK for a 2xx to the INVITE with CSeq seq in dialog l
-// (RFC 3261 §13.2.2.4: same CSeq number, a new branch, the route set).
-func (s *Server) ackFor(l *leg, seq uint32, body []byte, ct string) *sip.Request {
-	ack := sip.NewRequest(sip.ACK, *l.remoteTarget.Clone())
-	ack.AppendHeader(s.via(l.transport))
-	mf := sip.MaxForwardsHeader(70)
-	ack.AppendHeader(&mf)
-	for _, r := range l.routeSet {
-		ack.AppendHeader(&sip.RouteHeader{Address: *r.Clone()})
-	}
-	from := &sip.FromHeader{DisplayName: l.localName, Address: *l.local.Clone(), Params: sip.NewParams()}
-	from.Params.Add("tag", l.localTag)
-	ack.AppendHeader(from)
-	to := &sip.ToHeader{DisplayName: l.remoteName, Address: *l.remote.Clone(), Params: sip.NewParams()}
-	to.Params.Add("tag", l.remoteTag)
-	ack.AppendHeader(to)
-	cid := sip.CallIDHeader(l.sipCallID)
-	ack.AppendHeader(&cid)
-	ack.AppendHeader(&sip.CSeqHeader{SeqNo: seq, MethodName: sip.ACK})
-	withBody(ack, body, ct)
-	if len(body) == 0 {
-		ack.SetBody(nil)
-	}
-	s.route(ack, l.dest)
-	return ack
 }
 
 // sendAck sends an ACK and keeps it for 2xx retransmissions.

@@ -482,9 +482,6 @@ func (c *Call) dial(ctx context.Context, t sipedge.Target, body []byte, ct strin
 	req.AppendHeader(sip.NewHeader("X-Tandem-Call-ID", string(c.id)))
 	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"))
 	withBody(req, body, ct)
-	if len(body) == 0 {
-		req.SetBody(nil)
-	}
 
 	c.log.Debug("dial", "leg", l.id, "target", t.String())
 	s.emit(event.Event{Kind: event.LegNew, Call: c.id, Leg: l.id, Peer: t.String()})

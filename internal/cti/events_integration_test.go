@@ -42,8 +42,10 @@ func TestCallOfferedAndControlled(t *testing.T) {
 		t.Fatal(code)
 	}
 	seen := next(t, ws1, func(ev Event) bool { return ev.Type == EventCallOffered })
-	if seen[0].Type != EventAgentState || seen[0].State != "ready" || seen[0].Agent != "a1" {
-		t.Errorf("first event %+v, want a1 agent_state ready", seen[0])
+	// The snapshot sent on connect (not ready after login), then ready.
+	if len(seen) < 3 || seen[0].Type != EventAgentState || seen[0].State != "not_ready" ||
+		seen[1].Type != EventAgentState || seen[1].State != "ready" || seen[1].Agent != "a1" {
+		t.Errorf("first events %+v, want a1's snapshot (not_ready) then agent_state ready", seen)
 	}
 	offer := seen[len(seen)-1]
 	if offer.Call != "c1" || offer.Agent != "a1" || offer.Data == nil {
@@ -153,8 +155,8 @@ func TestEventsAuth(t *testing.T) {
 	e.srv.Publish(Event{Type: EventCallRinging, Agent: "a2", Call: "c8"}) // not a1's
 	e.srv.Publish(Event{Type: EventCallEnded, Agent: "a1", Call: "c7"})
 	seen := next(t, c, func(ev Event) bool { return ev.Type == EventCallEnded })
-	if len(seen) != 2 || seen[0].Call != "c7" || seen[0].Time.IsZero() {
-		t.Errorf("a1 saw %+v, want only its own two events, timed", seen)
+	if len(seen) != 3 || seen[0].Type != EventAgentState || seen[1].Call != "c7" || seen[1].Time.IsZero() {
+		t.Errorf("a1 saw %+v, want its state snapshot then only its own two events, timed", seen)
 	}
 }
 
@@ -212,6 +214,9 @@ func TestShutdownClosesEverything(t *testing.T) {
 		for i, c := range conns {
 			var ev Event
 			err := wsjson.Read(ctx, c, &ev)
+			if err == nil && ev.Type == EventAgentState {
+				err = wsjson.Read(ctx, c, &ev) // past an agent's state snapshot
+			}
 			if websocket.CloseStatus(err) != websocket.StatusGoingAway {
 				t.Errorf("conn %d: %v, want close 1001", i, err)
 			}

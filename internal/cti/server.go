@@ -197,6 +197,14 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	s.hub.add(sub)
 	defer s.hub.remove(sub)
 	log.Debug("cti: events connected")
+	// An agent's desktop first hears where it stands (as Finesse sends the
+	// user's state on connect); subscribed first, so no change is lost
+	// between this snapshot and the events that follow it.
+	if who.Agent != "" {
+		if st, err := s.eng.Agent(who.Agent); err == nil {
+			sub.send <- Event{Type: EventAgentState, Agent: who.Agent, State: st.State.String(), Reason: st.Reason, Time: s.now()}
+		}
+	}
 	for {
 		select {
 		case <-ctx.Done():

@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/tandem-cc/tandem/internal/config"
 )
 
 // Config is the router's section of tandem's configuration: everything the
@@ -154,28 +155,9 @@ const (
 	maxScriptRun = 1000 // nodes one script run may visit before it is a loop
 )
 
-// Duration is a YAML duration: "30s", "5m" or a bare number of seconds.
-type Duration time.Duration
-
-// D returns d as a time.Duration.
-func (d Duration) D() time.Duration { return time.Duration(d) }
-
-// UnmarshalYAML reads "1m30s" style durations, or a bare number of seconds.
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: want a duration such as 30s", n.Line)
-	}
-	if secs, err := strconv.Atoi(n.Value); err == nil {
-		*d = Duration(time.Duration(secs) * time.Second)
-		return nil
-	}
-	v, err := time.ParseDuration(n.Value)
-	if err != nil {
-		return fmt.Errorf("line %d: bad duration %q (want e.g. 30s, 5m)", n.Line, n.Value)
-	}
-	*d = Duration(v)
-	return nil
-}
+// Duration is a YAML duration ("30s", "5m" or a bare number of seconds),
+// the same type as the rest of tandem's configuration.
+type Duration = config.Duration
 
 // FieldError is one problem in the configuration, with its path
 // (router.scripts[sales].nodes[q1].target).
