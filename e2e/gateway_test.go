@@ -192,7 +192,7 @@ func TestGatewayBrokenDocumentHangsUpCleanly(t *testing.T) {
 	waitFor(t, 5*time.Second, "the session to end", func() bool { return n.gw.Active() == 0 })
 	var ended string
 	for _, e := range n.events.Events() {
-		if e.Kind == event.CallEnded {
+		if e.Kind == event.LegEnded && e.Side == "vru" {
 			ended = e.Reason
 		}
 	}

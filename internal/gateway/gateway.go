@@ -397,7 +397,9 @@ func (c *call) finish(why string) {
 	c.sess.Close()
 	c.g.calls.Delete(c.dlg.ID)
 	_ = c.dlg.Close()
-	c.g.events.Emit(event.Event{Time: time.Now(), Kind: event.CallEnded, Call: c.id, Reason: "vxml: " + why})
+	// The call server reports the call's end; the gateway reports the end
+	// of its own leg of it (the VRU leg), under the same call id.
+	c.g.events.Emit(event.Event{Time: time.Now(), Kind: event.LegEnded, Call: c.id, Leg: event.LegID(string(c.id) + "-vru"), Side: "vru", Reason: "vxml: " + why})
 	c.g.release()
 }
 
