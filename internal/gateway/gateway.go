@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -289,7 +291,7 @@ func (g *Gateway) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 	}
-	go c.run(url, req)
+	go c.run(expandURL(url, id, req.Recipient.User), req)
 }
 
 func (g *Gateway) release() {
@@ -438,4 +440,12 @@ func (c *call) run(url string, req *sip.Request) {
 	c.log.Info("vxml session ended", "outcome", why)
 	c.hangup(why)
 	c.finish(why)
+}
+
+// expandURL fills an application URL's {call} and {dnis} with the call's
+// global id and the dialed number (query-escaped), so one URL serves every
+// call: the IVR service's bootstrap finds its call by id, as CVP's finds
+// it by the correlation id in the dialed number.
+func expandURL(u string, call event.CallID, dnis string) string {
+	return strings.NewReplacer("{call}", url.QueryEscape(string(call)), "{dnis}", url.QueryEscape(dnis)).Replace(u)
 }
