@@ -139,11 +139,6 @@ func New(cfg *config.Config, deps Deps) (*Edge, error) {
 	if tlsConf != nil {
 		uaOpts = append(uaOpts, sipgo.WithUserAgenTLSConfig(tlsConf))
 	}
-	// sipgo refuses to send a UDP message over 1300 bytes. A response cannot
-	// move to TCP (RFC 3261 §18.2.2 sends it where the request came from),
-	// and an INVITE with many Via or a long SDP is legitimate, so let the IP
-	// layer fragment instead of dropping the answer.
-	sip.UDPMTUSize = 65000
 	e.ua, err = sipgo.NewUA(uaOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("sipedge: user agent: %w", err)
@@ -448,6 +443,13 @@ func (e *Edge) readFilter(p sip.TransportReadProps, data []byte) ([]byte, error)
 	}
 	return data, nil
 }
+
+// sipgo refuses to send a UDP message over 1300 bytes. A response cannot
+// move to TCP (RFC 3261 §18.2.2 sends it where the request came from), and
+// an INVITE with many Via or a long SDP is legitimate, so let the IP layer
+// fragment instead of dropping the answer. It is a process-wide setting of
+// sipgo's, so it is made once, before any socket exists.
+func init() { sip.UDPMTUSize = 65000 }
 
 // parser is sipgo's parser with its default header parsers; it holds no
 // per-message state, so one serves every goroutine.
