@@ -10,6 +10,9 @@ command -v espeak-ng >/dev/null || need+=(espeak-ng)
 command -v sox >/dev/null      || need+=(sox)
 command -v baresip >/dev/null  || need+=(baresip)
 command -v openssl >/dev/null  || need+=(openssl)
+# PostgreSQL: the reporting store's tests start a throwaway cluster on
+# loopback with these binaries (the system cluster is not used).
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
