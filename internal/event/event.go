@@ -83,6 +83,77 @@ type Event struct {
 	Peer string
 	// Side is "caller" or "callee" for events from one side of a dialog.
 	Side string
+	// ID is the event's unique id; the store is idempotent by it, so an
+	// event written twice (a spool replayed after a crash) counts once.
+	// Empty until stamped (see Sequencer).
+	ID string
+	// Seq orders a call's events: 1, 2, 3... per call, so a journey reads
+	// in emission order even when clocks tie, and a gap shows a loss.
+	// Zero until stamped.
+	Seq uint64
+}
+
+// NewEventID returns a new event id in the form of NewCallID: time order
+// first, so ids written together sit together in the store's index.
+func NewEventID(now time.Time) string { return string(NewCallID(now)) }
+
+// Sequencer stamps events with an ID and a per-call Seq when the emitter
+// left them unset; safe for concurrent use. A call's counter is kept a
+// minute past CallEnded, for the leg events that trail it, and forgotten
+// after an hour without events, so calls that never end do not leak.
+type Sequencer struct {
+	mu    sync.Mutex // guards calls and n
+	calls map[CallID]*callSeq
+	n     int // stamps since the last sweep
+}
+
+type callSeq struct {
+	seq   uint64
+	last  time.Time
+	ended bool
+}
+
+// Sequencer retention: see the type's comment.
+const (
+	seqKeepEnded = time.Minute
+	seqKeepIdle  = time.Hour
+	seqSweepGap  = 4096 // stamps between sweeps, so a sweep costs little per event
+)
+
+// Stamp sets e.ID if empty and e.Seq if zero. An emitter-set Seq also
+// advances the call's counter, so stamped events follow it.
+func (s *Sequencer) Stamp(e *Event, now time.Time) {
+	if e.ID == "" {
+		e.ID = NewEventID(now)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.calls == nil {
+		s.calls = map[CallID]*callSeq{}
+	}
+	c := s.calls[e.Call]
+	if c == nil {
+		c = &callSeq{}
+		s.calls[e.Call] = c
+	}
+	if e.Seq == 0 {
+		c.seq++
+		e.Seq = c.seq
+	} else if e.Seq > c.seq {
+		c.seq = e.Seq
+	}
+	c.last = now
+	if e.Kind == CallEnded {
+		c.ended = true
+	}
+	if s.n++; s.n >= seqSweepGap {
+		s.n = 0
+		for id, c := range s.calls {
+			if (c.ended && now.Sub(c.last) > seqKeepEnded) || now.Sub(c.last) > seqKeepIdle {
+				delete(s.calls, id)
+			}
+		}
+	}
 }
 
 // Sink receives events. Emit must not block for long: it is called on the

@@ -1,0 +1,435 @@
+package report
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tandem-cc/tandem/internal/event"
+)
+
+// WriterConfig tunes the Writer. Zero fields take the defaults below.
+type WriterConfig struct {
+	// SpoolPath is the file events wait in while the store is down.
+	SpoolPath string `yaml:"spool_path"`
+	// SpoolMaxBytes bounds the spool file.
+	SpoolMaxBytes int64 `yaml:"spool_max_bytes"`
+	// QueueSize bounds the in-memory queue between Emit and the writer.
+	QueueSize int `yaml:"queue_size"`
+	// BatchSize and BatchDelay: a batch is committed when it holds
+	// BatchSize events or its first event is BatchDelay old.
+	BatchSize  int           `yaml:"batch_size"`
+	BatchDelay time.Duration `yaml:"batch_delay"`
+	// StoreTimeout bounds one batch's transaction; past it the store
+	// counts as slow and the batch goes to the spool.
+	StoreTimeout time.Duration `yaml:"store_timeout"`
+	// RetryInterval is how often a down store is tried again.
+	RetryInterval time.Duration `yaml:"retry_interval"`
+	// MaxBlock is the longest Emit waits for room in a full queue before
+	// it counts the event as dropped: the call path must not stall.
+	MaxBlock time.Duration `yaml:"max_block"`
+	// Logger receives the writer's log lines; nil means slog.Default().
+	Logger *slog.Logger `yaml:"-"`
+}
+
+// Writer defaults, with the reason for each.
+const (
+	// 256 MiB holds about a million events (~250 bytes each as JSON): at
+	// 60,000 events/s, some 15 s of a store outage at full load, hours at
+	// ordinary load.
+	DefaultSpoolMaxBytes = 256 << 20
+	// 65,536 events cover one StoreTimeout of a stalled store at 30,000
+	// events/s before Emit has to wait.
+	DefaultQueueSize = 1 << 16
+	// 1,000 events per transaction is where SQLite's gain from batching
+	// levels off; 10 ms bounds the latency batching adds.
+	DefaultBatchSize  = 1000
+	DefaultBatchDelay = 10 * time.Millisecond
+	// A healthy batch commits in milliseconds; two seconds is a store in
+	// trouble.
+	DefaultStoreTimeout  = 2 * time.Second
+	DefaultRetryInterval = time.Second
+	// 50 ms is long for signalling but short of SIP's 500 ms T1 retransmit.
+	DefaultMaxBlock = 50 * time.Millisecond
+)
+
+func (c *WriterConfig) defaults() {
+	if c.SpoolMaxBytes == 0 {
+		c.SpoolMaxBytes = DefaultSpoolMaxBytes
+	}
+	if c.QueueSize == 0 {
+		c.QueueSize = DefaultQueueSize
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = DefaultBatchSize
+	}
+	if c.BatchDelay == 0 {
+		c.BatchDelay = DefaultBatchDelay
+	}
+	if c.StoreTimeout == 0 {
+		c.StoreTimeout = DefaultStoreTimeout
+	}
+	if c.RetryInterval == 0 {
+		c.RetryInterval = DefaultRetryInterval
+	}
+	if c.MaxBlock == 0 {
+		c.MaxBlock = DefaultMaxBlock
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Validate returns every problem of c, each naming its field.
+func (c WriterConfig) Validate() error {
+	var errs []error
+	if c.SpoolPath == "" {
+		errs = append(errs, fmt.Errorf("%w: report.writer.spool_path: required", ErrConfig))
+	}
+	if c.SpoolMaxBytes < 0 || c.QueueSize < 0 || c.BatchSize < 0 || c.BatchDelay < 0 ||
+		c.StoreTimeout < 0 || c.RetryInterval < 0 || c.MaxBlock < 0 {
+		errs = append(errs, fmt.Errorf("%w: report.writer: sizes and durations must not be negative", ErrConfig))
+	}
+	return errors.Join(errs...)
+}
+
+// Stats are the Writer's counters since it started.
+type Stats struct {
+	Emitted  uint64 // accepted into the queue
+	Stored   uint64 // committed to the store straight from the queue
+	Spooled  uint64 // appended to the spool
+	Replayed uint64 // written from the spool to the store
+	Dropped  uint64 // lost: queue full past MaxBlock, spool full or failing, or emitted after Close
+	// SpoolBytes is the spool's size; StoreDown says whether the last
+	// attempt on the store failed.
+	SpoolBytes int64
+	StoreDown  bool
+}
+
+// Writer is the event.Sink that makes events durable: Emit queues, one
+// goroutine commits the queue in batches, and spills to the spool when
+// the store is slow or down. Create it with NewWriter; stop it with Close.
+type Writer struct {
+	store *Store
+	cfg   WriterConfig
+	log   *slog.Logger
+	seq   event.Sequencer
+
+	q   chan event.Event
+	req chan flushRequest
+
+	// mu makes Close and Emit's send exclusive: once Close holds it, no
+	// Emit is half-way into the queue, so the final drain sees them all.
+	mu     sync.RWMutex
+	closed bool
+	done   chan struct{} // closed when the goroutine has returned
+
+	emitted, stored, spooled, replayed, dropped atomic.Uint64
+	spoolBytes                                  atomic.Int64
+	storeDown                                   atomic.Bool
+	dropLog                                     atomic.Int64 // unix ns of the last drop log line
+	dropSince                                   atomic.Uint64
+
+	// Owned by the goroutine (run and what it calls).
+	batch   []event.Event
+	spool   *spool
+	down    bool
+	lastErr error
+}
+
+type flushRequest struct {
+	ctx   context.Context
+	close bool
+	reply chan error
+}
+
+// NewWriter opens the spool (replaying whatever a previous run left in it
+// once the store answers) and starts the writer goroutine.
+func NewWriter(store *Store, cfg WriterConfig) (*Writer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.defaults()
+	log := cfg.Logger.With("role", "report")
+	sp, err := openSpool(cfg.SpoolPath, cfg.SpoolMaxBytes, log)
+	if err != nil {
+		return nil, err
+	}
+	w := &Writer{
+		store: store, cfg: cfg, log: log, spool: sp,
+		q:     make(chan event.Event, cfg.QueueSize),
+		req:   make(chan flushRequest),
+		done:  make(chan struct{}),
+		batch: make([]event.Event, 0, cfg.BatchSize),
+	}
+	w.spoolBytes.Store(sp.size)
+	if sp.pending() {
+		log.Info("report: spool holds events from a previous run; replaying", "spool", cfg.SpoolPath, "bytes", sp.size)
+	}
+	go w.run()
+	return w, nil
+}
+
+// Emit implements event.Sink. It stamps the event (ID, per-call Seq, and
+// Time if unset) and queues it; it waits at most MaxBlock for room, then
+// counts the event as dropped and logs it.
+func (w *Writer) Emit(e event.Event) {
+	now := time.Now()
+	if e.Time.IsZero() {
+		e.Time = now
+	}
+	w.seq.Stamp(&e, now)
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	if w.closed {
+		w.drop(1, "emitted after close")
+		return
+	}
+	select {
+	case w.q <- e:
+		w.emitted.Add(1)
+		return
+	default:
+	}
+	t := time.NewTimer(w.cfg.MaxBlock)
+	defer t.Stop()
+	select {
+	case w.q <- e:
+		w.emitted.Add(1)
+	case <-t.C:
+		w.drop(1, "queue full: the store and spool are not keeping up")
+	}
+}
+
+// drop counts lost events and says so at error level, at most once a
+// second so an overload does not also drown the log.
+func (w *Writer) drop(n int, why string) {
+	w.dropped.Add(uint64(n))
+	since := w.dropSince.Add(uint64(n))
+	now := time.Now().UnixNano()
+	last := w.dropLog.Load()
+	if now-last < int64(time.Second) || !w.dropLog.CompareAndSwap(last, now) {
+		return
+	}
+	w.dropSince.Add(-since)
+	w.log.Error("report: EVENTS DROPPED", "count", since, "dropped_total", w.dropped.Load(), "why", why)
+}
+
+// Flush returns once every event emitted before it is committed to the
+// store. If the store cannot be reached the events are durable in the
+// spool instead and Flush returns an error wrapping ErrSpooled.
+func (w *Writer) Flush(ctx context.Context) error {
+	return w.request(ctx, false)
+}
+
+// Close stops the writer: later Emits are dropped and counted, the queue
+// is committed, and the spool replayed while the store answers and ctx
+// lasts. What remains in the spool is replayed by the next NewWriter.
+// Close does not close the Store.
+func (w *Writer) Close(ctx context.Context) error {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return ErrClosed
+	}
+	w.closed = true
+	w.mu.Unlock()
+	return w.request(ctx, true)
+}
+
+func (w *Writer) request(ctx context.Context, close bool) error {
+	r := flushRequest{ctx: ctx, close: close, reply: make(chan error, 1)}
+	select {
+	case w.req <- r:
+	case <-w.done:
+		return ErrClosed
+	case <-ctx.Done():
+		return fmt.Errorf("report: flush: %w", ctx.Err())
+	}
+	select {
+	case err := <-r.reply:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("report: flush: %w", ctx.Err())
+	}
+}
+
+// Stats returns the counters.
+func (w *Writer) Stats() Stats {
+	return Stats{
+		Emitted: w.emitted.Load(), Stored: w.stored.Load(), Spooled: w.spooled.Load(),
+		Replayed: w.replayed.Load(), Dropped: w.dropped.Load(),
+		SpoolBytes: w.spoolBytes.Load(), StoreDown: w.storeDown.Load(),
+	}
+}
+
+// run is the writer goroutine: it alone touches batch, spool and down.
+func (w *Writer) run() {
+	defer close(w.done)
+	batchT := time.NewTimer(time.Hour)
+	batchT.Stop()
+	batchOn := false
+	retryT := time.NewTimer(0) // try a spool left by a previous run at once
+	if !w.spool.pending() {
+		retryT.Stop()
+	}
+	for {
+		select {
+		case e := <-w.q:
+			w.batch = append(w.batch, e)
+			if len(w.batch) >= w.cfg.BatchSize {
+				if batchOn {
+					batchT.Stop()
+					batchOn = false
+				}
+				w.commit()
+			} else if !batchOn {
+				batchT.Reset(w.cfg.BatchDelay)
+				batchOn = true
+			}
+		case <-batchT.C:
+			batchOn = false
+			w.commit()
+		case <-retryT.C:
+			if w.retry(context.Background()) {
+				retryT.Reset(0) // progress: go on with the next chunk
+			} else if w.down || w.spool.pending() {
+				retryT.Reset(w.cfg.RetryInterval)
+			}
+		case r := <-w.req:
+			if batchOn {
+				batchT.Stop()
+				batchOn = false
+			}
+			err := w.flush(r.ctx)
+			if r.close {
+				if cerr := w.spool.close(); cerr != nil && err == nil {
+					err = cerr
+				}
+				r.reply <- err
+				return
+			}
+			r.reply <- err
+			if w.down || w.spool.pending() {
+				retryT.Reset(w.cfg.RetryInterval)
+			}
+		}
+	}
+}
+
+// flush commits what is queued now, then replays the spool while the
+// store takes it and ctx lasts.
+func (w *Writer) flush(ctx context.Context) error {
+	for n := len(w.q); n > 0; n-- {
+		w.batch = append(w.batch, <-w.q)
+		if len(w.batch) >= w.cfg.BatchSize {
+			w.commit()
+		}
+	}
+	w.commit()
+	for (w.down || w.spool.pending()) && ctx.Err() == nil {
+		if !w.retry(ctx) {
+			break
+		}
+	}
+	if w.down || w.spool.pending() {
+		return fmt.Errorf("%w: %d bytes in %s: %v", ErrSpooled, w.spool.size-w.spool.read, w.spool.path, w.lastErr)
+	}
+	return nil
+}
+
+// commit writes the batch to the store, or to the spool when the store is
+// down or fails now.
+func (w *Writer) commit() {
+	if len(w.batch) == 0 {
+		return
+	}
+	defer func() { w.batch = w.batch[:0] }()
+	if !w.down {
+		ctx, cancel := context.WithTimeout(context.Background(), w.cfg.StoreTimeout)
+		err := w.store.Insert(ctx, w.batch)
+		cancel()
+		if err == nil {
+			w.stored.Add(uint64(len(w.batch)))
+			return
+		}
+		w.setDown(err)
+	}
+	w.spill(w.batch)
+}
+
+func (w *Writer) setDown(err error) {
+	if !w.down {
+		w.log.Warn("report: store unavailable; spooling events until it is back", "store", w.store.name, "err", err)
+	}
+	w.down, w.lastErr = true, err
+	w.storeDown.Store(true)
+}
+
+func (w *Writer) setUp() {
+	if w.down {
+		w.log.Info("report: store is back; replaying the spool", "store", w.store.name, "spool_bytes", w.spool.size-w.spool.read)
+	}
+	w.down, w.lastErr = false, nil
+	w.storeDown.Store(false)
+}
+
+func (w *Writer) spill(events []event.Event) {
+	err := w.spool.append(events)
+	if err != nil {
+		if errors.Is(err, errSpoolFull) {
+			err = fmt.Errorf("%w: %s at %d of %d bytes", err, w.spool.path, w.spool.size, w.spool.max)
+		}
+		w.drop(len(events), err.Error())
+		return
+	}
+	w.spooled.Add(uint64(len(events)))
+	w.spoolBytes.Store(w.spool.size)
+}
+
+// retry tries the store once: the next chunk of the spool, or a ping when
+// the spool is empty. It reports whether it made progress and more
+// remains.
+func (w *Writer) retry(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, w.cfg.StoreTimeout)
+	defer cancel()
+	if !w.spool.pending() {
+		if !w.down {
+			return false
+		}
+		if err := w.store.Ping(ctx); err != nil {
+			w.lastErr = err
+			return false
+		}
+		w.setUp()
+		return false
+	}
+	events, off, err := w.spool.next(5 * w.cfg.BatchSize)
+	if err != nil {
+		// Records were checked when appended and when the spool was opened;
+		// failing now is a disk fault. Skip the rest rather than wedge.
+		lost := w.spool.size - w.spool.read
+		w.log.Error("report: EVENTS DROPPED: spool unreadable; discarding the rest", "bytes", lost, "err", err)
+		w.dropped.Add(1) // at least one; the byte count is in the log line
+		if aerr := w.spool.advance(w.spool.size); aerr != nil {
+			w.log.Error("report: spool", "err", aerr)
+		}
+		w.spoolBytes.Store(w.spool.size)
+		return false
+	}
+	if err := w.store.Insert(ctx, events); err != nil {
+		w.setDown(err)
+		return false
+	}
+	w.setUp()
+	w.replayed.Add(uint64(len(events)))
+	if err := w.spool.advance(off); err != nil {
+		w.log.Error("report: spool", "err", err)
+	}
+	w.spoolBytes.Store(w.spool.size)
+	return w.spool.pending()
+}
