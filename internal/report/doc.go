@@ -1,0 +1,61 @@
+// Package report is the reporting role: the durable store of every event
+// the other roles emit, joined on the global call id. In CVP/UCCE terms it
+// is the Logger (and later the HDS) and the CVP Reporting Server in one.
+//
+// # Plugging in
+//
+// Roles emit through event.Sink and never import report. cmd/tandem opens
+// a Store, starts a Writer on it and hands the roles an event.Fanout that
+// holds the Writer beside the logger and counters:
+//
+//	store, _ := report.Open(ctx, report.StoreConfig{Driver: "sqlite", Path: "data/events.db"})
+//	w, _ := report.NewWriter(store, report.WriterConfig{SpoolPath: "data/events.spool"})
+//	sink := event.Fanout{w, event.Logger{Log: log}, counter}
+//	...
+//	w.Close(ctx) // after the roles have drained
+//	store.Close()
+//
+// # Stores
+//
+// SQLite (modernc.org/sqlite, WAL, synchronous=FULL) is the embedded
+// default; PostgreSQL through a pgx/v5 pool when configured. One schema,
+// numbered migrations recorded in schema_migrations, SQL written once with
+// ? placeholders; the dialect type holds what differs.
+//
+// # Ownership
+//
+// One writer goroutine owns the open transaction, the batch being built
+// and the spool file; Emit only stamps the event (ID, per-call Seq, Time)
+// and hands it over a bounded channel. Readers (CallJourney, Count) use
+// the database's own concurrency.
+//
+// # Durability, exactly as built
+//
+//   - A batch is committed when it holds BatchSize events (1,000) or its
+//     first event is BatchDelay old (10 ms): many events per transaction,
+//     one fsync each.
+//   - Writes are idempotent by event id (ON CONFLICT (id) DO NOTHING), so a
+//     replay or a retry of a batch whose commit did land stores nothing
+//     twice.
+//   - If a transaction fails or takes longer than StoreTimeout, the batch
+//     and every later one go to the spool: an append-only file of
+//     length-prefixed, CRC-32C-checked records, fsynced once per batch. The
+//     store is retried every RetryInterval; the spool is replayed in
+//     chunks, and emptied once all of it is stored. A spool left by a
+//     crashed or closed writer is replayed by the next one; a torn tail is
+//     cut off when it is opened.
+//   - Flush returns nil once every event emitted before it is committed to
+//     the store, or an error wrapping ErrSpooled when they are durable in
+//     the spool instead. Either way a kill -9 (SQLite: also a power cut)
+//     after Flush returns loses none of them. Events not yet flushed may
+//     be lost: at most the queue (QueueSize) and one batch.
+//   - Events are dropped only when the queue stays full past MaxBlock
+//     (Emit must not stall the call path), when the spool is full
+//     (SpoolMaxBytes) or fails, or when emitted after Close. Each drop is
+//     counted in Stats().Dropped and logged at error level (at most once a
+//     second, with the count).
+//
+// Seq is per call and per Writer (per process): two processes emitting
+// for one call would each count from 1; CallJourney then orders by seq,
+// time and id.
+package report
