@@ -250,3 +250,37 @@ func TestMoveCallerToAnotherLeg(t *testing.T) {
 	}
 	waitFor(t, 5*time.Second, "call to end", func() bool { return n.cs.Active() == 0 })
 }
+
+// TestCallJourneyIsStored: every event of a call reaches the durable store
+// (SQLite by default) in order, from call.new to call.ended.
+func TestCallJourneyIsStored(t *testing.T) {
+	a, b := freePort(t), freePort(t)
+	n := startTandem(t, director("127.0.0.0/8", a, b))
+	startUAS(t, a, "")
+	if ok, failed := runUAC(t, n.addr, "-sn", "uac", "-s", "2000", "-m", "1"); ok != 1 || failed != 0 {
+		t.Fatalf("call: %d ok, %d failed", ok, failed)
+	}
+	var id event.CallID
+	for _, e := range n.events.Events() {
+		if e.Kind == event.CallNew {
+			id = e.Call
+		}
+	}
+	var journey []event.Event
+	waitFor(t, 5*time.Second, "the journey in the store", func() bool {
+		var err error
+		journey, err = n.Reports.CallJourney(context.Background(), id)
+		return err == nil && countKind(journey, event.CallEnded) == 1
+	})
+	if journey[0].Kind != event.CallNew || journey[0].Seq != 1 {
+		t.Fatalf("journey starts with %+v", journey[0])
+	}
+	for i := 1; i < len(journey); i++ {
+		if journey[i].Seq != journey[i-1].Seq+1 || journey[i].ID == "" {
+			t.Fatalf("journey out of order or without ids: %+v", journey)
+		}
+	}
+	if countKind(journey, event.CallAnswered) != 1 {
+		t.Fatalf("no answer in the journey: %+v", journey)
+	}
+}

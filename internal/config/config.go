@@ -44,6 +44,7 @@ type Config struct {
 	CallServer  CallServer  `yaml:"call_server"`
 	VXMLGateway VXMLGateway `yaml:"vxml_gateway"`
 	CTI         CTI         `yaml:"cti"`
+	Report      Report      `yaml:"report"`
 	Metrics     Metrics     `yaml:"metrics"`
 }
 
@@ -64,6 +65,14 @@ type VXMLGateway struct {
 	RTPTimeout Duration `yaml:"rtp_timeout"`
 	// MaxSessions bounds concurrent VoiceXML sessions; past it, 503.
 	MaxSessions int `yaml:"max_sessions"`
+}
+
+// Report configures the durable event store every role's events go to.
+type Report struct {
+	// Driver is sqlite (the embedded default, data_dir/events.db) or
+	// postgres (DSN); "off" keeps events in memory and the log only.
+	Driver string `yaml:"driver"`
+	DSN    string `yaml:"dsn"`
 }
 
 // CTI configures the agent and supervisor API (HTTP + WebSocket); it runs
@@ -343,6 +352,7 @@ func (c *Config) fill() {
 	}
 	def(&c.VXMLGateway.MediaIP, "127.0.0.1")
 	def(&c.CTI.Listen, "127.0.0.1:8080")
+	def(&c.Report.Driver, "sqlite")
 	defD(&c.VXMLGateway.RTPTimeout, 30*time.Second)
 	defI(&c.VXMLGateway.MaxSessions, 2000)
 	defI(&c.CallServer.MaxCalls, 10000)
@@ -631,6 +641,15 @@ func (c *Config) Validate() []FieldError {
 		if g.MaxSessions < 1 {
 			bad("vxml_gateway.max_sessions", "must be 1 or more")
 		}
+	}
+	switch c.Report.Driver {
+	case "sqlite", "off":
+	case "postgres":
+		if c.Report.DSN == "" {
+			bad("report.dsn", "postgres needs a dsn")
+		}
+	default:
+		bad("report.driver", "unknown driver %q (want sqlite, postgres or off)", c.Report.Driver)
 	}
 	if _, _, err := hostPort(c.CTI.Listen); err != nil {
 		bad("cti.listen", "%v", err)

@@ -25,6 +25,7 @@ import (
 	"github.com/tandem-cc/tandem/internal/gateway"
 	"github.com/tandem-cc/tandem/internal/gateway/demo"
 	"github.com/tandem-cc/tandem/internal/media"
+	"github.com/tandem-cc/tandem/internal/report"
 	"github.com/tandem-cc/tandem/internal/router"
 	"github.com/tandem-cc/tandem/internal/sipedge"
 )
@@ -39,6 +40,10 @@ type Node struct {
 	CTI     *cti.Server      // nil without a router section
 	Store   *config.Store    // nil without a router section
 	Events  *event.Counter
+	// Reports is the durable event store (nil with report.driver off);
+	// every role's events reach it through writer.
+	Reports *report.Store
+	writer  *report.Writer
 
 	cfg      *config.Config
 	log      *slog.Logger
@@ -74,6 +79,16 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 	events := event.Fanout{event.Logger{Log: log}, n.Events}
 	if deps.Events != nil {
 		events = append(events, deps.Events)
+	}
+	if cfg.Report.Driver != "off" {
+		rc := report.StoreConfig{Driver: cfg.Report.Driver, DSN: cfg.Report.DSN, Path: filepath.Join(cfg.DataDir, "events.db"), Logger: log}
+		if n.Reports, err = report.Open(context.Background(), rc); err != nil {
+			return nil, err
+		}
+		if n.writer, err = report.NewWriter(n.Reports, report.WriterConfig{SpoolPath: filepath.Join(cfg.DataDir, "events.spool"), Logger: log}); err != nil {
+			return nil, err
+		}
+		events = append(events, n.writer)
 	}
 
 	if n.Edge, err = sipedge.New(cfg, sipedge.Deps{Log: log, Registry: n.reg}); err != nil {
@@ -166,6 +181,18 @@ func (n *Node) close() {
 		if l != nil {
 			l.Close()
 		}
+	}
+	if n.writer != nil {
+		// Everything emitted is written (or left in the spool) before the
+		// store closes.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := n.writer.Close(ctx); err != nil {
+			n.log.Warn("events not all stored at stop", "error", err)
+		}
+		cancel()
+	}
+	if n.Reports != nil {
+		n.Reports.Close()
 	}
 	if n.Store != nil {
 		n.Store.Close()
