@@ -1,0 +1,439 @@
+package ivr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// NextKind says what the router wants after a micro-app.
+type NextKind uint8
+
+// Next kinds.
+const (
+	// RunScript: run Next.Script with Next.Params on the same VXML session.
+	RunScript NextKind = iota + 1
+	// Leave: nothing more for the VRU; hold the caller (silence or hold
+	// audio) until the call server moves them and the gateway's leg ends,
+	// or until Expect brings a new micro-app.
+	Leave
+	// Release: disconnect the caller.
+	Release
+)
+
+// Next is the router's answer to a micro-app's result, in plain data so the
+// IVR service can run apart from the router.
+type Next struct {
+	Kind   NextKind
+	Script string
+	Params map[string]string
+}
+
+// Router is what the IVR service needs from the router: report a
+// micro-app's result (caller_input, error) and learn what comes next.
+// failed is true when error is not "none" (the script's error exit).
+type Router interface {
+	Continue(call string, result map[string]string, failed bool) (Next, error)
+}
+
+// Config is the IVR service's configuration.
+type Config struct {
+	// MediaBase is the absolute URL that media names and GS grammar names
+	// are relative to ("http://media.example/en-us/sys/").
+	MediaBase string
+	// NoInputText and NoMatchText are spoken before a reprompt.
+	NoInputText, NoMatchText string
+	// HoldAudio is played in the hold loop after Leave ("" for silence);
+	// HoldPause is one round's silence (and the audio's fallback);
+	// HoldRounds bounds the loop.
+	HoldAudio  string
+	HoldPause  time.Duration
+	HoldRounds int
+	// IdleTimeout drops a call nobody has asked about for this long;
+	// MaxCalls caps the table.
+	IdleTimeout time.Duration
+	MaxCalls    int
+}
+
+// Defaults, with why.
+const (
+	// A caller rarely stays at one micro-app (or on hold) for 10 minutes
+	// without a fetch; a call the gateway forgot must not stay forever.
+	DefaultIdleTimeout = 10 * time.Minute
+	// Far above the calls one VoiceXML gateway farm holds at once, low
+	// enough to bound memory if calls leak.
+	DefaultMaxCalls = 100000
+	// 5 s rounds × 120 = 10 minutes on hold at most, matching IdleTimeout.
+	DefaultHoldPause  = 5 * time.Second
+	DefaultHoldRounds = 120
+)
+
+func (c *Config) setDefaults() {
+	if c.NoInputText == "" {
+		c.NoInputText = "Sorry, I did not hear anything."
+	}
+	if c.NoMatchText == "" {
+		c.NoMatchText = "Sorry, that is not a valid entry."
+	}
+	if c.HoldPause == 0 {
+		c.HoldPause = DefaultHoldPause
+	}
+	if c.HoldRounds == 0 {
+		c.HoldRounds = DefaultHoldRounds
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
+	if c.MaxCalls == 0 {
+		c.MaxCalls = DefaultMaxCalls
+	}
+}
+
+// Validate returns every problem with the configuration, each with its path.
+func (c Config) Validate() error {
+	var errs []error
+	if c.MediaBase != "" {
+		u, err := url.Parse(c.MediaBase)
+		if err != nil || !u.IsAbs() {
+			errs = append(errs, fmt.Errorf("ivr.mediaBase: %q is not an absolute URL", c.MediaBase))
+		}
+	}
+	if c.HoldPause < 0 {
+		errs = append(errs, fmt.Errorf("ivr.holdPause: negative (%v)", c.HoldPause))
+	}
+	if c.HoldRounds < 0 {
+		errs = append(errs, fmt.Errorf("ivr.holdRounds: negative (%d)", c.HoldRounds))
+	}
+	if c.IdleTimeout < 0 {
+		errs = append(errs, fmt.Errorf("ivr.idleTimeout: negative (%v)", c.IdleTimeout))
+	}
+	if c.MaxCalls < 0 {
+		errs = append(errs, fmt.Errorf("ivr.maxCalls: negative (%d)", c.MaxCalls))
+	}
+	return errors.Join(errs...)
+}
+
+// Deps are the IVR service's collaborators.
+type Deps struct {
+	Router Router
+	Logger *slog.Logger
+	// Now is the clock (time.Now if nil); tests move it to expire calls.
+	Now func() time.Time
+}
+
+// phase is where a call stands at the VRU.
+type phase uint8
+
+const (
+	// phaseApp: a micro-app is pending or running.
+	phaseApp phase = iota + 1
+	// phaseBusy: its result is with the router (Continue in flight).
+	phaseBusy
+	// phaseHold: the router said Leave; the caller is in the hold loop.
+	phaseHold
+	// phaseRelease: the router said Release.
+	phaseRelease
+)
+
+// callState is one call at the VRU. Guarded by Server.mu.
+type callState struct {
+	phase  phase
+	app    MicroApp
+	script string // as the router gave it, for logs
+	// seq numbers the call's micro-apps (and hold loops); a result or hold
+	// fetch carrying another seq is stale.
+	seq   uint64
+	holds int // hold rounds served since Leave
+	// touched is the last Expect or fetch: IdleTimeout counts from it.
+	touched time.Time
+}
+
+// Server is the IVR service: the table of calls at the VRU and the HTTP
+// handler the VoiceXML gateway fetches from.
+type Server struct {
+	cfg    Config
+	router Router
+	log    *slog.Logger
+	now    func() time.Time
+	r      renderer
+
+	// mu guards calls and every callState in it. It is never held while
+	// calling the Router (which takes its own lock and may call Expect).
+	mu    sync.Mutex
+	calls map[string]*callState
+}
+
+// New validates cfg and returns a Server.
+func New(cfg Config, deps Deps) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if deps.Router == nil {
+		return nil, ErrNoRouter
+	}
+	cfg.setDefaults()
+	s := &Server{cfg: cfg, router: deps.Router, log: deps.Logger, now: deps.Now, calls: map[string]*callState{}}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.r = renderer{noInputText: cfg.NoInputText, noMatchText: cfg.NoMatchText, holdAudio: cfg.HoldAudio, holdPause: cfg.HoldPause}
+	if cfg.MediaBase != "" {
+		s.r.media, _ = url.Parse(cfg.MediaBase) // checked by Validate
+	}
+	return s, nil
+}
+
+// Run sweeps idle calls out of the table until ctx ends. The table stays
+// correct without it (an idle call is unknown when looked up, and Expect
+// sweeps when full); Run only returns the memory sooner.
+func (s *Server) Run(ctx context.Context) error {
+	t := time.NewTicker(s.cfg.IdleTimeout / 4)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			s.mu.Lock()
+			s.sweepLocked()
+			s.mu.Unlock()
+		}
+	}
+}
+
+// sweepLocked drops idle calls. s.mu must be held.
+func (s *Server) sweepLocked() {
+	now := s.now()
+	for id, c := range s.calls {
+		if now.Sub(c.touched) > s.cfg.IdleTimeout {
+			s.log.Info("ivr: call idle, dropped", "call", id, "script", c.script)
+			delete(s.calls, id)
+		}
+	}
+}
+
+// Expect tells the IVR service that the router asked for VRU script script
+// (with params) for call. The call's next fetch of /ivr/start, or its next
+// hold round, runs it; an Expect while a micro-app runs replaces it for the
+// next fetch.
+func (s *Server) Expect(call, script string, params map[string]string) error {
+	app, err := ParseScript(script, params)
+	if err != nil {
+		return fmt.Errorf("ivr: expect call %s: %w", call, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.calls[call]
+	if c == nil {
+		if len(s.calls) >= s.cfg.MaxCalls {
+			s.sweepLocked()
+		}
+		if len(s.calls) >= s.cfg.MaxCalls {
+			return fmt.Errorf("ivr: expect call %s: %w (%d calls)", call, ErrTableFull, len(s.calls))
+		}
+		c = &callState{}
+		s.calls[call] = c
+	}
+	c.seq++
+	c.phase, c.app, c.script, c.holds, c.touched = phaseApp, app, script, 0, s.now()
+	return nil
+}
+
+// lookupLocked returns the call's live state, nil if unknown or idle too
+// long. s.mu must be held.
+func (s *Server) lookupLocked(call string) *callState {
+	c := s.calls[call]
+	if c == nil {
+		return nil
+	}
+	now := s.now()
+	if now.Sub(c.touched) > s.cfg.IdleTimeout {
+		delete(s.calls, call)
+		return nil
+	}
+	c.touched = now
+	return c
+}
+
+// Handler returns the HTTP handler of /ivr/start, /ivr/result and /ivr/hold.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /ivr/start", s.handleStart)
+	mux.HandleFunc("POST /ivr/result", s.handleResult)
+	mux.HandleFunc("GET /ivr/hold", s.handleHold)
+	return mux
+}
+
+// writeDoc answers with a VoiceXML document. Unknown calls and stale
+// requests get 200 with a document that logs and exits, not an HTTP
+// error: a 4xx is error.badfetch to the interpreter, which ends the
+// session as an error instead of cleanly.
+func writeDoc(w http.ResponseWriter, doc []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/voicexml+xml; charset=utf-8")
+	// Every answer depends on the call's state: never cached (the
+	// gateway's fetcher honours no-store).
+	h.Set("Cache-Control", "no-store")
+	_, _ = w.Write(doc)
+}
+
+// stateDoc is the document for the call's current state. s.mu must be held.
+func (s *Server) stateDocLocked(call string, c *callState) []byte {
+	switch c.phase {
+	case phaseApp:
+		return s.r.Render(call, c.seq, c.app)
+	case phaseHold:
+		return s.r.hold(call, c.seq)
+	case phaseRelease:
+		return end(call, "released by the router", true)
+	}
+	return end(call, "micro-app result still with the router", false)
+}
+
+func (s *Server) handleStart(w http.ResponseWriter, r *http.Request) {
+	call := r.URL.Query().Get("call")
+	s.mu.Lock()
+	c := s.lookupLocked(call)
+	var doc []byte
+	if c != nil {
+		doc = s.stateDocLocked(call, c)
+	}
+	s.mu.Unlock()
+	if c == nil {
+		s.log.Warn("ivr: start for unknown call", "call", call, "remote", r.RemoteAddr)
+		writeDoc(w, end(call, "unknown call", false))
+		return
+	}
+	s.log.Debug("ivr: start", "call", call)
+	writeDoc(w, doc)
+}
+
+func (s *Server) handleHold(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	call := q.Get("call")
+	seq, _ := strconv.ParseUint(q.Get("seq"), 10, 64)
+	s.mu.Lock()
+	c := s.lookupLocked(call)
+	var doc []byte
+	switch {
+	case c == nil:
+		doc = end(call, "unknown call on hold", false)
+	case c.phase == phaseHold && c.seq == seq:
+		c.holds++
+		if c.holds >= s.cfg.HoldRounds {
+			s.log.Warn("ivr: hold loop ended without the caller being moved", "call", call, "rounds", c.holds)
+			delete(s.calls, call)
+			doc = end(call, "hold loop ended", false)
+		} else {
+			doc = s.r.hold(call, c.seq)
+		}
+	default:
+		// The router expected a new micro-app (or released the call)
+		// while the caller was on hold: run it now.
+		doc = s.stateDocLocked(call, c)
+	}
+	s.mu.Unlock()
+	writeDoc(w, doc)
+}
+
+func (s *Server) handleResult(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	call := q.Get("call")
+	seq, _ := strconv.ParseUint(q.Get("seq"), 10, 64)
+	if err := r.ParseForm(); err != nil {
+		s.log.Warn("ivr: result: bad form", "call", call, "err", err)
+	}
+	input, code := r.PostForm.Get("caller_input"), r.PostForm.Get("error")
+	if code == "" {
+		code = "none"
+	}
+	log := s.log.With("call", call)
+
+	s.mu.Lock()
+	c := s.lookupLocked(call)
+	switch {
+	case c == nil:
+		s.mu.Unlock()
+		log.Warn("ivr: result for unknown call", "seq", seq)
+		writeDoc(w, end(call, "unknown call", false))
+		return
+	case c.phase != phaseApp || c.seq != seq:
+		// A repeated or late post must not move the router's script twice.
+		doc := s.stateDocLocked(call, c)
+		cur := c.seq
+		s.mu.Unlock()
+		log.Warn("ivr: stale micro-app result", "seq", seq, "current", cur)
+		writeDoc(w, doc)
+		return
+	}
+	c.phase = phaseBusy
+	app := c.app
+	s.mu.Unlock()
+
+	log.Info("ivr: micro-app result", "app", string(app.Kind), "caller_input", input, "error", code)
+	next, err := s.router.Continue(call, map[string]string{"caller_input": input, "error": code}, code != "none")
+	var parsed MicroApp
+	if err == nil && next.Kind == RunScript {
+		parsed, err = ParseScript(next.Script, next.Params)
+	} else if err == nil && next.Kind != Leave && next.Kind != Release {
+		err = fmt.Errorf("unknown next kind %d", next.Kind)
+	}
+
+	s.mu.Lock()
+	doc := s.applyLocked(call, seq, next, parsed, err)
+	s.mu.Unlock()
+	writeDoc(w, doc)
+}
+
+// applyLocked records the router's answer to the result of micro-app seq
+// and returns the document the gateway gets. s.mu must be held.
+func (s *Server) applyLocked(call string, seq uint64, next Next, parsed MicroApp, err error) []byte {
+	c := s.calls[call]
+	if c == nil {
+		return end(call, "call dropped while with the router", false)
+	}
+	if err != nil {
+		// The router cannot go on with this call: end the VRU leg and let
+		// the call server ask the router what to do with the caller.
+		s.log.Error("ivr: continue", "call", call, "err", fmt.Errorf("ivr: result call %s: %w", call, err))
+		delete(s.calls, call)
+		return end(call, "router error", false)
+	}
+	newer := c.seq != seq // an Expect came while Continue ran
+	switch next.Kind {
+	case RunScript:
+		c.seq++
+		c.phase, c.app, c.script, c.holds = phaseApp, parsed, next.Script, 0
+	case Leave:
+		if !newer {
+			c.seq++
+			c.phase, c.holds = phaseHold, 0
+		}
+	case Release:
+		c.phase = phaseRelease
+	}
+	c.touched = s.now()
+	doc := s.stateDocLocked(call, c)
+	if next.Kind == Release {
+		delete(s.calls, call)
+	}
+	return doc
+}
+
+// callIDs returns the table's ids, for tests.
+func (s *Server) callIDs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Sorted(maps.Keys(s.calls))
+}
