@@ -19,9 +19,9 @@ import (
 
 // continued is one Continue call the fake router received.
 type continued struct {
-	call                string
+	call        string
 	input, code string
-	failed              bool
+	failed      bool
 }
 
 // fakeRouter records Continue calls and answers from a script of Nexts;
