@@ -205,6 +205,13 @@ func TestCallFlows(t *testing.T) {
 			reason: "hangup",
 		},
 		{
+			name: "get speech by voice", script: "GS,-,builtin:grammar/boolean",
+			params: map[string]string{"tts": "Yes or no?"},
+			inputs: []vxml.ScriptedInput{{Kind: vxml.InputVoice, Value: "yes"}},
+			want:   []continued{{"c1", "true", "none", false}},
+			reason: "hangup",
+		},
+		{
 			name: "capture", script: "CAP,snap",
 			want:   []continued{{"c1", "", "none", false}},
 			reason: "hangup",
@@ -384,5 +391,56 @@ func TestHoldAudioAndRelease(t *testing.T) {
 	}
 	if n := strings.Count(strings.Join(audio, " "), "http://media.test/en-us/music/hold.wav"); n != 2 {
 		t.Errorf("hold audio played %d times, want 2 (%q)", n, audio)
+	}
+}
+
+func TestRunSweepsIdleCalls(t *testing.T) {
+	r := newRig(t, Config{IdleTimeout: 20 * time.Millisecond})
+	if err := r.srv.Expect("c1", "CAP", nil); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- r.srv.Run(ctx) }()
+	r.clock.Add(time.Minute)
+	deadline := time.Now().Add(5 * time.Second)
+	for len(r.srv.callIDs()) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("Run did not sweep the idle call")
+		}
+		time.Sleep(5 * time.Millisecond) // polling a condition, with a deadline
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}
+
+func TestNewValidates(t *testing.T) {
+	_, err := New(Config{MediaBase: "media/", HoldRounds: -1, MaxCalls: -1}, Deps{Router: &fakeRouter{}})
+	for _, want := range []string{"ivr.mediaBase", "ivr.holdRounds", "ivr.maxCalls"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("New: %v, want an error naming %s", err, want)
+		}
+	}
+	if _, err := New(Config{}, Deps{}); !errors.Is(err, ErrNoRouter) {
+		t.Errorf("New without router: %v, want ErrNoRouter", err)
+	}
+	r := newRig(t, Config{})
+	if err := r.srv.Expect("c1", "GD,a,9,2", nil); !errors.Is(err, ErrBadScript) || !strings.Contains(err.Error(), "c1") {
+		t.Errorf("Expect of a bad script: %v, want ErrBadScript naming the call", err)
+	}
+}
+
+// TestBadNextScriptEndsSession: a RunScript the service cannot parse is the
+// router's error; the caller is not left waiting on a broken document.
+func TestBadNextScriptEndsSession(t *testing.T) {
+	r := newRig(t, Config{}, Next{Kind: RunScript, Script: "ZZ"})
+	if err := r.srv.Expect("c1", "CAP", nil); err != nil {
+		t.Fatal(err)
+	}
+	tp, out, _ := r.run(t, "c1")
+	if out.Reason != "exit" || len(tp.Logs) == 0 || !strings.Contains(tp.Logs[0], "router error") {
+		t.Errorf("outcome %v logs %q: want an exit logging the router error", out, tp.Logs)
 	}
 }
