@@ -381,7 +381,9 @@ func (s *Server) handleResult(w http.ResponseWriter, r *http.Request) {
 	app := c.app
 	s.mu.Unlock()
 
-	log.Info("ivr: micro-app result", "app", string(app.Kind), "caller_input", input, "error", code)
+	// The input itself may be an account number or a PIN: only its length
+	// goes to the log.
+	log.Info("ivr: micro-app result", "app", string(app.Kind), "input_len", len(input), "error", code)
 	next, err := s.router.Continue(call, map[string]string{"caller_input": input, "error": code}, code != "none")
 	var parsed MicroApp
 	if err == nil && next.Kind == RunScript {
