@@ -82,6 +82,9 @@ func startTandem(t *testing.T, yaml string) *node {
 	cfg.DataDir = t.TempDir()
 	cfg.Metrics.Listen = ""
 	cfg.CTI.Listen = "127.0.0.1:0"
+	if cfg.IVR.Listen == "127.0.0.1:8081" { // the default: take a free port
+		cfg.IVR.Listen = "127.0.0.1:0"
+	}
 	cfg.CallServer.DrainTimeout = config.Duration(2 * time.Second)
 	lv := slog.LevelWarn
 	if os.Getenv("TANDEM_TEST_LOG") != "" {

@@ -45,6 +45,7 @@ type Config struct {
 	VXMLGateway VXMLGateway `yaml:"vxml_gateway"`
 	CTI         CTI         `yaml:"cti"`
 	Report      Report      `yaml:"report"`
+	IVR         IVR         `yaml:"ivr"`
 	Metrics     Metrics     `yaml:"metrics"`
 }
 
@@ -65,6 +66,14 @@ type VXMLGateway struct {
 	RTPTimeout Duration `yaml:"rtp_timeout"`
 	// MaxSessions bounds concurrent VoiceXML sessions; past it, 503.
 	MaxSessions int `yaml:"max_sessions"`
+}
+
+// IVR configures the IVR service (CVP's): the router's run-script requests
+// served as VoiceXML to the gateway; it runs with a router section.
+type IVR struct {
+	Listen string `yaml:"listen"` // host:port of its HTTP server
+	// MediaBase is the URL micro-app media names are relative to.
+	MediaBase string `yaml:"media_base"`
 }
 
 // Report configures the durable event store every role's events go to.
@@ -353,6 +362,7 @@ func (c *Config) fill() {
 	def(&c.VXMLGateway.MediaIP, "127.0.0.1")
 	def(&c.CTI.Listen, "127.0.0.1:8080")
 	def(&c.Report.Driver, "sqlite")
+	def(&c.IVR.Listen, "127.0.0.1:8081")
 	defD(&c.VXMLGateway.RTPTimeout, 30*time.Second)
 	defI(&c.VXMLGateway.MaxSessions, 2000)
 	defI(&c.CallServer.MaxCalls, 10000)
@@ -650,6 +660,9 @@ func (c *Config) Validate() []FieldError {
 		}
 	default:
 		bad("report.driver", "unknown driver %q (want sqlite, postgres or off)", c.Report.Driver)
+	}
+	if _, _, err := hostPort(c.IVR.Listen); err != nil {
+		bad("ivr.listen", "%v", err)
 	}
 	if _, _, err := hostPort(c.CTI.Listen); err != nil {
 		bad("cti.listen", "%v", err)

@@ -39,14 +39,21 @@ type RouterBridge struct {
 	// Publish, if set, receives the call events of agents' calls that only
 	// the call server sees (offers it got as answers, answered, ended).
 	Publish func(cti.Event)
+	// RunScript, if set, hears every VRU script the router asks for, before
+	// the call server sends the call to the VRU (the IVR service's Expect).
+	RunScript func(id event.CallID, in router.Instruction)
 
 	mu     sync.Mutex // guards agents
 	agents map[event.CallID]router.AgentID
 }
 
 // remember notes which agent a call was offered to, so the call's later
-// events reach that agent's desktop.
+// events reach that agent's desktop, and hands VRU scripts to the IVR
+// service.
 func (b *RouterBridge) remember(id event.CallID, in router.Instruction) bool {
+	if in.Kind == router.RunScript && b.RunScript != nil {
+		b.RunScript(id, in)
+	}
 	if in.Kind != router.Connect || in.Agent == "" {
 		return false
 	}

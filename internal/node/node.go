@@ -24,6 +24,7 @@ import (
 	"github.com/tandem-cc/tandem/internal/event"
 	"github.com/tandem-cc/tandem/internal/gateway"
 	"github.com/tandem-cc/tandem/internal/gateway/demo"
+	"github.com/tandem-cc/tandem/internal/ivr"
 	"github.com/tandem-cc/tandem/internal/media"
 	"github.com/tandem-cc/tandem/internal/report"
 	"github.com/tandem-cc/tandem/internal/router"
@@ -38,6 +39,7 @@ type Node struct {
 	Gateway *gateway.Gateway // nil without vxml_gateway.listen
 	Engine  *router.Engine   // nil without a router section
 	CTI     *cti.Server      // nil without a router section
+	IVR     *ivr.Server      // nil without a router section
 	Store   *config.Store    // nil without a router section
 	Events  *event.Counter
 	// Reports is the durable event store (nil with report.driver off);
@@ -49,6 +51,7 @@ type Node struct {
 	log      *slog.Logger
 	reg      *prometheus.Registry
 	ctiLn    net.Listener
+	ivrLn    net.Listener
 	metricLn net.Listener
 }
 
@@ -142,6 +145,21 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 		if n.ctiLn, err = net.Listen("tcp", cfg.CTI.Listen); err != nil {
 			return nil, fmt.Errorf("cti: %w", err)
 		}
+		n.IVR, err = ivr.New(ivr.Config{MediaBase: cfg.IVR.MediaBase}, ivr.Deps{
+			Router: ivrRouter{engine: n.Engine, calls: n.Calls, bridge: bridge, log: log},
+			Logger: log.With("role", "ivr"),
+		})
+		if err != nil {
+			return nil, err
+		}
+		bridge.RunScript = func(id event.CallID, in router.Instruction) {
+			if err := n.IVR.Expect(string(id), in.VRUScript, in.Params); err != nil {
+				log.Warn("ivr: cannot serve the VRU script", "call", string(id), "script", in.VRUScript, "error", err)
+			}
+		}
+		if n.ivrLn, err = net.Listen("tcp", cfg.IVR.Listen); err != nil {
+			return nil, fmt.Errorf("ivr: %w", err)
+		}
 	}
 	if err := n.Edge.Listen(); err != nil {
 		return nil, err
@@ -177,7 +195,7 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 }
 
 func (n *Node) close() {
-	for _, l := range []net.Listener{n.ctiLn, n.metricLn} {
+	for _, l := range []net.Listener{n.ctiLn, n.ivrLn, n.metricLn} {
 		if l != nil {
 			l.Close()
 		}
@@ -243,6 +261,10 @@ func (n *Node) Run(ctx context.Context) error {
 	if n.CTI != nil {
 		g.Go(func() error { return n.CTI.Run(gctx) })
 		n.serveHTTP(g, gctx, "cti", n.ctiLn, n.CTI.Handler())
+	}
+	if n.IVR != nil {
+		g.Go(func() error { return n.IVR.Run(gctx) })
+		n.serveHTTP(g, gctx, "ivr", n.ivrLn, n.IVR.Handler())
 	}
 	if n.metricLn != nil {
 		mux := http.NewServeMux()

@@ -1,0 +1,41 @@
+package node
+
+import (
+	"log/slog"
+
+	"github.com/tandem-cc/tandem/internal/event"
+	"github.com/tandem-cc/tandem/internal/ivr"
+	"github.com/tandem-cc/tandem/internal/router"
+)
+
+// ivrRouter is the IVR service's view of the router (ivr.Router): a
+// micro-app's result goes to Engine.Continue; another VRU script stays in
+// the same VoiceXML session, anything else is the call server's to carry
+// out while the caller holds at the VRU.
+type ivrRouter struct {
+	engine *router.Engine
+	calls  Instructor
+	bridge *RouterBridge
+	log    *slog.Logger
+}
+
+// Continue implements ivr.Router.
+func (r ivrRouter) Continue(call string, result map[string]string, failed bool) (ivr.Next, error) {
+	in, err := r.engine.Continue(router.CallID(call), result, failed)
+	if err != nil {
+		return ivr.Next{}, err
+	}
+	switch in.Kind {
+	case router.RunScript:
+		return ivr.Next{Kind: ivr.RunScript, Script: in.VRUScript, Params: in.Params}, nil
+	case router.Release:
+		return ivr.Next{Kind: ivr.Release}, nil
+	case router.Connect:
+		r.bridge.offered(event.CallID(call), in)
+		// Instruct only queues the move; the engine's lock is not held.
+		if err := r.calls.Instruct(event.CallID(call), Convert(in)); err != nil {
+			r.log.Info("router decision for a call that is gone", "call", call, "error", err)
+		}
+	}
+	return ivr.Next{Kind: ivr.Leave}, nil
+}
