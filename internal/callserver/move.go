@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -23,6 +24,11 @@ var (
 // in the new leg's ACK; then the old leg gets BYE. If anything fails before
 // the caller accepts, the caller stays with the old leg.
 func (s *Server) Move(ctx context.Context, id event.CallID, label string) error {
+	return s.move(ctx, id, label, s.cfg.RingTimeout.D())
+}
+
+// move is Move with the time the new leg may ring.
+func (s *Server) move(ctx context.Context, id event.CallID, label string, ringFor time.Duration) error {
 	v, ok := s.calls.Load(id)
 	if !ok {
 		return fmt.Errorf("%w: %s", ErrNoCall, id)
@@ -56,7 +62,7 @@ func (s *Server) Move(ctx context.Context, id event.CallID, label string) error 
 		res *sip.Response
 	)
 	for _, t := range targets {
-		l, r, err := c.dial(ctx, t, nil, "", false, s.cfg.RingTimeout.D())
+		l, r, err := c.dial(ctx, t, nil, "", false, ringFor)
 		if ctx.Err() != nil {
 			if l != nil {
 				s.sendAck(l, s.ackFor(l, l.cseq.Load(), nil, ""))

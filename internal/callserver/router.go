@@ -3,6 +3,7 @@ package callserver
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/tandem-cc/tandem/internal/config"
 	"github.com/tandem-cc/tandem/internal/event"
@@ -36,6 +37,10 @@ type Instruction struct {
 	// Agent names the agent the router reserved when Labels ring an agent's
 	// phone; a failure of those labels is ring-no-answer.
 	Agent string
+	// RingFor, when set and shorter than call_server.ring_timeout, is how
+	// long the labels may ring: an offer must be given up before the
+	// router's own ring-no-answer timer takes the agent back.
+	RingFor time.Duration
 	// Queued says there is nothing to connect yet: the caller waits where it
 	// is (ringback before answer, the VRU after) until Server.Instruct.
 	Queued bool

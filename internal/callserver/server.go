@@ -230,7 +230,7 @@ func (c *Call) setup(ins Instruction) {
 			continue
 		}
 		s.emit(event.Event{Kind: event.CallRouted, Call: c.id, Reason: "labels=" + strings.Join(ins.Labels, ",") + agentNote(ins.Agent)})
-		code, reason, done := c.connect(ins.Labels)
+		code, reason, done := c.connect(ins.Labels, c.ringFor(ins))
 		if done {
 			if c.answered && tracker != nil {
 				tracker.Answered(c.ctx, c.id)
@@ -248,6 +248,16 @@ func (c *Call) setup(ins Instruction) {
 		c.fail(code, reason, event.OutcomeFailed)
 		return
 	}
+}
+
+// ringFor is how long an instruction's labels may ring: ring_timeout, or
+// less when the router needs the answer sooner.
+func (c *Call) ringFor(ins Instruction) time.Duration {
+	d := c.srv.cfg.RingTimeout.D()
+	if ins.RingFor > 0 && ins.RingFor < d {
+		d = ins.RingFor
+	}
+	return d
 }
 
 func agentNote(a string) string {
@@ -300,7 +310,7 @@ func (c *Call) redirect(ins Instruction) {
 		}
 		var err error
 		for _, label := range ins.Labels {
-			if err = s.Move(c.ctx, c.id, label); err == nil {
+			if err = s.move(c.ctx, c.id, label, c.ringFor(ins)); err == nil {
 				break
 			}
 			c.log.Info("move failed", "label", label, "error", err)
@@ -360,7 +370,7 @@ func routeHeaders(req *sip.Request) map[string]string {
 // responses to the caller. It runs on the INVITE's goroutine. done means the
 // call needs nothing more: answered, abandoned or failed for good (6xx);
 // otherwise code and reason are the failure to report.
-func (c *Call) connect(labels []string) (code int, reason string, done bool) {
+func (c *Call) connect(labels []string, ringFor time.Duration) (code int, reason string, done bool) {
 	s := c.srv
 	lastCode, lastReason := 0, ""
 	body, ct := c.in.invite.Body(), contentType(c.in.invite)
@@ -385,7 +395,7 @@ func (c *Call) connect(labels []string) (code int, reason string, done bool) {
 				c.abandon()
 				return 0, "", true
 			}
-			out, res, err := c.dial(c.ctx, t, body, ct, true, s.cfg.RingTimeout.D())
+			out, res, err := c.dial(c.ctx, t, body, ct, true, ringFor)
 			if c.ctx.Err() != nil && out == nil {
 				c.abandon()
 				return 0, "", true

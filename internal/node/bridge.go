@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -45,6 +46,33 @@ type RouterBridge struct {
 
 	mu     sync.Mutex // guards agents
 	agents map[event.CallID]router.AgentID
+
+	// offerRing is how long an offer may ring at the call server: a little
+	// under the router's ring_no_answer, so the call server gives the
+	// offer up and reports it before the router's own timer takes the
+	// agent back (two owners deciding the same RONA would leave an agent
+	// reserved for a call that went elsewhere). Kept here, not asked of the
+	// engine, because Notify must not call into the engine.
+	offerRing atomic.Int64
+}
+
+// SyncRing takes ring_no_answer from the engine; call it after New and
+// after every reload.
+func (b *RouterBridge) SyncRing() {
+	d := b.Engine.RingNoAnswer() - time.Second
+	if d < time.Second {
+		d = time.Second
+	}
+	b.offerRing.Store(int64(d))
+}
+
+// instruction is Convert plus the ring time of an offer.
+func (b *RouterBridge) instruction(in router.Instruction) callserver.Instruction {
+	out := Convert(in)
+	if out.Agent != "" {
+		out.RingFor = time.Duration(b.offerRing.Load())
+	}
+	return out
 }
 
 // remember notes which agent a call was offered to, so the call's later
@@ -107,6 +135,7 @@ func NewRouterFrom(doc []byte, log *slog.Logger) (*router.Engine, *RouterBridge,
 		return nil, nil, fmt.Errorf("config invalid: %w", err)
 	}
 	b.Engine = e
+	b.SyncRing()
 	return e, b, nil
 }
 
@@ -120,7 +149,7 @@ func (b *RouterBridge) Route(ctx context.Context, req callserver.RouteRequest) (
 		return callserver.Instruction{}, err
 	}
 	b.offered(req.Call, in)
-	return Convert(in), nil
+	return b.instruction(in), nil
 }
 
 // Convert maps a router instruction to the call server's. A VRU script goes
@@ -158,7 +187,7 @@ func (b *RouterBridge) Requery(_ context.Context, id event.CallID, code int) (ca
 		return callserver.Instruction{}, err
 	}
 	b.offered(id, in)
-	return Convert(in), nil
+	return b.instruction(in), nil
 }
 
 // Answered implements callserver.Tracker. A connect that was not an offer
@@ -190,7 +219,7 @@ func (b *RouterBridge) Notify(n router.Notice) {
 		b.remember(event.CallID(n.Call), n.Instruction)
 	}
 	if n.Kind == router.NoticeCall && b.Calls != nil {
-		if err := b.Calls.Instruct(event.CallID(n.Call), Convert(n.Instruction)); err != nil {
+		if err := b.Calls.Instruct(event.CallID(n.Call), b.instruction(n.Instruction)); err != nil {
 			b.Log.Info("router decision for a call that is gone", "call", string(n.Call), "error", err)
 		}
 	}

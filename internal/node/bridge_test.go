@@ -3,6 +3,7 @@ package node
 import (
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/tandem-cc/tandem/internal/callserver"
 	"github.com/tandem-cc/tandem/internal/router"
@@ -26,5 +27,20 @@ func TestConvert(t *testing.T) {
 		if got := Convert(tt.in); !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("%s: Convert = %+v, want %+v", tt.name, got, tt.want)
 		}
+	}
+}
+
+func TestOfferRingsLessThanTheRoutersRONA(t *testing.T) {
+	e, b, err := NewRouterFrom([]byte("ring_no_answer: 8s\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = e
+	got := b.instruction(router.Instruction{Kind: router.Connect, Labels: []string{"1001"}, Agent: "alice"})
+	if got.RingFor != 7*time.Second {
+		t.Fatalf("offer rings %s, want 7s (under the router's 8s)", got.RingFor)
+	}
+	if other := b.instruction(router.Instruction{Kind: router.Connect, Labels: []string{"2000"}}); other.RingFor != 0 {
+		t.Fatalf("a non-offer got a ring limit: %s", other.RingFor)
 	}
 }

@@ -65,5 +65,8 @@ func (c *CallControl) Follow(_ context.Context, id router.CallID, in router.Inst
 	if c.Bridge != nil {
 		c.Bridge.remember(event.CallID(id), in) // CTI published the offer
 	}
+	if c.Bridge != nil {
+		return c.Calls.Instruct(event.CallID(id), c.Bridge.instruction(in))
+	}
 	return c.Calls.Instruct(event.CallID(id), Convert(in))
 }

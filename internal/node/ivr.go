@@ -33,7 +33,7 @@ func (r ivrRouter) Continue(call string, result map[string]string, failed bool) 
 	case router.Connect:
 		r.bridge.offered(event.CallID(call), in)
 		// Instruct only queues the move; the engine's lock is not held.
-		if err := r.calls.Instruct(event.CallID(call), Convert(in)); err != nil {
+		if err := r.calls.Instruct(event.CallID(call), r.bridge.instruction(in)); err != nil {
 			r.log.Info("router decision for a call that is gone", "call", call, "error", err)
 		}
 	}

@@ -119,6 +119,7 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 		}
 		routerCfg, _ = router.ParseConfig(doc)
 		rc.Engine = n.Engine
+		rc.Bridge = bridge
 		rt = bridge
 		log.Info("router configuration", "version", v)
 	}

@@ -21,6 +21,8 @@ type RouterConfig struct {
 	// Directory, if set, hears the new configuration after a change (CTI's
 	// lists of agents and queues).
 	Directory func(router.Config)
+	// Bridge, if set, learns the new ring_no_answer.
+	Bridge *RouterBridge
 
 	mu sync.Mutex // serialises Apply: one change at a time, in version order
 }
@@ -65,6 +67,9 @@ func (rc *RouterConfig) Apply(ctx context.Context, body []byte, author string) (
 	v, err := rc.Store.Save(ctx, routerKind, body, author)
 	if err != nil {
 		return 0, fmt.Errorf("router configuration applied but not stored: %w", err)
+	}
+	if rc.Bridge != nil {
+		rc.Bridge.SyncRing()
 	}
 	if rc.Directory != nil {
 		rc.Directory(cfg)

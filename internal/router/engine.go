@@ -629,6 +629,14 @@ func (e *Engine) noAnswer(c *call, notReady bool) Instruction {
 	return Instruction{Kind: Queued, Data: c.snapshot()}
 }
 
+// RingNoAnswer is how long an offer rings before the router takes the
+// agent back (ring_no_answer in force).
+func (e *Engine) RingNoAnswer() time.Duration {
+	e.lock()
+	defer e.unlock()
+	return e.cfg.cfg.RingNoAnswer.D()
+}
+
 // Answered says the agent's phone answered an offered call: the agent is
 // talking.
 func (e *Engine) Answered(id CallID) error {
