@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"crypto/subtle"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -244,7 +245,7 @@ func (e *Engine) install(c *compiled) {
 			qe := t.calls[0]
 			c := qe.c
 			t.calls.remove(0)
-			c.entries = removeEntry(c.entries, qe)
+			c.entries = removeSwap(c.entries, qe)
 			if len(c.entries) == 0 {
 				e.dequeue(c)
 				c.phase = inScript
@@ -255,7 +256,7 @@ func (e *Engine) install(c *compiled) {
 		for len(t.ready) > 0 {
 			ae := t.ready[0]
 			t.ready.remove(0)
-			ae.a.entries = removeAEntry(ae.a.entries, ae)
+			ae.a.entries = removeSwap(ae.a.entries, ae)
 		}
 		delete(e.targets, key)
 	}
@@ -296,22 +297,15 @@ func (e *Engine) install(c *compiled) {
 	}
 }
 
-func removeEntry(s []*qentry, x *qentry) []*qentry {
+// removeSwap removes x from s by moving the last element into its place:
+// the order of an entity's heap entries does not matter, and this keeps the
+// removal O(1) after the search.
+func removeSwap[T comparable](s []T, x T) []T {
+	var zero T
 	for i, v := range s {
 		if v == x {
 			s[i] = s[len(s)-1]
-			s[len(s)-1] = nil
-			return s[:len(s)-1]
-		}
-	}
-	return s
-}
-
-func removeAEntry(s []*aentry, x *aentry) []*aentry {
-	for i, v := range s {
-		if v == x {
-			s[i] = s[len(s)-1]
-			s[len(s)-1] = nil
+			s[len(s)-1] = zero
 			return s[:len(s)-1]
 		}
 	}
@@ -400,7 +394,8 @@ func (e *Engine) Login(id AgentID, password, extension string) error {
 	if d == nil {
 		return fmt.Errorf("router: login %s: %w", id, ErrUnknownAgent)
 	}
-	if d.cfg.Password != password {
+	// Constant time, so a wrong password does not tell how much of it was right.
+	if subtle.ConstantTimeCompare([]byte(d.cfg.Password), []byte(password)) != 1 {
 		return fmt.Errorf("router: login %s: %w", id, ErrBadPassword)
 	}
 	if extension == "" {
