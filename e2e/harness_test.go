@@ -79,6 +79,34 @@ func startTandem(t *testing.T, yaml string) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startNode(t, cfg, port)
+}
+
+// startDemo starts the demo contact center of config.Default() (dial 1000)
+// with every port moved to a free one.
+func startDemo(t *testing.T) *node {
+	t.Helper()
+	cfg := config.Default()
+	port := freePort(t)
+	for i := range cfg.SIP.Listen {
+		cfg.SIP.Listen[i].Address = "127.0.0.1:" + strconv.Itoa(port)
+	}
+	gw := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	cfg.VXMLGateway.Listen = gw
+	for i := range cfg.ServerGroups {
+		if cfg.ServerGroups[i].Name == "vxml" {
+			cfg.ServerGroups[i].Destinations[0].Address = gw
+		}
+	}
+	cfg.IVR.Listen = "127.0.0.1:0"
+	return startNode(t, cfg, port)
+}
+
+// startNode runs cfg in process with its data in a temporary folder, no
+// metrics listener and CTI on a free port; port is its SIP port.
+func startNode(t *testing.T, cfg *config.Config, port int) *node {
+	t.Helper()
+	var err error
 	cfg.DataDir = t.TempDir()
 	cfg.Metrics.Listen = ""
 	cfg.CTI.Listen = "127.0.0.1:0"

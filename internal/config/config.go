@@ -20,8 +20,20 @@ import (
 	"strings"
 	"time"
 
+	_ "embed"
+
 	"gopkg.in/yaml.v3"
 )
+
+// demoRouter is the router document of the demo contact center that runs
+// when tandem has no config (see demo.yaml).
+//
+//go:embed demo.yaml
+var demoRouter []byte
+
+// DemoRouter returns the demo's router document, for tools (tandem sim,
+// the tests) that drive the demo.
+func DemoRouter() []byte { return bytes.Clone(demoRouter) }
 
 // Config is the whole of tandem's configuration.
 type Config struct {
@@ -100,6 +112,12 @@ type CTISupervisor struct {
 // DemoApp names the demo IVR shipped in the binary; serve installs it
 // under data_dir and runs it from there.
 const DemoApp = "builtin:demo"
+
+// IVRApp names this process's own IVR service as a VoiceXML application:
+// serve replaces it with the IVR service's bootstrap URL
+// (http://<ivr.listen>/ivr/start?call={call}), so the address is written
+// once, in ivr.listen.
+const IVRApp = "builtin:ivr"
 
 // VXMLApp is one dialed-number → document mapping.
 type VXMLApp struct {
@@ -285,13 +303,31 @@ func Default() *Config {
 			{Transport: "tcp", Address: "127.0.0.1:5060"},
 		}},
 		Trunks: []Trunk{{Name: "loopback", Networks: []string{"127.0.0.0/8", "::1/128"}}},
-		// Dialed number 5000 reaches the demo IVR on the built-in VoiceXML
-		// gateway, so a fresh `tandem serve` answers a call.
+		// The demo contact center (demo.yaml): 1000 reaches the IVR menu
+		// and the queues of agents 1001-1010, whose phones register as
+		// the users below; 5000 reaches the stand-alone VoiceXML demo.
+		// Both IVRs run on the built-in VoiceXML gateway, which the call
+		// server reaches through server group vxml.
 		ServerGroups: []ServerGroup{{Name: "vxml", Destinations: []Destination{{Address: "127.0.0.1:5090"}}}},
-		DialPlan:     []DialRule{{Pattern: "5XXX", ServerGroup: "vxml"}},
-		Routing:      Routing{Static: []StaticRoute{{DNIS: "5000", Labels: []string{"5000"}}}},
-		VXMLGateway:  VXMLGateway{Listen: "127.0.0.1:5090", Apps: []VXMLApp{{Pattern: "*", URL: DemoApp}}},
-		Metrics:      Metrics{Listen: "127.0.0.1:9060"},
+		DialPlan: []DialRule{
+			{Pattern: "1XXX", Registered: true},
+			{Pattern: "5XXX", ServerGroup: "vxml"},
+			{Pattern: "7777!", ServerGroup: "vxml"}, // the network VRU label + correlation id
+		},
+		VXMLGateway: VXMLGateway{Listen: "127.0.0.1:5090", Apps: []VXMLApp{
+			{Pattern: "7777!", URL: IVRApp},
+			{Pattern: "*", URL: DemoApp},
+		}},
+		Metrics: Metrics{Listen: "127.0.0.1:9060"},
+	}
+	for i := 1001; i <= 1010; i++ {
+		c.Users = append(c.Users, User{User: strconv.Itoa(i), Password: "pw" + strconv.Itoa(i)})
+	}
+	if err := yaml.Unmarshal(demoRouter, &c.Router); err != nil {
+		panic(fmt.Sprintf("config: built-in demo router document: %v", err))
+	}
+	if c.Router.Kind == yaml.DocumentNode && len(c.Router.Content) == 1 {
+		c.Router = *c.Router.Content[0]
 	}
 	c.fill()
 	// Validate also compiles the trunks' networks; the default is a
@@ -644,8 +680,8 @@ func (c *Config) Validate() []FieldError {
 			if _, err := CompilePattern(a.Pattern); err != nil {
 				bad(p+".pattern", "%v", err)
 			}
-			if u, err := url.Parse(a.URL); a.URL != DemoApp && (err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "file")) {
-				bad(p+".url", "%q is not an http, https or file URL (or %s)", a.URL, DemoApp)
+			if u, err := url.Parse(a.URL); a.URL != DemoApp && a.URL != IVRApp && (err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "file")) {
+				bad(p+".url", "%q is not an http, https or file URL (or %s, %s)", a.URL, DemoApp, IVRApp)
 			}
 		}
 		if g.MaxSessions < 1 {

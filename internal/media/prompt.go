@@ -342,8 +342,7 @@ func (c *PromptCache) Text(ctx context.Context, text, voice string) (*Prompt, er
 	if !validVoice(voice) {
 		return nil, fmt.Errorf("media: tts: bad voice name %q", voice)
 	}
-	sum := sha256.Sum256([]byte(voice + "\x00" + text))
-	name := hex.EncodeToString(sum[:16])
+	name := TTSName(voice, text)
 	key := "tts:" + name
 	if e := c.get(key); e != nil {
 		return e.prompt, nil
@@ -363,6 +362,15 @@ func (c *PromptCache) Text(ctx context.Context, text, voice string) (*Prompt, er
 		c.put(key, &promptEntry{prompt: p})
 		return p, nil
 	})
+}
+
+// TTSName is the name (without .wav) under which Text keeps the rendering
+// of text in voice, in the cache directory's tts folder; a prompt rendered
+// elsewhere and placed there under this name is used as is (the demo ships
+// its prompts so).
+func TTSName(voice, text string) string {
+	sum := sha256.Sum256([]byte(voice + "\x00" + text))
+	return hex.EncodeToString(sum[:16])
 }
 
 // validVoice keeps voice names to what espeak-ng names look like, so that a

@@ -146,7 +146,17 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 		if n.ctiLn, err = net.Listen("tcp", cfg.CTI.Listen); err != nil {
 			return nil, fmt.Errorf("cti: %w", err)
 		}
-		n.IVR, err = ivr.New(ivr.Config{MediaBase: cfg.IVR.MediaBase}, ivr.Deps{
+		mediaBase := cfg.IVR.MediaBase
+		if mediaBase == "" {
+			// The demo's audio (queue music) is the default media; a
+			// file URL, which the gateway reads like any other.
+			menu, err := demo.Install(filepath.Join(cfg.DataDir, "apps", "demo"))
+			if err != nil {
+				return nil, err
+			}
+			mediaBase = "file://" + filepath.Dir(menu) + "/"
+		}
+		n.IVR, err = ivr.New(ivr.Config{MediaBase: mediaBase}, ivr.Deps{
 			Router: ivrRouter{engine: n.Engine, calls: n.Calls, bridge: bridge, log: log},
 			Logger: log.With("role", "ivr"),
 		})
@@ -167,16 +177,27 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 	}
 	if cfg.VXMLGateway.Listen != "" {
 		for i, a := range cfg.VXMLGateway.Apps {
-			if a.URL != config.DemoApp {
-				continue
+			switch a.URL {
+			case config.DemoApp:
+				path, err := demo.Install(filepath.Join(cfg.DataDir, "apps", "demo"))
+				if err != nil {
+					return nil, err
+				}
+				cfg.VXMLGateway.Apps[i].URL = "file://" + path
+			case config.IVRApp:
+				if n.ivrLn == nil {
+					return nil, fmt.Errorf("vxml_gateway.apps[%d].url: %s needs the router section (the IVR service runs with it)", i, config.IVRApp)
+				}
+				cfg.VXMLGateway.Apps[i].URL = "http://" + n.ivrLn.Addr().String() + "/ivr/start?call={call}"
 			}
-			path, err := demo.Install(filepath.Join(cfg.DataDir, "apps", "demo"))
-			if err != nil {
-				return nil, err
-			}
-			cfg.VXMLGateway.Apps[i].URL = "file://" + path
 		}
-		prompts, err := media.NewPromptCache(media.PromptCacheConfig{Dir: filepath.Join(cfg.DataDir, "prompts"), Logger: log, Voice: cfg.VXMLGateway.Voice})
+		promptDir := filepath.Join(cfg.DataDir, "prompts")
+		// The demo's prompts are shipped rendered: seeded into the cache,
+		// the demo speaks without espeak-ng.
+		if err := demo.SeedPrompts(promptDir); err != nil {
+			return nil, err
+		}
+		prompts, err := media.NewPromptCache(media.PromptCacheConfig{Dir: promptDir, Logger: log, Voice: cfg.VXMLGateway.Voice})
 		if err != nil {
 			return nil, err
 		}
