@@ -47,6 +47,9 @@
 //	M,<media>,<choices>                      params: media tts choices ("123*": one key each)
 //	GS,<media>[,<grammar>]                   params: media tts grammar (builtin:... or relative to MediaBase)
 //	CAP[,<tag>]                              returns at once with error=none; the router records the snapshot
+//	QT,<music>[,<callback key>]              params: media callback_key (0-9*# or none) announce (yes, no or every nth round) tts
+//	EXT,<app>                                params: to_ext_vxml ToExtVXML[0..4] ("name=value;name2=value2")
+//	GS,Server,V                              EXT as CVP writes it: the app is to_ext_vxml's application=<app>
 //	collecting apps (GD, M, GS) also: timeout interdigit_timeout (seconds or 500ms) retries (0-9, default 2)
 //
 // Noinputs and nomatches are counted apart as CVP does: each is reprompted
@@ -54,6 +57,46 @@
 // next one ends the app with error=noinput or error=nomatch. GS takes DTMF
 // digits always and speech when a grammar is given. Every value from a
 // script is XML-escaped; none is placed in an ECMAScript expression.
+//
+// # Queue treatment (QT)
+//
+// One QT round is an announcement of the caller's place, the music, then
+// half a second's listen for the callback key; its result is
+// caller_input = the key ("" when none was pressed) and error=none. The
+// routing script loops: queue → QT → if result.caller_input == "9" →
+// callback, else back to QT. The announcement uses Deps.Queue's figures
+// (the node's adapter reads router.Engine.Positions), in rounds 1, 1+n,
+// 1+2n... for announce=n, and is left out when the call is not queued.
+// Each phrase and each number is its own <prompt> ("You are caller
+// number", "3", "Your expected wait is about", "2", "minutes"), so a
+// gateway caching TTS by text renders each once; AnnouncementTexts lists
+// them all for a prompt generator. Positions beyond 20 and waits beyond 20
+// minutes (or under one) are whole phrases (Announcements). The music is
+// interruptible only when a callback key is set. A round that ends less
+// than two seconds after the last began (the music file is missing) is
+// followed by one that waits HoldPause, so a bad media name cannot spin
+// the loop. When an agent frees up the call server moves the caller at
+// once (the gateway's session ends mid-document); a result posted after
+// that gets the router's Queued, which the service answers with a hold
+// round: nothing moves.
+//
+// # External VoiceXML applications (EXT)
+//
+// Config.AppsDir holds applications, one folder each with its entry
+// document main.vxml and its own files, served read-only (regular files
+// only, no dot files, no way out of the directory) under
+// GET /ivr/apps/<app>/<file>. EXT runs <subdialog src="apps/<app>/main.vxml">
+// with a <param> per to_ext_vxml pair (value=, never an expression), which
+// sets the <var> of that name in the application's first form (CVP's
+// session variables). The application ends with <return namelist="..."/>;
+// the service posts the returned values to the router as
+// from_ext_vxml.<name> (strings as they are, anything else as JSON; read
+// in a script as result["from_ext_vxml.balance"]) with caller_input = the
+// returned caller_input, if any. An entry document that cannot be fetched,
+// or a <return event="..."/>, is error=error (the node's error exit); an
+// error the application leaves uncaught ends the session, as VoiceXML's
+// default handler does, and the call server asks the router.
+// examples/vxml-apps/balance is a small application to start from.
 //
 // # State
 //
@@ -66,7 +109,7 @@
 //
 // # Wiring in the process
 //
-//	ivrSrv, err := ivr.New(cfg.IVR, ivr.Deps{Router: routerAdapter{engine}, Logger: log.With("role", "ivr")})
+//	ivrSrv, err := ivr.New(cfg.IVR, ivr.Deps{Router: routerAdapter{engine}, Queue: queueAdapter{engine}, Logger: log.With("role", "ivr")})
 //	mux.Handle("/ivr/", ivrSrv.Handler())
 //	go ivrSrv.Run(ctx)
 //
@@ -79,6 +122,7 @@
 // router.Engine.Continue(router.CallID(call), result, failed) and mapping the
 // Instruction: RunScript → Next{RunScript, VRUScript, Params}; Connect and
 // Queued → Leave (the call server is moving the caller to an agent, or the
-// call waits for the router's next Expect); Release → Release. The package
+// call waits for the router's next Expect); Release → Release. Its Queue
+// adapter answers with the best of router.Engine.Positions. The package
 // imports neither the router nor the call server, so it can run apart.
 package ivr

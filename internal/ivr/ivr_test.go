@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -27,8 +28,9 @@ type continued struct {
 // fakeRouter records Continue calls and answers from a script of Nexts;
 // past the script it says Release.
 type fakeRouter struct {
-	mu   sync.Mutex // guards got and next
+	mu   sync.Mutex // guards got, maps and next
 	got  []continued
+	maps []map[string]string // each whole result
 	next []Next
 	err  error
 }
@@ -37,6 +39,7 @@ func (f *fakeRouter) Continue(call string, result map[string]string, failed bool
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.got = append(f.got, continued{call, result["caller_input"], result["error"], failed})
+	f.maps = append(f.maps, maps.Clone(result))
 	if f.err != nil {
 		return Next{}, f.err
 	}
@@ -52,6 +55,34 @@ func (f *fakeRouter) results() []continued {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.got)
+}
+
+func (f *fakeRouter) resultMaps() []map[string]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.maps)
+}
+
+// fakeQueue is the router's queue figures, as the test sets them.
+type fakeQueue struct {
+	mu   sync.Mutex // guards the fields below
+	pos  int
+	wait time.Duration
+	ok   bool
+	asks int
+}
+
+func (q *fakeQueue) Position(string) (int, time.Duration, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.asks++
+	return q.pos, q.wait, q.ok
+}
+
+func (q *fakeQueue) set(pos int, wait time.Duration) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.pos, q.wait, q.ok = pos, wait, true
 }
 
 // clock is a settable test clock.
@@ -70,6 +101,7 @@ func (c *clock) Add(d time.Duration) {
 type rig struct {
 	srv    *Server
 	router *fakeRouter
+	queue  *fakeQueue
 	ts     *httptest.Server
 	clock  *clock
 }
@@ -84,13 +116,14 @@ func newRig(t *testing.T, cfg Config, next ...Next) *rig {
 	if cfg.HoldRounds == 0 {
 		cfg.HoldRounds = 3
 	}
-	s, err := New(cfg, Deps{Router: fr, Now: ck.Now})
+	fq := &fakeQueue{}
+	s, err := New(cfg, Deps{Router: fr, Queue: fq, Now: ck.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(s.Handler()) // binds 127.0.0.1
 	t.Cleanup(ts.Close)
-	return &rig{srv: s, router: fr, ts: ts, clock: ck}
+	return &rig{srv: s, router: fr, queue: fq, ts: ts, clock: ck}
 }
 
 func dtmf(keys string) vxml.ScriptedInput {

@@ -42,6 +42,7 @@ type renderer struct {
 	noMatchText string
 	holdAudio   string
 	holdPause   time.Duration
+	announce    Announcements
 }
 
 // resultURL is where a micro-app posts its result: relative, so it resolves
@@ -91,6 +92,10 @@ func submit(call string, seq uint64) string {
 // result it posts to this micro-app, so a late or repeated post is not
 // taken for the next one.
 func (r *renderer) Render(call string, seq uint64, a MicroApp) []byte {
+	if a.Kind == QueueTreatment {
+		// Served through pageLocked with its figures; without them here.
+		return r.queueTreatment(&qtRound{call: call, seq: seq, app: a, round: 1}, nil)
+	}
 	var b strings.Builder
 	b.WriteString(vxmlHead)
 	b.WriteString(`<var name="caller_input" expr="''"/>
@@ -111,6 +116,8 @@ func (r *renderer) Render(call string, seq uint64, a MicroApp) []byte {
 		b.WriteString(submit(call, seq) + "\n</block>\n")
 	case Capture:
 		b.WriteString("<block>" + submit(call, seq) + "</block>\n")
+	case External:
+		r.external(&b, call, seq, a)
 	case GetDigits, Menu, GetSpeech:
 		r.field(&b, call, seq, a)
 	}

@@ -18,6 +18,13 @@ const (
 	Menu      Kind = "M"
 	GetSpeech Kind = "GS"
 	Capture   Kind = "CAP"
+	// QueueTreatment is tandem's queue music with announcements of the
+	// caller's position and expected wait (CVP plays queue music with PM in
+	// a loop; the figures need the router, which tandem has at hand).
+	QueueTreatment Kind = "QT"
+	// External hands the call to an external VoiceXML application (CVP's
+	// VXML Server application, reached with "GS,Server,V" and ToExtVXML).
+	External Kind = "EXT"
 )
 
 // MicroApp is a parsed run-script request: one micro-app and its settings.
@@ -51,7 +58,21 @@ type MicroApp struct {
 	// Grammar is GS's speech grammar: builtin:... or a URI relative to
 	// Config.MediaBase; "" for DTMF only.
 	Grammar string
+	// CallbackKey is QT's key ("" for none) that ends the treatment with
+	// caller_input set to it (the courtesy callback offer).
+	CallbackKey string
+	// AnnounceEvery is QT's announcement period in rounds: 1 announces
+	// position and wait every round, n every nth, 0 never.
+	AnnounceEvery int
+	// App is EXT's application: a folder of Config.AppsDir.
+	App string
+	// ToExtVXML are the name=value pairs EXT hands to the application, in
+	// order, as the variables of its first form.
+	ToExtVXML []ExtVar
 }
+
+// ExtVar is one name=value pair handed to an external VoiceXML application.
+type ExtVar struct{ Name, Value string }
 
 // Defaults of the collecting micro-apps, CVP's own defaults where it has one.
 const (
@@ -61,6 +82,12 @@ const (
 	defaultMaxLen     = 32 // longest entry a caller is asked for (a card number)
 	maxTimeout        = 60 * time.Second
 	maxRetries        = 9
+	// maxAnnounceEvery bounds QT's announce period: a period longer than
+	// this is "never" in practice and more likely a typo.
+	maxAnnounceEvery = 100
+	// maxExtVars caps the pairs handed to (and taken back from) an external
+	// application: CVP has five ToExtVXML strings of a few pairs each.
+	maxExtVars = 32
 )
 
 // dataTypes maps PD's data type to the SSML say-as interpret-as value.
@@ -112,10 +139,20 @@ func ParseScript(script string, params map[string]string) (MicroApp, error) {
 	case Menu:
 		pos["media"], pos["choices"] = field(1), field(2)
 	case GetSpeech:
+		if strings.EqualFold(field(1), "Server") && strings.EqualFold(field(2), "V") {
+			// CVP's way to reach a VXML Server application: the
+			// application is named by ToExtVXML's application=<name>.
+			a.Kind = External
+			break
+		}
 		pos["media"], pos["grammar"] = field(1), field(2)
+	case QueueTreatment:
+		pos["media"], pos["callback_key"] = field(1), field(2)
+	case External:
+		pos["app"] = field(1)
 	case Capture:
 	default:
-		return bad("unknown micro-app %q (want PM, PD, GD, M, GS or CAP)", fields[0])
+		return bad("unknown micro-app %q (want PM, PD, GD, M, GS, CAP, QT or EXT)", fields[0])
 	}
 	val := func(k string) (string, bool) {
 		if v, ok := params[k]; ok {
@@ -208,11 +245,134 @@ func ParseScript(script string, params map[string]string) (MicroApp, error) {
 		a.MinLen, a.MaxLen, a.Term = 1, 1, ""
 	case GetSpeech:
 		a.Grammar, _ = val("grammar")
+	case QueueTreatment:
+		if err := parseQueueTreatment(&a, val); err != nil {
+			return bad("%v", err)
+		}
+	case External:
+		vars, err := parseToExtVXML(params)
+		if err != nil {
+			return bad("%v", err)
+		}
+		if a.App, _ = val("app"); a.App == "" {
+			// CVP names the application among the pairs.
+			kept := vars[:0]
+			for _, v := range vars {
+				if v.Name == "application" {
+					a.App = v.Value
+				} else {
+					kept = append(kept, v)
+				}
+			}
+			vars = kept
+		}
+		if err := checkAppName(a.App); err != nil {
+			return bad("%v", err)
+		}
+		a.ToExtVXML = vars
 	}
 	if err := checkMedia(a.Media); err != nil {
 		return bad("%v", err)
 	}
 	return a, nil
+}
+
+// parseQueueTreatment reads QT's callback key and announce period.
+func parseQueueTreatment(a *MicroApp, val func(string) (string, bool)) error {
+	a.AnnounceEvery = 1
+	if v, ok := val("announce"); ok {
+		switch strings.ToUpper(v) {
+		case "Y", "YES", "TRUE":
+			a.AnnounceEvery = 1
+		case "N", "NO", "FALSE":
+			a.AnnounceEvery = 0
+		default:
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > maxAnnounceEvery {
+				return fmt.Errorf("announce %q: want yes, no or every how many rounds (0..%d)", v, maxAnnounceEvery)
+			}
+			a.AnnounceEvery = n
+		}
+	}
+	if v, ok := val("callback_key"); ok && !strings.EqualFold(v, "none") {
+		if len(v) != 1 || !isKey(v[0]) {
+			return fmt.Errorf("callback_key %q: want one of 0-9 * # or none", v)
+		}
+		a.CallbackKey = v
+	}
+	// The music is interruptible only when a key can interrupt it.
+	a.Bargein = a.CallbackKey != ""
+	return nil
+}
+
+// parseToExtVXML reads EXT's pairs from params to_ext_vxml and CVP's
+// ToExtVXML[0..4] (names matched without case or underscores), each
+// "name=value;name2=value2", in that order.
+func parseToExtVXML(params map[string]string) ([]ExtVar, error) {
+	var srcs []string
+	for _, key := range []string{"toextvxml", "toextvxml[0]", "toextvxml[1]", "toextvxml[2]", "toextvxml[3]", "toextvxml[4]"} {
+		for k, v := range params {
+			if strings.EqualFold(strings.ReplaceAll(k, "_", ""), key) {
+				srcs = append(srcs, v)
+			}
+		}
+	}
+	var vars []ExtVar
+	seen := map[string]bool{}
+	for _, src := range srcs {
+		for _, pair := range strings.Split(src, ";") {
+			if strings.TrimSpace(pair) == "" {
+				continue
+			}
+			name, value, ok := strings.Cut(pair, "=")
+			name = strings.TrimSpace(name)
+			if !ok || !isIdent(name) {
+				return nil, fmt.Errorf("to_ext_vxml pair %q: want name=value with a name of letters, digits and _", pair)
+			}
+			if seen[name] {
+				return nil, fmt.Errorf("to_ext_vxml: %q given twice", name)
+			}
+			seen[name] = true
+			vars = append(vars, ExtVar{Name: name, Value: value})
+		}
+	}
+	if len(vars) > maxExtVars {
+		return nil, fmt.Errorf("to_ext_vxml: %d pairs, at most %d", len(vars), maxExtVars)
+	}
+	return vars, nil
+}
+
+// isIdent says whether s can name an ECMAScript variable (ASCII only, and
+// not $, which VoiceXML keeps for shadow variables).
+func isIdent(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// checkAppName keeps an external application's name to one plain folder
+// name of Config.AppsDir: it becomes a URL path segment and a directory.
+func checkAppName(app string) error {
+	if app == "" {
+		return fmt.Errorf("EXT needs an application (EXT,<app> or to_ext_vxml application=<app>)")
+	}
+	if len(app) > 64 {
+		return fmt.Errorf("application %q: longer than 64 bytes", app)
+	}
+	for i := 0; i < len(app); i++ {
+		c := app[i]
+		if !(c == '_' || c == '-' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return fmt.Errorf("application %q: want letters, digits, - and _ only", app)
+		}
+	}
+	return nil
 }
 
 // parseSeconds reads a timeout as whole seconds ("5", as CVP's ECC

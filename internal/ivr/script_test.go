@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -44,6 +45,23 @@ func TestParseScript(t *testing.T) {
 		{script: "GD,a,1,4,x", err: "term"},
 		{script: "GD,a", params: map[string]string{"timeout": "0"}, err: "timeout"},
 		{script: "GD,a", params: map[string]string{"retries": "10"}, err: "retries"},
+		{script: "QT,music", want: MicroApp{Kind: QueueTreatment, Media: "music", AnnounceEvery: 1}},
+		{script: "QT,-,9", params: map[string]string{"announce": "3", "tts": "Hold on."},
+			want: MicroApp{Kind: QueueTreatment, TTS: "Hold on.", CallbackKey: "9", Bargein: true, AnnounceEvery: 3}},
+		{script: "QT,music,9", params: map[string]string{"callback_key": "none", "announce": "no"},
+			want: MicroApp{Kind: QueueTreatment, Media: "music"}},
+		{script: "QT,music,99", err: "callback_key"},
+		{script: "QT,music", params: map[string]string{"announce": "often"}, err: "announce"},
+		{script: "QT,../music", err: `".." not allowed`},
+		{script: "EXT,balance", params: map[string]string{"to_ext_vxml": "a=1; b = x=y ;;", "ToExtVXML[1]": "c="},
+			want: MicroApp{Kind: External, App: "balance", ToExtVXML: []ExtVar{{"a", "1"}, {"b", " x=y "}, {"c", ""}}}},
+		{script: "GS,server,v", params: map[string]string{"to_ext_vxml[0]": "application=balance;x=1"},
+			want: MicroApp{Kind: External, App: "balance", ToExtVXML: []ExtVar{{"x", "1"}}}},
+		{script: "EXT", err: "needs an application"},
+		{script: "EXT,../etc", err: "letters, digits"},
+		{script: "EXT,a", params: map[string]string{"to_ext_vxml": "x=1;x=2"}, err: "given twice"},
+		{script: "EXT,a", params: map[string]string{"to_ext_vxml": "1x=1"}, err: "name=value"},
+		{script: "EXT,a", params: map[string]string{"to_ext_vxml": "novalue"}, err: "name=value"},
 		{script: "M,a", err: "needs choices"},
 		{script: "M,a,121", err: "distinct"},
 	}
@@ -79,10 +97,10 @@ func TestParseScript(t *testing.T) {
 		if tc.params["retries"] == "" {
 			w.Retries = def.Retries
 		}
-		if w.Kind == GetDigits || w.Kind == Menu || w.Kind == GetSpeech || w.Kind == Capture {
+		if w.Kind == GetDigits || w.Kind == Menu || w.Kind == GetSpeech || w.Kind == Capture || w.Kind == External {
 			w.Bargein = true
 		}
-		if got != w {
+		if !reflect.DeepEqual(got, w) {
 			t.Errorf("ParseScript(%q, %v)\n got %+v\nwant %+v", tc.script, tc.params, got, w)
 		}
 	}
@@ -109,8 +127,8 @@ func wellFormed(doc []byte) (string, error) {
 func TestRenderEscapes(t *testing.T) {
 	r := renderer{media: &url.URL{Scheme: "http", Host: "m", Path: "/"}, noInputText: "<ni>", noMatchText: "&nm"}
 	nasty := `</prompt><exit/> <&"'`
-	for _, script := range []string{"PM,-", "GD,-", "M,-,1", "GS,-", "PM,a&b"} {
-		app, err := ParseScript(script, map[string]string{"tts": nasty})
+	for _, script := range []string{"PM,-", "GD,-", "M,-,1", "GS,-", "PM,a&b", "QT,-,1", "QT,a&b", "EXT,app"} {
+		app, err := ParseScript(script, map[string]string{"tts": nasty, "to_ext_vxml": "v=" + nasty})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -119,7 +137,12 @@ func TestRenderEscapes(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: not well-formed: %v\n%s", script, err, doc)
 		}
-		if !strings.Contains(text, nasty) {
+		if app.Kind == External {
+			// The pair is an attribute value: it must come back whole.
+			if !strings.Contains(string(doc), `value="`+esc(nasty)+`"`) {
+				t.Errorf("%s: param value lost:\n%s", script, doc)
+			}
+		} else if !strings.Contains(text, nasty) {
 			t.Errorf("%s: text %q lost %q", script, text, nasty)
 		}
 		if strings.Count(string(doc), "<exit/>") != 1 { // the badfetch catch's only
@@ -137,13 +160,13 @@ func TestRenderEscapes(t *testing.T) {
 // renders a well-formed document.
 func FuzzParseScript(f *testing.F) {
 	for _, s := range []string{"PM,welcome", "PD,currency,USD12.50", "PD,time,1230", "GD,account,4,8,#",
-		"M,main,123*#", "GS,ask,builtin:grammar/boolean", "CAP", "PM,a/b.wav,N", "GD,a,1,32,none"} {
+		"M,main,123*#", "GS,ask,builtin:grammar/boolean", "CAP", "PM,a/b.wav,N", "GD,a,1,32,none", "QT,music,9", "QT,-", "EXT,balance", "GS,Server,V"} {
 		f.Add(s, `<&"tts`)
 	}
 	r := renderer{media: &url.URL{Scheme: "http", Host: "m", Path: "/"}, noInputText: "x", noMatchText: "y",
 		holdPause: time.Second}
 	f.Fuzz(func(t *testing.T, script, tts string) {
-		app, err := ParseScript(script, map[string]string{"tts": tts})
+		app, err := ParseScript(script, map[string]string{"tts": tts, "to_ext_vxml": "v=" + tts})
 		if err != nil {
 			if !errors.Is(err, ErrBadScript) {
 				t.Fatalf("error without ErrBadScript: %v", err)

@@ -44,6 +44,13 @@ type Router interface {
 	Continue(call string, result map[string]string, failed bool) (Next, error)
 }
 
+// Queue is what the IVR service needs to announce a queued call's place:
+// its position (1 = next served) and expected wait, ok false when the call
+// is not queued. A call queued in several queues gets its best figures.
+type Queue interface {
+	Position(call string) (pos int, wait time.Duration, ok bool)
+}
+
 // Config is the IVR service's configuration.
 type Config struct {
 	// MediaBase is the absolute URL that media names and GS grammar names
@@ -61,6 +68,69 @@ type Config struct {
 	// MaxCalls caps the table.
 	IdleTimeout time.Duration
 	MaxCalls    int
+	// AppsDir holds the external VoiceXML applications, one folder each
+	// with its entry document main.vxml, served under /ivr/apps/<app>/
+	// ("" serves none).
+	AppsDir string
+	// Announce are the phrases of QT's announcements.
+	Announce Announcements
+}
+
+// Announcements are the phrases QT speaks, each its own prompt so that a
+// gateway caching TTS by text renders each once: numbers are spoken as
+// their own prompt ("3"), so "You are caller number" "3" needs no text
+// per position. Empty fields take the English defaults.
+type Announcements struct {
+	// CallerNumber precedes the position, 1..MaxAnnouncedPosition.
+	CallerNumber string
+	// ManyAhead replaces the position beyond MaxAnnouncedPosition.
+	ManyAhead string
+	// WaitAbout precedes the wait in whole minutes, followed by Minute
+	// or Minutes.
+	WaitAbout, Minute, Minutes string
+	// ShortWait replaces a wait under a minute; LongWait one beyond
+	// MaxAnnouncedWait.
+	ShortWait, LongWait string
+}
+
+// The largest figures QT speaks as numbers; beyond them it says
+// Announcements.ManyAhead or LongWait. Twenty keeps the prompt set small
+// (and a caller told "you are caller 57" rarely stays anyway).
+const (
+	MaxAnnouncedPosition = 20
+	MaxAnnouncedWait     = 20 * time.Minute
+)
+
+func (a *Announcements) setDefaults() {
+	for _, d := range []struct {
+		dst *string
+		def string
+	}{
+		{&a.CallerNumber, "You are caller number"},
+		{&a.ManyAhead, "There are more than twenty callers ahead of you."},
+		{&a.WaitAbout, "Your expected wait is about"},
+		{&a.Minute, "minute"},
+		{&a.Minutes, "minutes"},
+		{&a.ShortWait, "Your expected wait is less than a minute."},
+		{&a.LongWait, "Your expected wait is more than twenty minutes."},
+	} {
+		if *d.dst == "" {
+			*d.dst = d.def
+		}
+	}
+}
+
+// AnnouncementTexts returns every text a QT announcement under cfg can
+// speak (the phrases, then the numbers "1".."20"), so a prompt generator
+// can render them all ahead of time for a gateway without TTS.
+func AnnouncementTexts(cfg Config) []string {
+	a := cfg.Announce
+	a.setDefaults()
+	out := []string{a.CallerNumber, a.ManyAhead, a.WaitAbout, a.Minute, a.Minutes, a.ShortWait, a.LongWait}
+	for i := 1; i <= max(MaxAnnouncedPosition, int(MaxAnnouncedWait/time.Minute)); i++ {
+		out = append(out, strconv.Itoa(i))
+	}
+	return out
 }
 
 // Defaults, with why.
@@ -95,6 +165,7 @@ func (c *Config) setDefaults() {
 	if c.MaxCalls == 0 {
 		c.MaxCalls = DefaultMaxCalls
 	}
+	c.Announce.setDefaults()
 }
 
 // Validate returns every problem with the configuration, each with its path.
@@ -124,6 +195,8 @@ func (c Config) Validate() error {
 // Deps are the IVR service's collaborators.
 type Deps struct {
 	Router Router
+	// Queue gives QT its figures; nil leaves the announcements out.
+	Queue  Queue
 	Logger *slog.Logger
 	// Now is the clock (time.Now if nil); tests move it to expire calls.
 	Now func() time.Time
@@ -152,6 +225,12 @@ type callState struct {
 	// fetch carrying another seq is stale.
 	seq   uint64
 	holds int // hold rounds served since Leave
+	// qtRounds counts the QT micro-apps run for the call (the announce
+	// period counts them); qtAt is when the last began and qtPause says
+	// the current one follows a round too short to have played music.
+	qtRounds int
+	qtAt     time.Time
+	qtPause  bool
 	// touched is the last Expect or fetch: IdleTimeout counts from it.
 	touched time.Time
 }
@@ -161,6 +240,7 @@ type callState struct {
 type Server struct {
 	cfg    Config
 	router Router
+	queue  Queue
 	log    *slog.Logger
 	now    func() time.Time
 	r      renderer
@@ -180,14 +260,15 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, ErrNoRouter
 	}
 	cfg.setDefaults()
-	s := &Server{cfg: cfg, router: deps.Router, log: deps.Logger, now: deps.Now, calls: map[string]*callState{}}
+	s := &Server{cfg: cfg, router: deps.Router, queue: deps.Queue, log: deps.Logger, now: deps.Now, calls: map[string]*callState{}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.r = renderer{noInputText: cfg.NoInputText, noMatchText: cfg.NoMatchText, holdAudio: cfg.HoldAudio, holdPause: cfg.HoldPause}
+	s.r = renderer{noInputText: cfg.NoInputText, noMatchText: cfg.NoMatchText, holdAudio: cfg.HoldAudio, holdPause: cfg.HoldPause,
+		announce: cfg.Announce}
 	if cfg.MediaBase != "" {
 		s.r.media, _ = url.Parse(cfg.MediaBase) // checked by Validate
 	}
@@ -247,7 +328,26 @@ func (s *Server) Expect(call, script string, params map[string]string) error {
 	}
 	c.seq++
 	c.phase, c.app, c.script, c.holds, c.touched = phaseApp, app, script, 0, s.now()
+	s.startLocked(c)
 	return nil
+}
+
+// minQTRound is the shortest QT round that can have played its music: a
+// round ending sooner (the music file is missing, or the caller keyed
+// ahead) is followed by one that waits HoldPause, so a broken media name
+// cannot spin the treatment loop between gateway, IVR and router.
+const minQTRound = 2 * time.Second
+
+// startLocked notes the start of c's micro-app (after Expect or the
+// router's RunScript). s.mu must be held.
+func (s *Server) startLocked(c *callState) {
+	if c.app.Kind != QueueTreatment {
+		return
+	}
+	now := s.now()
+	c.qtRounds++
+	c.qtPause = !c.qtAt.IsZero() && now.Sub(c.qtAt) < minQTRound
+	c.qtAt = now
 }
 
 // lookupLocked returns the call's live state, nil if unknown or idle too
@@ -266,12 +366,14 @@ func (s *Server) lookupLocked(call string) *callState {
 	return c
 }
 
-// Handler returns the HTTP handler of /ivr/start, /ivr/result and /ivr/hold.
+// Handler returns the HTTP handler of /ivr/start, /ivr/result, /ivr/hold
+// and the external applications under /ivr/apps/.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ivr/start", s.handleStart)
 	mux.HandleFunc("POST /ivr/result", s.handleResult)
 	mux.HandleFunc("GET /ivr/hold", s.handleHold)
+	mux.HandleFunc("GET /ivr/apps/{path...}", s.handleApp)
 	return mux
 }
 
@@ -288,7 +390,49 @@ func writeDoc(w http.ResponseWriter, doc []byte) {
 	_, _ = w.Write(doc)
 }
 
-// stateDoc is the document for the call's current state. s.mu must be held.
+// page is a document to send: ready, or a QT round, rendered once s.mu is
+// released because its figures come from the router (Deps.Queue), which
+// takes its own lock.
+type page struct {
+	doc []byte
+	qt  *qtRound
+}
+
+// qtRound is one QT micro-app to render.
+type qtRound struct {
+	call  string
+	seq   uint64
+	app   MicroApp
+	round int  // 1 for the call's first QT
+	pause bool // the previous round was too short: wait HoldPause
+}
+
+// pageLocked is the page for the call's current state. s.mu must be held.
+func (s *Server) pageLocked(call string, c *callState) page {
+	if c.phase == phaseApp && c.app.Kind == QueueTreatment {
+		return page{qt: &qtRound{call: call, seq: c.seq, app: c.app, round: c.qtRounds, pause: c.qtPause}}
+	}
+	return page{doc: s.stateDocLocked(call, c)}
+}
+
+// writePage renders p if needed and sends it. s.mu must not be held.
+func (s *Server) writePage(w http.ResponseWriter, p page) {
+	if p.qt == nil {
+		writeDoc(w, p.doc)
+		return
+	}
+	q := p.qt
+	var fig *figures
+	if q.app.AnnounceEvery > 0 && (q.round-1)%q.app.AnnounceEvery == 0 && s.queue != nil {
+		if pos, wait, ok := s.queue.Position(q.call); ok {
+			fig = &figures{pos: pos, wait: wait}
+		}
+	}
+	writeDoc(w, s.r.queueTreatment(q, fig))
+}
+
+// stateDoc is the document for the call's current state, other than a QT
+// round (see pageLocked). s.mu must be held.
 func (s *Server) stateDocLocked(call string, c *callState) []byte {
 	switch c.phase {
 	case phaseApp:
@@ -305,9 +449,9 @@ func (s *Server) handleStart(w http.ResponseWriter, r *http.Request) {
 	call := r.URL.Query().Get("call")
 	s.mu.Lock()
 	c := s.lookupLocked(call)
-	var doc []byte
+	var p page
 	if c != nil {
-		doc = s.stateDocLocked(call, c)
+		p = s.pageLocked(call, c)
 	}
 	s.mu.Unlock()
 	if c == nil {
@@ -316,7 +460,7 @@ func (s *Server) handleStart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Debug("ivr: start", "call", call)
-	writeDoc(w, doc)
+	s.writePage(w, p)
 }
 
 func (s *Server) handleHold(w http.ResponseWriter, r *http.Request) {
@@ -325,26 +469,26 @@ func (s *Server) handleHold(w http.ResponseWriter, r *http.Request) {
 	seq, _ := strconv.ParseUint(q.Get("seq"), 10, 64)
 	s.mu.Lock()
 	c := s.lookupLocked(call)
-	var doc []byte
+	var p page
 	switch {
 	case c == nil:
-		doc = end(call, "unknown call on hold", false)
+		p.doc = end(call, "unknown call on hold", false)
 	case c.phase == phaseHold && c.seq == seq:
 		c.holds++
 		if c.holds >= s.cfg.HoldRounds {
 			s.log.Warn("ivr: hold loop ended without the caller being moved", "call", call, "rounds", c.holds)
 			delete(s.calls, call)
-			doc = end(call, "hold loop ended", false)
+			p.doc = end(call, "hold loop ended", false)
 		} else {
-			doc = s.r.hold(call, c.seq)
+			p.doc = s.r.hold(call, c.seq)
 		}
 	default:
 		// The router expected a new micro-app (or released the call)
 		// while the caller was on hold: run it now.
-		doc = s.stateDocLocked(call, c)
+		p = s.pageLocked(call, c)
 	}
 	s.mu.Unlock()
-	writeDoc(w, doc)
+	s.writePage(w, p)
 }
 
 func (s *Server) handleResult(w http.ResponseWriter, r *http.Request) {
@@ -370,21 +514,28 @@ func (s *Server) handleResult(w http.ResponseWriter, r *http.Request) {
 		return
 	case c.phase != phaseApp || c.seq != seq:
 		// A repeated or late post must not move the router's script twice.
-		doc := s.stateDocLocked(call, c)
+		p := s.pageLocked(call, c)
 		cur := c.seq
 		s.mu.Unlock()
 		log.Warn("ivr: stale micro-app result", "seq", seq, "current", cur)
-		writeDoc(w, doc)
+		s.writePage(w, p)
 		return
 	}
 	c.phase = phaseBusy
 	app := c.app
 	s.mu.Unlock()
 
+	result := map[string]string{"caller_input": input, "error": code}
+	if app.Kind == External {
+		// The application's returned values, as from_ext_vxml.<name>.
+		if n, err := fromExtVXML(r.PostForm.Get("from_ext_vxml"), result); err != nil {
+			log.Warn("ivr: external application result", "app", app.App, "err", err, "kept", n)
+		}
+	}
 	// The input itself may be an account number or a PIN: only its length
 	// goes to the log.
-	log.Info("ivr: micro-app result", "app", string(app.Kind), "input_len", len(input), "error", code)
-	next, err := s.router.Continue(call, map[string]string{"caller_input": input, "error": code}, code != "none")
+	log.Info("ivr: micro-app result", "app", string(app.Kind), "input_len", len(input), "error", code, "values", len(result))
+	next, err := s.router.Continue(call, result, code != "none")
 	var parsed MicroApp
 	if err == nil && next.Kind == RunScript {
 		parsed, err = ParseScript(next.Script, next.Params)
@@ -393,30 +544,31 @@ func (s *Server) handleResult(w http.ResponseWriter, r *http.Request) {
 	}
 
 	s.mu.Lock()
-	doc := s.applyLocked(call, seq, next, parsed, err)
+	p := s.applyLocked(call, seq, next, parsed, err)
 	s.mu.Unlock()
-	writeDoc(w, doc)
+	s.writePage(w, p)
 }
 
 // applyLocked records the router's answer to the result of micro-app seq
-// and returns the document the gateway gets. s.mu must be held.
-func (s *Server) applyLocked(call string, seq uint64, next Next, parsed MicroApp, err error) []byte {
+// and returns the page the gateway gets. s.mu must be held.
+func (s *Server) applyLocked(call string, seq uint64, next Next, parsed MicroApp, err error) page {
 	c := s.calls[call]
 	if c == nil {
-		return end(call, "call dropped while with the router", false)
+		return page{doc: end(call, "call dropped while with the router", false)}
 	}
 	if err != nil {
 		// The router cannot go on with this call: end the VRU leg and let
 		// the call server ask the router what to do with the caller.
 		s.log.Error("ivr: continue", "call", call, "err", fmt.Errorf("ivr: result call %s: %w", call, err))
 		delete(s.calls, call)
-		return end(call, "router error", false)
+		return page{doc: end(call, "router error", false)}
 	}
 	newer := c.seq != seq // an Expect came while Continue ran
 	switch next.Kind {
 	case RunScript:
 		c.seq++
 		c.phase, c.app, c.script, c.holds = phaseApp, parsed, next.Script, 0
+		s.startLocked(c)
 	case Leave:
 		if !newer {
 			c.seq++
@@ -426,11 +578,11 @@ func (s *Server) applyLocked(call string, seq uint64, next Next, parsed MicroApp
 		c.phase = phaseRelease
 	}
 	c.touched = s.now()
-	doc := s.stateDocLocked(call, c)
+	p := s.pageLocked(call, c)
 	if next.Kind == Release {
 		delete(s.calls, call)
 	}
-	return doc
+	return p
 }
 
 // callIDs returns the table's ids, for tests.
