@@ -463,3 +463,37 @@ func checkData(typ, v string) error {
 	}
 	return nil
 }
+
+// eccPrefix names the ECC variables that carry micro-app settings in CVP.
+const eccPrefix = "user.microapp."
+
+// MicroAppParams returns the params a micro-app runs with: the call's ECC
+// variables named user.microapp.<name> (CVP's way for a routing script to
+// set a micro-app's values at run time, e.g. user.microapp.ToExtVXML[0] =
+// "account=" + pv1) as <name>, under the run_vru_script node's own params,
+// which win: they are the more specific statement, and an ECC value set
+// for an earlier node stays on the call. It returns params itself when no
+// ECC variable applies.
+func MicroAppParams(params, ecc map[string]string) map[string]string {
+	var out map[string]string
+	for k, v := range ecc {
+		name, ok := strings.CutPrefix(k, eccPrefix)
+		if !ok || name == "" {
+			continue
+		}
+		if _, set := params[name]; set {
+			continue
+		}
+		if out == nil {
+			out = make(map[string]string, len(params)+len(ecc))
+			for pk, pv := range params {
+				out[pk] = pv
+			}
+		}
+		out[name] = v
+	}
+	if out == nil {
+		return params
+	}
+	return out
+}

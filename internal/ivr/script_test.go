@@ -181,3 +181,23 @@ func FuzzParseScript(f *testing.F) {
 		}
 	})
 }
+
+func TestMicroAppParams(t *testing.T) {
+	params := map[string]string{"tts": "node", "to_ext_vxml": "a=1"}
+	ecc := map[string]string{"user.microapp.tts": "ecc", "user.microapp.ToExtVXML[0]": "b=2", "user.other": "x", "user.microapp.": "y"}
+	got := MicroAppParams(params, ecc)
+	want := map[string]string{"tts": "node", "to_ext_vxml": "a=1", "ToExtVXML[0]": "b=2"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("MicroAppParams = %v, want %v", got, want)
+	}
+	if params["ToExtVXML[0]"] != "" {
+		t.Errorf("MicroAppParams changed the node's params: %v", params)
+	}
+	app, err := ParseScript("EXT,balance", got)
+	if err != nil || !reflect.DeepEqual(app.ToExtVXML, []ExtVar{{"a", "1"}, {"b", "2"}}) {
+		t.Errorf("ParseScript of the merged params: %+v, %v", app.ToExtVXML, err)
+	}
+	if p := MicroAppParams(params, map[string]string{"user.x": "1"}); !reflect.DeepEqual(p, params) {
+		t.Errorf("no microapp ECC: %v, want the params as given", p)
+	}
+}

@@ -2,6 +2,7 @@ package node
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/tandem-cc/tandem/internal/event"
 	"github.com/tandem-cc/tandem/internal/ivr"
@@ -27,7 +28,7 @@ func (r ivrRouter) Continue(call string, result map[string]string, failed bool) 
 	}
 	switch in.Kind {
 	case router.RunScript:
-		return ivr.Next{Kind: ivr.RunScript, Script: in.VRUScript, Params: in.Params}, nil
+		return ivr.Next{Kind: ivr.RunScript, Script: in.VRUScript, Params: ivr.MicroAppParams(in.Params, in.Data.ECC)}, nil
 	case router.Release:
 		return ivr.Next{Kind: ivr.Release}, nil
 	case router.Connect:
@@ -38,4 +39,24 @@ func (r ivrRouter) Continue(call string, result map[string]string, failed bool) 
 		}
 	}
 	return ivr.Next{Kind: ivr.Leave}, nil
+}
+
+// ivrQueue is the IVR service's view of the router's queues (ivr.Queue):
+// a call queued to several groups is announced its shortest expected wait
+// (and the position that goes with it), the one most likely to serve it.
+type ivrQueue struct{ engine *router.Engine }
+
+// Position implements ivr.Queue.
+func (q ivrQueue) Position(call string) (int, time.Duration, bool) {
+	ps, err := q.engine.Positions(router.CallID(call))
+	if err != nil || len(ps) == 0 {
+		return 0, 0, false
+	}
+	best := ps[0]
+	for _, p := range ps[1:] {
+		if p.ExpectedWait < best.ExpectedWait || p.ExpectedWait == best.ExpectedWait && p.Position < best.Position {
+			best = p
+		}
+	}
+	return best.Position, best.ExpectedWait, true
 }
