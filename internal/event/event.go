@@ -1,6 +1,7 @@
-// Package event defines the typed events every role emits about calls and
-// legs, and the small Sink interface they are emitted to. The reporting role
-// persists them; until then they are logged and counted.
+// Package event defines the typed events every role emits about calls,
+// legs, routing decisions, queues and agents, and the small Sink interface
+// they are emitted to. The reporting role persists them and derives its
+// records from them.
 //
 // Events are plain values: a role can hand them to a sink in process or send
 // them over a network to a reporting server without change.
@@ -57,6 +58,73 @@ const (
 	LegEnded     Kind = "leg.ended"     // BYE or CANCEL
 )
 
+// Routing, queue and agent events, emitted by the router. Agent state
+// events have an Agent and no Call.
+const (
+	// RouteRequest: the router took a new call; CallType, Script, and Data
+	// (ANI, DNIS, SIP Call-ID) are set.
+	RouteRequest Kind = "route.request"
+	// RouteDecision: the script yielded an instruction. Script, Node (the
+	// nodes passed since the last decision, joined by ">"), Target (labels,
+	// micro-app, queues or release code) and Reason (the instruction kind:
+	// connect, run_script, queued, release).
+	RouteDecision Kind = "route.decision"
+	// IVRResult: a micro-app's result came back (Continue). Script is the
+	// micro-app, Target the result values URL-encoded (caller_input=...),
+	// Reason "ok" or "error".
+	IVRResult Kind = "ivr.result"
+	// QueueEnter and QueueLeave: the call joined or left Queue (a skill
+	// group or precision queue). QueueLeave's Reason is offered,
+	// abandoned, released or transferred.
+	QueueEnter Kind = "queue.enter"
+	QueueLeave Kind = "queue.leave"
+	// AgentOffer: the call was offered to Agent (reserved) from Queue;
+	// Target is the extension rung.
+	AgentOffer Kind = "agent.offer"
+	// AgentRONA: the offer rang past ring-no-answer (or was refused).
+	AgentRONA Kind = "agent.rona"
+	// AgentAnswered: the agent's phone answered; talk time starts.
+	AgentAnswered Kind = "agent.answered"
+	// AgentHold and AgentRetrieve: the agent's call went on and off hold.
+	AgentHold     Kind = "agent.hold"
+	AgentRetrieve Kind = "agent.retrieve"
+	// AgentTransfer: the agent blind-transferred the call to Target (a
+	// queue).
+	AgentTransfer Kind = "agent.transfer"
+	// AgentConference: the agent conferenced Target in. Defined for the
+	// model; the router has no conference yet, so nothing emits it.
+	AgentConference Kind = "agent.conference"
+	// AgentCallEnd: the agent's part of the call ended (either side hung
+	// up, or a transfer); wrap-up time starts.
+	AgentCallEnd Kind = "agent.call_end"
+	// AgentWrapUp: the agent's wrap-up of Call ended, with the wrap-up
+	// ReasonCode (0 when wrap-up timed out or none was given).
+	AgentWrapUp Kind = "agent.wrapup"
+	// AgentState: the agent changed State (logged_out, not_ready, ready,
+	// reserved, talking, hold, work_ready, work_not_ready) with ReasonCode.
+	// Call is empty: an agent's states are its own history.
+	AgentState Kind = "agent.state"
+	// CallData: the router's last word on a call: its Data at the end
+	// (ANI, DNIS, call variables, ECC) and CallType.
+	CallData Kind = "call.data"
+)
+
+// AgentID names an agent (the router's AgentID as a string).
+type AgentID string
+
+// NumCallVars is how many call variables (pv1..pv10) a call carries.
+const NumCallVars = 10
+
+// Data is a call's data: ANI, DNIS, the inbound SIP Call-ID (so a record
+// can be joined with a SIP trace), call variables and ECC variables.
+type Data struct {
+	ANI       string              `json:"ani,omitempty"`
+	DNIS      string              `json:"dnis,omitempty"`
+	SIPCallID string              `json:"sip_call_id,omitempty"`
+	PV        [NumCallVars]string `json:"pv"`
+	ECC       map[string]string   `json:"ecc,omitempty"`
+}
+
 // Outcome is how a call ended, for counting and reports.
 type Outcome string
 
@@ -91,6 +159,18 @@ type Event struct {
 	// in emission order even when clocks tie, and a gap shows a loss.
 	// Zero until stamped.
 	Seq uint64
+
+	// Routing and agent fields; empty where they do not apply.
+	Agent      AgentID
+	Queue      string // skill group or precision queue
+	CallType   string
+	Script     string // routing script, or micro-app for IVRResult
+	Node       string // script nodes passed, "start>menu>q1"
+	Target     string // what a decision or transfer points at
+	State      string // agent state (AgentState)
+	ReasonCode int    // not-ready, logout or wrap-up reason code
+	// Data is set on RouteRequest and CallData only.
+	Data *Data `json:",omitempty"`
 }
 
 // NewEventID returns a new event id in the form of NewCallID: time order
@@ -184,7 +264,8 @@ type Logger struct{ Log *slog.Logger }
 // Emit implements Sink.
 func (l Logger) Emit(e Event) {
 	l.Log.Debug("event", "call", string(e.Call), "kind", string(e.Kind), "leg", string(e.Leg),
-		"code", e.Code, "reason", e.Reason, "outcome", string(e.Outcome), "peer", e.Peer)
+		"code", e.Code, "reason", e.Reason, "outcome", string(e.Outcome), "peer", e.Peer,
+		"agent", string(e.Agent), "queue", e.Queue, "state", e.State)
 }
 
 // Counter counts events by kind and calls by outcome; safe for concurrent

@@ -125,12 +125,18 @@ func NewRouter(section *yaml.Node, log *slog.Logger) (*router.Engine, *RouterBri
 
 // NewRouterFrom is NewRouter for a router configuration document.
 func NewRouterFrom(doc []byte, log *slog.Logger) (*router.Engine, *RouterBridge, error) {
+	return NewRouterWithEvents(doc, log, nil)
+}
+
+// NewRouterWithEvents is NewRouterFrom with a sink for the engine's
+// reporting events (routing decisions, queues, offers, agent states).
+func NewRouterWithEvents(doc []byte, log *slog.Logger, events event.Sink) (*router.Engine, *RouterBridge, error) {
 	cfg, err := router.ParseConfig(doc)
 	if err != nil {
 		return nil, nil, err
 	}
 	b := &RouterBridge{Log: log}
-	e, err := router.New(cfg, router.Deps{Log: log, Notify: b.Notify})
+	e, err := router.New(cfg, router.Deps{Log: log, Notify: b.Notify, Events: events})
 	if err != nil {
 		return nil, nil, fmt.Errorf("config invalid: %w", err)
 	}

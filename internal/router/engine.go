@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/expr-lang/expr"
+
+	"github.com/tandem-cc/tandem/internal/event"
 )
 
 // Deps are what the engine needs from outside.
@@ -27,6 +29,11 @@ type Deps struct {
 	// Rand returns a number in [0, n) for percent allocation; default
 	// math/rand/v2.
 	Rand func(n int) int
+	// Events, if set, receives the reporting events of every decision
+	// (routing, queues, offers, agent states; see package event). It is
+	// called after the engine's lock is released, in order, and should
+	// not block for long (report.Writer does not).
+	Events event.Sink
 }
 
 // Engine is the router: scripts, queues, agents and selection.
@@ -35,6 +42,7 @@ type Engine struct {
 	now    func() time.Time
 	notify func(Notice)
 	rnd    func(int) int
+	events event.Sink // nil: no reporting events are built
 
 	// mu guards every field below: it is the one owner of the agent, queue
 	// and call state, so a reservation (taking a call out of all its queues
@@ -51,6 +59,8 @@ type Engine struct {
 	timers  timerHeap
 	seq     uint64
 	pending []Notice
+	// pendingEv are reporting events made under mu, emitted after it.
+	pendingEv []event.Event
 	// ahtSec is a moving average of handle time, for expected wait.
 	ahtSec float64
 
@@ -93,7 +103,8 @@ type agent struct {
 	// pending state): honoured when the call ends.
 	wantNotReady bool
 	pendReason   int
-	retired      bool // removed from the config: logs out after its call
+	retired      bool   // removed from the config: logs out after its call
+	lastCall     CallID // the call its wrap-up is for
 }
 
 type phase uint8
@@ -124,6 +135,11 @@ type call struct {
 	agent     *agent
 	gen       uint64 // bumped when queued/offered/waiting changes; invalidates timers
 	started   int64
+	// Reporting: the nodes passed since the last decision, the micro-app
+	// running, and the queue the current offer came from.
+	path   []string
+	vru    string
+	offerQ string
 }
 
 // New compiles cfg and returns an engine with no agent logged in.
@@ -133,7 +149,7 @@ func New(cfg Config, deps Deps) (*Engine, error) {
 		return nil, ConfigError(errs)
 	}
 	e := &Engine{
-		log: deps.Log, now: deps.Now, notify: deps.Notify, rnd: deps.Rand,
+		log: deps.Log, now: deps.Now, notify: deps.Notify, rnd: deps.Rand, events: deps.Events,
 		targets: map[string]*target{}, queues: map[QueueName]*queueState{},
 		agents: map[AgentID]*agent{}, calls: map[CallID]*call{},
 		ahtSec: 180, // a typical handle time until calls teach us better
@@ -173,14 +189,17 @@ func (e *Engine) Run(ctx context.Context) error {
 func (e *Engine) lock() { e.mu.Lock() }
 
 func (e *Engine) unlock() {
-	if len(e.pending) == 0 {
+	if len(e.pending) == 0 && len(e.pendingEv) == 0 {
 		e.mu.Unlock()
 		return
 	}
-	out := e.pending
-	e.pending = nil
+	out, evs := e.pending, e.pendingEv
+	e.pending, e.pendingEv = nil, nil
 	e.notifyMu.Lock()
 	e.mu.Unlock()
+	// Events first: a notice may start work (an offer rung) whose own
+	// events must follow the decision that caused it.
+	e.flushEvents(evs)
 	for _, n := range out {
 		e.notify(n)
 	}
@@ -341,6 +360,12 @@ func (e *Engine) transition(a *agent, to State, reason int, who cause) error {
 	}
 	if a.state == Ready && to != Ready {
 		e.leaveReady(a)
+	}
+	if (a.state == WorkReady || a.state == WorkNotReady) && to != WorkReady && to != WorkNotReady {
+		e.emitWrapUp(a, to, reason)
+	}
+	if e.events != nil {
+		e.emit(nil, event.Event{Kind: event.AgentState, Agent: event.AgentID(a.id), State: to.String(), ReasonCode: reason})
 	}
 	a.state, a.reason, a.since = to, reason, e.nowNS()
 	a.gen++
@@ -523,6 +548,10 @@ func (e *Engine) Route(_ context.Context, req RouteRequest) (Instruction, error)
 	}
 	ct := e.cfg.numbers[req.DNIS]
 	if ct == nil {
+		if e.events != nil {
+			e.emit(nil, event.Event{Kind: event.RouteRequest, Call: event.CallID(req.Call), Code: 404, Reason: "no call type for the dialed number",
+				Data: &event.Data{ANI: req.ANI, DNIS: req.DNIS, SIPCallID: req.SIPCallID}})
+		}
 		return Instruction{Kind: Release, RejectCode: 404, RejectReason: "Not Found"}, nil
 	}
 	e.seq++
@@ -530,6 +559,10 @@ func (e *Engine) Route(_ context.Context, req RouteRequest) (Instruction, error)
 		queueNode: none, resumeErr: none, started: e.nowNS(),
 		data: CallData{ANI: req.ANI, DNIS: req.DNIS, CallType: ct.name}}
 	e.calls[c.id] = c
+	if e.events != nil {
+		e.emit(c, event.Event{Kind: event.RouteRequest, Script: ct.script.name,
+			Data: &event.Data{ANI: req.ANI, DNIS: req.DNIS, SIPCallID: req.SIPCallID}})
+	}
 	return e.run(c), nil
 }
 
@@ -547,6 +580,7 @@ func (e *Engine) Continue(id CallID, result map[string]string, failed bool) (Ins
 		return Instruction{Kind: Queued, Data: c.snapshot()}, nil
 	}
 	c.result = result
+	e.emitIVRResult(c, result, failed)
 	if failed && c.resumeErr != none {
 		c.pc = c.resumeErr
 	}
@@ -605,6 +639,7 @@ func (e *Engine) NoAnswer(id CallID) (Instruction, error) {
 func (e *Engine) noAnswer(c *call, notReady bool) Instruction {
 	a := c.agent
 	a.call, c.agent = nil, nil
+	e.emitAgent(c, a, event.AgentRONA, c.offerQ, "ring no answer")
 	if notReady {
 		_ = e.transition(a, NotReady, RONAReason, bySystem)
 	}
@@ -647,6 +682,7 @@ func (e *Engine) Answered(id CallID) error {
 	if err := e.transition(c.agent, Talking, 0, bySystem); err != nil {
 		return err
 	}
+	e.emitAgent(c, c.agent, event.AgentAnswered, c.offerQ, "")
 	c.phase = connected
 	c.gen++
 	c.started = e.nowNS()
@@ -667,6 +703,11 @@ func (e *Engine) holdState(id CallID, from, to State) error {
 	if c.phase != connected || c.agent.state != from {
 		return fmt.Errorf("router: %s %s: %w", to, id, ErrCallState)
 	}
+	k := event.AgentHold
+	if to == Talking {
+		k = event.AgentRetrieve
+	}
+	e.emitAgent(c, c.agent, k, c.offerQ, "")
 	return e.transition(c.agent, to, 0, bySystem)
 }
 
@@ -685,9 +726,10 @@ func (e *Engine) End(id CallID) error {
 }
 
 func (e *Engine) end(c *call) {
-	e.dequeue(c)
+	e.dequeueFor(c, "abandoned")
 	c.gen++
 	delete(e.calls, c.id)
+	e.emitCallData(c)
 	a := c.agent
 	if a == nil {
 		return
@@ -695,6 +737,7 @@ func (e *Engine) end(c *call) {
 	a.call, c.agent = nil, nil
 	switch c.phase {
 	case offered:
+		e.emitAgent(c, a, event.AgentCallEnd, c.offerQ, "caller hung up while ringing")
 		if a.retired {
 			e.logout(a)
 			return
@@ -704,12 +747,17 @@ func (e *Engine) end(c *call) {
 	case connected:
 		secs := float64(e.nowNS()-c.started) / 1e9
 		e.ahtSec += (secs - e.ahtSec) / 16
+		e.emitAgent(c, a, event.AgentCallEnd, c.offerQ, "hung up")
+		a.lastCall = c.id
 		e.afterCall(a)
 	}
 }
 
 // afterCall sends an agent whose call ended to wrap-up or straight on.
 func (e *Engine) afterCall(a *agent) {
+	if a.retired || e.cfg.cfg.WrapUp <= 0 {
+		e.emitWrapUp(a, Ready, 0) // no wrap-up time: it ends as it starts
+	}
 	switch {
 	case a.retired:
 		e.logout(a)
@@ -751,6 +799,9 @@ func (e *Engine) Transfer(id CallID, q QueueName, priority int) (Instruction, er
 	}
 	a := c.agent
 	a.call, c.agent = nil, nil
+	e.emit(c, event.Event{Kind: event.AgentTransfer, Agent: event.AgentID(a.id), Queue: c.offerQ, Target: string(q)})
+	e.emitAgent(c, a, event.AgentCallEnd, c.offerQ, "transferred")
+	a.lastCall = c.id
 	c.phase, c.queuedAt, c.pqStep = inScript, 0, nil
 	e.afterCall(a)
 	if in, ok := e.enqueue(c, []*queueState{qs}, priority); ok {
@@ -820,7 +871,7 @@ func (c *call) snapshot() CallData {
 // makes the queue decision: the longest-available agent among all ready
 // agents of its targets. It reports whether the call was offered at once.
 func (e *Engine) enqueue(c *call, qs []*queueState, priority int) (Instruction, bool) {
-	e.dequeue(c)
+	e.dequeueFor(c, "requeued")
 	c.priority = priority
 	if c.queuedAt == 0 {
 		c.queuedAt = e.nowNS()
@@ -830,6 +881,9 @@ func (e *Engine) enqueue(c *call, qs []*queueState, priority int) (Instruction, 
 	c.gen++
 	for _, q := range c.queues {
 		q.waiting++
+		if e.events != nil {
+			e.emit(c, event.Event{Kind: event.QueueEnter, Queue: string(q.def.name), Code: priority})
+		}
 		if !q.def.pq {
 			e.addTarget(c, q.steps[0])
 			continue
@@ -902,9 +956,17 @@ func (e *Engine) addTarget(c *call, t *target) {
 }
 
 // dequeue takes c out of every queue at once.
-func (e *Engine) dequeue(c *call) {
+func (e *Engine) dequeue(c *call) { e.dequeueFor(c, "released") }
+
+// dequeueFor is dequeue saying why, for the queue.leave events.
+func (e *Engine) dequeueFor(c *call, why string) {
 	if c.phase != queued {
 		return
+	}
+	if e.events != nil {
+		for _, q := range c.queues {
+			e.emit(c, event.Event{Kind: event.QueueLeave, Queue: string(q.def.name), Reason: why})
+		}
 	}
 	for _, qe := range c.entries {
 		qe.t.calls.remove(qe.idx)
@@ -935,7 +997,8 @@ func (e *Engine) bestAgent(c *call) *agent {
 // its ready sets and becomes reserved for c, and the ring-no-answer clock
 // starts.
 func (e *Engine) offer(c *call, a *agent) Instruction {
-	e.dequeue(c)
+	c.offerQ = offerQueue(c, a)
+	e.dequeueFor(c, "offered")
 	if err := e.transition(a, Reserved, 0, bySystem); err != nil {
 		panic(fmt.Sprintf("router: offer to agent in %s: %v", a.state, err)) // selection only picks ready agents
 	}
@@ -944,6 +1007,9 @@ func (e *Engine) offer(c *call, a *agent) Instruction {
 	c.gen++
 	e.timers.push(timer{at: e.nowNS() + int64(e.cfg.cfg.RingNoAnswer), kind: timerRONA, c: c, gen: c.gen})
 	e.log.Debug("router: call offered", "call", string(c.id), "agent", string(a.id))
+	if e.events != nil {
+		e.emit(c, event.Event{Kind: event.AgentOffer, Agent: event.AgentID(a.id), Queue: c.offerQ, Target: a.ext})
+	}
 	return Instruction{Kind: Connect, Labels: []string{a.ext}, Agent: a.id, Data: c.snapshot()}
 }
 
@@ -1037,11 +1103,19 @@ func (e *Engine) release(c *call, code int, reason string) Instruction {
 	e.dequeue(c)
 	c.gen++
 	delete(e.calls, c.id)
+	e.emitCallData(c)
 	return Instruction{Kind: Release, RejectCode: code, RejectReason: reason, Data: c.snapshot()}
 }
 
-// run interprets c's script from c.pc until a node yields an instruction.
+// run interprets c's script from c.pc until a node yields an instruction,
+// and records the decision.
 func (e *Engine) run(c *call) Instruction {
+	in := e.runScript(c)
+	e.emitDecision(c, in)
+	return in
+}
+
+func (e *Engine) runScript(c *call) Instruction {
 	s := c.script
 	log := e.log.With("call", string(c.id), "script", s.name)
 	for steps := 0; steps < maxScriptRun; steps++ {
@@ -1049,6 +1123,9 @@ func (e *Engine) run(c *call) Instruction {
 			return e.release(c, 480, "script has no next node")
 		}
 		n := &s.nodes[c.pc]
+		if e.events != nil {
+			c.path = append(c.path, n.id)
+		}
 		switch n.kind {
 		case nStart:
 			c.pc = n.next
@@ -1077,6 +1154,7 @@ func (e *Engine) run(c *call) Instruction {
 			c.pc = n.pickWindow(e.now())
 		case nVRU:
 			c.pc, c.resumeErr = n.next, n.error
+			c.vru = n.vruScript
 			in := Instruction{Kind: RunScript, VRUScript: n.vruScript, Params: n.params, Data: c.snapshot(), CorrelationID: string(c.id)}
 			if n.label != "" {
 				in.Labels = []string{e.cfg.labels[n.label].Value}
@@ -1150,10 +1228,10 @@ func (e *Engine) run(c *call) Instruction {
 				c.pc = n.none
 				continue
 			}
-			e.dequeue(c)
+			e.dequeueFor(c, "routed")
 			return e.offer(c, best)
 		case nLabel:
-			e.dequeue(c)
+			e.dequeueFor(c, "routed")
 			labels := make([]string, len(n.labels))
 			for i, l := range n.labels {
 				labels[i] = e.cfg.labels[l].Value
