@@ -1,0 +1,221 @@
+package console
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Role is what a signed-in user may do.
+type Role string
+
+// Roles, from most to least powerful; an admin is not an agent and an agent
+// sees only its desktop.
+const (
+	// RoleAdmin configures the contact center and sees everything a
+	// supervisor sees except the team view (forcing states needs a CTI
+	// supervisor identity).
+	RoleAdmin Role = "admin"
+	// RoleSupervisor watches: health, live view, wallboard, reports, the
+	// team's agents (forcing their states).
+	RoleSupervisor Role = "supervisor"
+	// RoleAgent has the agent desktop only.
+	RoleAgent Role = "agent"
+)
+
+// Roles that may see the read-only operations pages.
+var watchers = []Role{RoleAdmin, RoleSupervisor}
+
+// cookieName is the session cookie. The __Host- prefix is only allowed on
+// https, and the console commonly runs on plain loopback http, so it is not
+// used; SameSite=Strict and HttpOnly are.
+const cookieName = "tandem_console"
+
+// csrfHeader carries the session's CSRF token on every state-changing
+// request; a cross-site page can neither read the token nor set the header
+// without a CORS preflight the console never grants.
+const csrfHeader = "X-CSRF-Token"
+
+// session is one sign-in. ctiToken is the CTI bearer token agents and
+// supervisors act with; it never leaves the server, so script in the page
+// cannot steal it.
+type session struct {
+	user     string
+	role     Role
+	agent    string // the agent id, for RoleAgent
+	ctiToken string
+	csrf     string
+	expires  time.Time
+}
+
+// sessions holds sign-ins in memory, keyed by the SHA-256 of the cookie's
+// 32 random bytes, so that a memory dump gives no usable cookie and a map
+// lookup's timing says nothing about a valid one. A restart signs everyone
+// out, as it would end the CTI tokens behind them.
+type sessions struct {
+	ttl time.Duration
+	now func() time.Time
+
+	mu sync.Mutex // guards m; nothing else is done while it is held
+	m  map[[sha256.Size]byte]*session
+}
+
+func newSessions(ttl time.Duration, now func() time.Time) *sessions {
+	return &sessions{ttl: ttl, now: now, m: map[[sha256.Size]byte]*session{}}
+}
+
+func randomToken() (string, error) {
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", fmt.Errorf("console: random: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(raw[:]), nil
+}
+
+func keyOf(token string) ([sha256.Size]byte, bool) {
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil || len(raw) != 32 {
+		return [sha256.Size]byte{}, false
+	}
+	return sha256.Sum256(raw), true
+}
+
+// issue stores ss (filling its CSRF token and expiry) and returns the
+// cookie value.
+func (s *sessions) issue(ss *session) (string, error) {
+	tok, err := randomToken()
+	if err != nil {
+		return "", err
+	}
+	if ss.csrf, err = randomToken(); err != nil {
+		return "", err
+	}
+	ss.expires = s.now().Add(s.ttl)
+	k, _ := keyOf(tok)
+	s.mu.Lock()
+	s.m[k] = ss
+	s.mu.Unlock()
+	return tok, nil
+}
+
+// lookup returns the live session of a cookie value; an expired one is
+// forgotten.
+func (s *sessions) lookup(token string) (*session, bool) {
+	k, ok := keyOf(token)
+	if !ok {
+		return nil, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss := s.m[k]
+	if ss == nil {
+		return nil, false
+	}
+	if !s.now().Before(ss.expires) {
+		delete(s.m, k)
+		return nil, false
+	}
+	return ss, true
+}
+
+func (s *sessions) revoke(token string) {
+	if k, ok := keyOf(token); ok {
+		s.mu.Lock()
+		delete(s.m, k)
+		s.mu.Unlock()
+	}
+}
+
+// sweep forgets expired sessions, so that sign-ins never signed out do not
+// grow the map for ever.
+func (s *sessions) sweep() {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, ss := range s.m {
+		if !now.Before(ss.expires) {
+			delete(s.m, k)
+		}
+	}
+}
+
+// sessionOf returns the request's session, if its cookie names a live one.
+func (c *Console) sessionOf(r *http.Request) (*session, string, bool) {
+	ck, err := r.Cookie(cookieName)
+	if err != nil {
+		return nil, "", false
+	}
+	ss, ok := c.auth.lookup(ck.Value)
+	return ss, ck.Value, ok
+}
+
+// safeMethod: requests that change nothing and need no CSRF token.
+func safeMethod(m string) bool { return m == http.MethodGet || m == http.MethodHead }
+
+// checkCSRF compares the request's token with the session's in constant
+// time. The Origin check is a second wall for browsers that send it: a
+// request another site's page makes is refused even before the token.
+func checkCSRF(r *http.Request, ss *session) error {
+	if !sameOrigin(r) {
+		return fmt.Errorf("console: %s %s: cross-origin request refused", r.Method, r.URL.Path)
+	}
+	got := r.Header.Get(csrfHeader)
+	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(ss.csrf)) != 1 {
+		return fmt.Errorf("console: %s %s: missing or wrong %s", r.Method, r.URL.Path, csrfHeader)
+	}
+	return nil
+}
+
+// sameOrigin is true when the request carries no Origin (not a browser's
+// cross-origin request) or one naming this host.
+func sameOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return r.Header.Get("Sec-Fetch-Site") != "cross-site"
+	}
+	u, err := url.Parse(o)
+	return err == nil && u.Host == r.Host
+}
+
+// allowed reports whether role is among roles.
+func allowed(role Role, roles []Role) bool { return slices.Contains(roles, role) }
+
+// guard wraps an API handler: a session is required (401 without), its role
+// must be one of roles (403 otherwise) and a state-changing method must
+// carry the CSRF token (403 without).
+func (c *Console) guard(roles []Role, h func(http.ResponseWriter, *http.Request, *session)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ss, _, ok := c.sessionOf(r)
+		if !ok {
+			c.fail(w, http.StatusUnauthorized, fmt.Errorf("console: %s %s: sign in first", r.Method, r.URL.Path))
+			return
+		}
+		if !allowed(ss.role, roles) {
+			c.log.Info("console: refused by role", "user", ss.user, "role", ss.role, "path", r.URL.Path)
+			c.fail(w, http.StatusForbidden, fmt.Errorf("console: %s %s: not for role %s", r.Method, r.URL.Path, ss.role))
+			return
+		}
+		if !safeMethod(r.Method) {
+			if err := checkCSRF(r, ss); err != nil {
+				c.log.Info("console: refused without CSRF token", "user", ss.user, "path", r.URL.Path)
+				c.fail(w, http.StatusForbidden, err)
+				return
+			}
+		}
+		h(w, r, ss)
+	}
+}
+
+// sameString compares in constant time; hashing first keeps the lengths
+// from leaking too.
+func sameString(a, b string) bool {
+	ha, hb := sha256.Sum256([]byte(a)), sha256.Sum256([]byte(b))
+	return subtle.ConstantTimeCompare(ha[:], hb[:]) == 1
+}

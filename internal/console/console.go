@@ -1,0 +1,472 @@
+package console
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/tandem-cc/tandem/internal/router"
+)
+
+//go:embed web
+var webFS embed.FS
+
+// RouterConfig is the router's configuration store (node.RouterConfig):
+// Apply validates, reloads the engine without dropping a call and keeps
+// the new version.
+type RouterConfig interface {
+	Current(ctx context.Context) (version int, body []byte, err error)
+	Apply(ctx context.Context, body []byte, author string) (version int, err error)
+}
+
+// Live is what the live view and wallboard read from the router
+// (*router.Engine).
+type Live interface {
+	Calls() []router.CallSnapshot
+	LoggedIn() []router.AgentStatus
+	Stats(name router.QueueName) (router.QueueStats, error)
+}
+
+var _ Live = (*router.Engine)(nil)
+
+// Deps are what the console needs from the rest of the process. Every one
+// but Log may be nil: the pages that need it then say it is not running.
+type Deps struct {
+	Log *slog.Logger
+	// Now is the clock for session expiry; default time.Now.
+	Now          func() time.Time
+	RouterConfig RouterConfig
+	Live         Live
+	// CTI is the CTI API handler. The agent desktop and the supervisor's
+	// team view reach it through the console's own origin (/cti/v1/...),
+	// with the CTI token the console keeps in the session.
+	CTI http.Handler
+	// Health returns the process's health for the health page.
+	Health func() Health
+	// Reports, when set, is the reporting API (/v1/reports/...), served to
+	// admins and supervisors under the same path.
+	Reports http.Handler
+}
+
+// Console is the web console and agent desktop: one HTTP handler.
+type Console struct {
+	cfg       Config
+	deps      Deps
+	log       *slog.Logger
+	auth      *sessions
+	adminHash []byte
+	mux       *http.ServeMux
+	static    http.Handler
+	shell     []byte
+}
+
+// dummyHash is compared against when a user is not the admin, so that a
+// wrong user name takes as long as a wrong password and names cannot be
+// probed by timing.
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("tandem-console-dummy"), bcryptCost)
+
+// New validates cfg and returns a console with nobody signed in.
+func New(cfg Config, deps Deps) (*Console, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	c := &Console{cfg: cfg, deps: deps, log: deps.Log}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	c.log = c.log.With("role", "console")
+	now := deps.Now
+	if now == nil {
+		now = time.Now
+	}
+	c.auth = newSessions(cfg.SessionTTL, now)
+	switch {
+	case cfg.Admin.PasswordHash != "":
+		c.adminHash = []byte(cfg.Admin.PasswordHash)
+	default:
+		pw := cfg.Admin.Password
+		if pw == "" {
+			var err error
+			if pw, err = randomToken(); err != nil {
+				return nil, err
+			}
+			pw = pw[:20]
+			// Said once, at start, so that a fresh install can be
+			// signed into; configure console.admin to stop it.
+			c.log.Warn("console: no console.admin password configured; made one up for this run",
+				"user", cfg.Admin.User, "password", pw)
+		}
+		h, err := bcrypt.GenerateFromPassword([]byte(pw), bcryptCost)
+		if err != nil {
+			return nil, fmt.Errorf("console: admin password: %w", err)
+		}
+		c.adminHash = h
+	}
+	if err := os.MkdirAll(cfg.MediaDir, 0o755); err != nil {
+		return nil, fmt.Errorf("console: media dir: %w", err)
+	}
+	sub, err := fs.Sub(webFS, "web")
+	if err != nil {
+		return nil, err
+	}
+	if c.shell, err = fs.ReadFile(sub, "index.html"); err != nil {
+		return nil, err
+	}
+	c.static = http.StripPrefix("/static/", http.FileServerFS(sub))
+	c.routes()
+	return c, nil
+}
+
+// Listen is the configured address (with its default).
+func (c *Console) Listen() string { return c.cfg.Listen }
+
+// Handler is the console's whole HTTP surface.
+func (c *Console) Handler() http.Handler { return securityHeaders(c.mux) }
+
+// Run forgets expired sessions every minute until ctx ends.
+func (c *Console) Run(ctx context.Context) error {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			c.auth.sweep()
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// securityHeaders: no framing (clickjacking), no inline script (the
+// assets are files, so a CSP of 'self' costs nothing), no MIME sniffing.
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Referrer-Policy", "same-origin")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// pages maps each page of the console to the roles that may open it. The
+// server checks the role before sending the page, and every API the page
+// calls checks it again.
+var pages = map[string][]Role{
+	"/health":                  watchers,
+	"/live":                    watchers,
+	"/wallboard":               watchers,
+	"/reports":                 watchers,
+	"/team":                    {RoleSupervisor},
+	"/desktop":                 {RoleAgent},
+	"/config/agents":           {RoleAdmin},
+	"/config/skill-groups":     {RoleAdmin},
+	"/config/precision-queues": {RoleAdmin},
+	"/config/dialed-numbers":   {RoleAdmin},
+	"/config/scripts":          {RoleAdmin},
+	"/config/media":            {RoleAdmin},
+	"/config/sip":              {RoleAdmin},
+}
+
+// home is where each role lands after signing in.
+var home = map[Role]string{RoleAdmin: "/health", RoleSupervisor: "/live", RoleAgent: "/desktop"}
+
+func (c *Console) routes() {
+	m := http.NewServeMux()
+	m.Handle("GET /static/", c.static)
+	m.HandleFunc("GET /login", c.servePage(nil))
+	m.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		if ss, _, ok := c.sessionOf(r); ok {
+			http.Redirect(w, r, home[ss.role], http.StatusSeeOther)
+			return
+		}
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+	})
+	for p, roles := range pages {
+		m.HandleFunc("GET "+p, c.servePage(roles))
+	}
+	m.HandleFunc("POST /api/login", c.handleLogin)
+	m.HandleFunc("POST /api/logout", c.guard([]Role{RoleAdmin, RoleSupervisor, RoleAgent}, c.handleLogout))
+	m.HandleFunc("GET /api/me", c.guard([]Role{RoleAdmin, RoleSupervisor, RoleAgent}, c.handleMe))
+	m.HandleFunc("GET /api/health", c.guard(watchers, c.handleHealth))
+	m.HandleFunc("GET /api/reason-codes", c.guard([]Role{RoleAdmin, RoleSupervisor, RoleAgent}, c.handleReasonCodes))
+	m.HandleFunc("GET /api/config/router", c.guard([]Role{RoleAdmin}, c.handleRouterGet))
+	m.HandleFunc("PUT /api/config/router", c.guard([]Role{RoleAdmin}, c.handleRouterPut))
+	m.HandleFunc("POST /api/config/router/check", c.guard([]Role{RoleAdmin}, c.handleRouterCheck))
+	m.HandleFunc("GET /api/config/sections/{section}", c.guard([]Role{RoleAdmin}, c.handleSectionGet))
+	m.HandleFunc("PUT /api/config/sections/{section}", c.guard([]Role{RoleAdmin}, c.handleSectionPut))
+	m.HandleFunc("GET /api/media", c.guard([]Role{RoleAdmin}, c.handleMediaList))
+	m.HandleFunc("POST /api/media", c.guard([]Role{RoleAdmin}, c.handleMediaUpload))
+	m.HandleFunc("DELETE /api/media/{name}", c.guard([]Role{RoleAdmin}, c.handleMediaDelete))
+	// Prompts are served without a session: the VoiceXML gateway fetches
+	// them (ivr.media_base can point here), as it would from CVP's media
+	// server. Only names listed by the upload are served, never a listing.
+	m.HandleFunc("GET /media/{name}", c.handleMediaGet)
+	m.HandleFunc("GET /api/live", c.guard(watchers, c.handleLive))
+	m.HandleFunc("GET /api/scripts", c.guard(watchers, c.handleScripts))
+	m.Handle("/cti/", c.guard([]Role{RoleSupervisor, RoleAgent}, c.proxyCTI))
+	m.Handle("/v1/reports/", c.guard(watchers, c.proxyReports))
+	c.mux = m
+}
+
+// servePage sends the page shell (the page's module is picked by path in
+// app.js) to a session whose role may open it; roles nil is the sign-in
+// page, open to all. Without a session the browser goes to sign in; with
+// the wrong role it gets 403, not the page.
+func (c *Console) servePage(roles []Role) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if roles != nil {
+			ss, _, ok := c.sessionOf(r)
+			if !ok {
+				http.Redirect(w, r, "/login?next="+r.URL.Path, http.StatusSeeOther)
+				return
+			}
+			if !allowed(ss.role, roles) {
+				c.log.Info("console: page refused by role", "user", ss.user, "role", ss.role, "path", r.URL.Path)
+				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+				w.WriteHeader(http.StatusForbidden)
+				fmt.Fprintf(w, "<!doctype html><title>Forbidden</title><link rel=stylesheet href=/static/style.css><main class=forbidden><h1>403 — not for role %s</h1><p><a href=/>Back</a></p></main>", ss.role)
+				return
+			}
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		_, _ = w.Write(c.shell)
+	}
+}
+
+// errorBody is every API error's JSON.
+type errorBody struct {
+	Error string `json:"error"`
+	// Problems are configuration errors, each at its line.
+	Problems []Problem `json:"problems,omitempty"`
+}
+
+func (c *Console) fail(w http.ResponseWriter, code int, err error) {
+	if code >= 500 {
+		c.log.Error("console: request failed", "err", err)
+	}
+	writeJSON(w, code, errorBody{Error: err.Error()})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// maxJSON bounds a JSON request body; router documents are the largest.
+const maxJSON = 4 << 20
+
+func decode(r *http.Request, v any) error {
+	d := json.NewDecoder(io.LimitReader(r.Body, maxJSON))
+	d.DisallowUnknownFields()
+	if err := d.Decode(v); err != nil {
+		return fmt.Errorf("console: request body: %w", err)
+	}
+	return nil
+}
+
+// ---- sign in ----
+
+type loginRequest struct {
+	User      string `json:"user"`
+	Password  string `json:"password"`
+	Extension string `json:"extension"`
+}
+
+type meResponse struct {
+	User    string    `json:"user"`
+	Role    Role      `json:"role"`
+	Agent   string    `json:"agent,omitempty"`
+	CSRF    string    `json:"csrf"`
+	Expires time.Time `json:"expires"`
+	Home    string    `json:"home"`
+}
+
+func (c *Console) me(ss *session) meResponse {
+	return meResponse{User: ss.user, Role: ss.role, Agent: ss.agent, CSRF: ss.csrf, Expires: ss.expires, Home: home[ss.role]}
+}
+
+// errWrongLogin is the one answer to every refused sign-in, so that user
+// names cannot be told from passwords.
+var errWrongLogin = errors.New("console: wrong user or password")
+
+// handleLogin signs in, trying in turn the console's admin, the CTI
+// supervisors and the router's agents (the last two through the CTI API,
+// which owns their credentials). The request must be JSON from this origin:
+// a cross-site form cannot send that without a preflight, which closes
+// login CSRF.
+func (c *Console) handleLogin(w http.ResponseWriter, r *http.Request) {
+	if !sameOrigin(r) {
+		c.fail(w, http.StatusForbidden, errors.New("console: login: cross-origin request refused"))
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		c.fail(w, http.StatusUnsupportedMediaType, fmt.Errorf("console: login: want application/json, got %q", ct))
+		return
+	}
+	var req loginRequest
+	if err := decode(r, &req); err != nil {
+		c.fail(w, http.StatusBadRequest, err)
+		return
+	}
+	if req.User == "" || req.Password == "" {
+		c.fail(w, http.StatusBadRequest, errors.New("console: login: user and password are required"))
+		return
+	}
+	ss, code, err := c.authenticate(r.Context(), req)
+	if err != nil {
+		c.log.Info("console: sign-in refused", "user", req.User, "remote", r.RemoteAddr, "err", err)
+		c.fail(w, code, err)
+		return
+	}
+	tok, err := c.auth.issue(ss)
+	if err != nil {
+		c.fail(w, http.StatusInternalServerError, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: tok, Path: "/", HttpOnly: true, Secure: r.TLS != nil,
+		SameSite: http.SameSiteStrictMode, Expires: ss.expires})
+	c.log.Info("console: signed in", "user", ss.user, "role", ss.role, "remote", r.RemoteAddr)
+	writeJSON(w, http.StatusOK, c.me(ss))
+}
+
+func (c *Console) authenticate(ctx context.Context, req loginRequest) (*session, int, error) {
+	if sameString(req.User, c.cfg.Admin.User) {
+		if bcrypt.CompareHashAndPassword(c.adminHash, []byte(req.Password)) != nil {
+			return nil, http.StatusUnauthorized, errWrongLogin
+		}
+		return &session{user: req.User, role: RoleAdmin}, 0, nil
+	}
+	// Same cost as the admin's check, whatever happens next.
+	_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(req.Password))
+	if c.deps.CTI == nil {
+		return nil, http.StatusUnauthorized, errWrongLogin
+	}
+	var out struct {
+		Token string `json:"token"`
+		Error string `json:"error"`
+	}
+	code, err := c.ctiJSON(ctx, "/v1/supervisor/login", map[string]string{"id": req.User, "password": req.Password}, &out)
+	if err != nil {
+		return nil, http.StatusInternalServerError, err
+	}
+	if code == http.StatusOK {
+		return &session{user: req.User, role: RoleSupervisor, ctiToken: out.Token}, 0, nil
+	}
+	code, err = c.ctiJSON(ctx, "/v1/login", map[string]string{"id": req.User, "password": req.Password, "extension": req.Extension}, &out)
+	switch {
+	case err != nil:
+		return nil, http.StatusInternalServerError, err
+	case code == http.StatusOK:
+		return &session{user: req.User, role: RoleAgent, agent: req.User, ctiToken: out.Token}, 0, nil
+	case code == http.StatusConflict:
+		// The credentials were right; the router refuses for another
+		// reason (extension in use or missing), which the agent must see.
+		return nil, code, fmt.Errorf("console: agent %s: %s", req.User, out.Error)
+	}
+	return nil, http.StatusUnauthorized, errWrongLogin
+}
+
+// ctiJSON posts v to the CTI API in process and decodes its answer into
+// out; it returns the status code.
+func (c *Console) ctiJSON(ctx context.Context, path string, v, out any) (int, error) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return 0, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, path, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	c.deps.CTI.ServeHTTP(rec, req)
+	if err := json.Unmarshal(rec.Body.Bytes(), out); err != nil && rec.Code == http.StatusOK {
+		return 0, fmt.Errorf("console: cti %s: %w", path, err)
+	}
+	return rec.Code, nil
+}
+
+func (c *Console) handleLogout(w http.ResponseWriter, r *http.Request, ss *session) {
+	_, tok, _ := c.sessionOf(r)
+	c.auth.revoke(tok)
+	if ss.ctiToken != "" && c.deps.CTI != nil {
+		// The CTI token goes too; an agent's router state is its own
+		// business (the desktop's Log out button is a state request).
+		req, _ := http.NewRequestWithContext(r.Context(), http.MethodDelete, "/v1/session", nil)
+		req.Header.Set("Authorization", "Bearer "+ss.ctiToken)
+		c.deps.CTI.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: -1})
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (c *Console) handleMe(w http.ResponseWriter, _ *http.Request, ss *session) {
+	writeJSON(w, http.StatusOK, c.me(ss))
+}
+
+// ---- the CTI API, on the console's origin ----
+
+// ctiPaths are the CTI API paths the console passes through; sign-in and
+// router configuration go through the console's own API (admins only).
+var ctiPaths = []string{"/v1/agents", "/v1/queues", "/v1/calls/", "/v1/events"}
+
+// proxyCTI hands /cti/v1/... to the CTI handler in process with the
+// session's CTI token. Mounting the CTI API on the console's origin keeps
+// one cookie-based session in the browser, no CORS, and the bearer token
+// out of reach of the page's script. WebSockets pass through too: the CTI
+// handler hijacks the console's connection.
+func (c *Console) proxyCTI(w http.ResponseWriter, r *http.Request, ss *session) {
+	if c.deps.CTI == nil || ss.ctiToken == "" {
+		c.fail(w, http.StatusNotFound, errors.New("console: the CTI role is not running"))
+		return
+	}
+	p := strings.TrimPrefix(r.URL.Path, "/cti")
+	ok := false
+	for _, pre := range ctiPaths {
+		if p == strings.TrimSuffix(pre, "/") || strings.HasPrefix(p, strings.TrimSuffix(pre, "/")+"/") {
+			ok = true
+		}
+	}
+	if !ok {
+		c.fail(w, http.StatusNotFound, fmt.Errorf("console: %s is not passed to CTI", r.URL.Path))
+		return
+	}
+	r2 := r.Clone(r.Context())
+	r2.URL.Path = p
+	r2.URL.RawPath = ""
+	r2.RequestURI = ""
+	r2.Header.Del("Cookie")
+	r2.Header.Del(csrfHeader)
+	r2.Header.Set("Authorization", "Bearer "+ss.ctiToken)
+	c.deps.CTI.ServeHTTP(w, r2)
+}
+
+func (c *Console) proxyReports(w http.ResponseWriter, r *http.Request, _ *session) {
+	if c.deps.Reports == nil {
+		c.fail(w, http.StatusNotFound, errors.New("console: the reporting API is not running"))
+		return
+	}
+	r2 := r.Clone(r.Context())
+	r2.Header.Del("Cookie")
+	r2.Header.Del(csrfHeader)
+	c.deps.Reports.ServeHTTP(w, r2)
+}

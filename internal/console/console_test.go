@@ -1,0 +1,140 @@
+package console
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+const doc = `dialed_numbers:
+  - {number: "3000", call_type: sales}
+call_types:
+  - {name: sales, script: sales}
+skill_groups: [{name: sales}]
+scripts:
+  - name: sales
+    nodes:
+      - {id: s, type: start, next: q}
+      - id: q
+        type: queue
+        skill_groups: [nosuch]
+        next: e
+      - {id: e, type: end}
+`
+
+// TestProblemsAtLines: each validation problem is placed at the line that
+// holds the field at fault.
+func TestProblemsAtLines(t *testing.T) {
+	tests := []struct {
+		name string
+		doc  string
+		line int
+		has  string
+	}{
+		{"unknown skill group in a node", doc, 12, "unknown skill group"},
+		{"unknown call type", strings.Replace(doc, "call_type: sales}", "call_type: nope}", 1), 2, "unknown call type"},
+		{"unknown field", strings.Replace(doc, "next: e\n", "nxt: e\n", 1), 13, "nxt"},
+		{"bad YAML", "skill_groups:\n\t- x\n", 2, "cannot start any token"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			probs, _ := checkDocument([]byte(tc.doc))
+			for _, p := range probs {
+				if p.Line == tc.line && strings.Contains(p.Path+" "+p.Msg, tc.has) {
+					return
+				}
+			}
+			t.Errorf("no problem at line %d with %q in %+v", tc.line, tc.has, probs)
+		})
+	}
+}
+
+func TestSplitPath(t *testing.T) {
+	got := strings.Join(splitPath("scripts[a.b].nodes[q1].skill_groups[0]"), "|")
+	if want := "scripts|[a.b]|nodes|[q1]|skill_groups|[0]"; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+// TestGuard: no session → 401, wrong role → 403, no CSRF token → 403,
+// another origin → 403, an expired session → 401.
+func TestGuard(t *testing.T) {
+	now := time.Unix(1_000_000, 0)
+	c, err := New(Config{Admin: Admin{Password: "correct horse"}, MediaDir: t.TempDir()}, Deps{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := &session{user: "admin", role: RoleAdmin}
+	agent := &session{user: "alice", role: RoleAgent}
+	atok, _ := c.auth.issue(admin)
+	gtok, _ := c.auth.issue(agent)
+	h := c.guard([]Role{RoleAdmin}, func(w http.ResponseWriter, _ *http.Request, _ *session) { w.WriteHeader(http.StatusNoContent) })
+	tests := []struct {
+		name, method, cookie, csrf, origin string
+		later                              time.Duration
+		want                               int
+	}{
+		{"admin reads", "GET", atok, "", "", 0, 204},
+		{"admin writes with token", "PUT", atok, admin.csrf, "", 0, 204},
+		{"no session", "PUT", "", admin.csrf, "", 0, 401},
+		{"forged cookie", "GET", "AAAA", "", "", 0, 401},
+		{"agent on an admin route", "GET", gtok, "", "", 0, 403},
+		{"no CSRF token", "PUT", atok, "", "", 0, 403},
+		{"wrong CSRF token", "PUT", atok, agent.csrf, "", 0, 403},
+		{"other origin", "PUT", atok, admin.csrf, "http://evil.example", 0, 403},
+		{"expired", "GET", atok, "", "", DefaultSessionTTL, 401},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			now = time.Unix(1_000_000, 0).Add(tc.later)
+			r := httptest.NewRequest(tc.method, "http://console.test/api/x", nil)
+			if tc.cookie != "" {
+				r.AddCookie(&http.Cookie{Name: cookieName, Value: tc.cookie})
+			}
+			if tc.csrf != "" {
+				r.Header.Set(csrfHeader, tc.csrf)
+			}
+			if tc.origin != "" {
+				r.Header.Set("Origin", tc.origin)
+			}
+			w := httptest.NewRecorder()
+			h(w, r)
+			if w.Code != tc.want {
+				t.Errorf("got %d, want %d (%s)", w.Code, tc.want, w.Body)
+			}
+		})
+	}
+}
+
+// TestLogin: the admin's password, checked against its bcrypt hash; one
+// answer for a wrong password and an unknown user.
+func TestLogin(t *testing.T) {
+	c, err := New(Config{Admin: Admin{Password: "correct horse"}, MediaDir: t.TempDir()}, Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		body string
+		want int
+	}{
+		{`{"user":"admin","password":"correct horse"}`, 200},
+		{`{"user":"admin","password":"wrong"}`, 401},
+		{`{"user":"nobody","password":"correct horse"}`, 401},
+		{`{"user":"admin"}`, 400},
+		{`{"user":"admin","password":"x","role":"admin"}`, 400},
+	}
+	for _, tc := range tests {
+		r := httptest.NewRequest("POST", "http://console.test/api/login", strings.NewReader(tc.body))
+		r.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		c.Handler().ServeHTTP(w, r)
+		if w.Code != tc.want {
+			t.Errorf("%s: got %d, want %d (%s)", tc.body, w.Code, tc.want, w.Body)
+		}
+		if tc.want == 401 && !strings.Contains(w.Body.String(), "wrong user or password") {
+			t.Errorf("%s: refusal %s does not say the one thing", tc.body, w.Body)
+		}
+	}
+}
