@@ -13,12 +13,19 @@ command -v openssl >/dev/null  || need+=(openssl)
 # PostgreSQL: the reporting store's tests start a throwaway cluster on
 # loopback with these binaries (the system cluster is not used).
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+# The console's browser tests: Debian's Chromium, driven by playwright-core.
+[ -x /usr/bin/chromium ] || need+=(chromium)
+command -v npm >/dev/null       || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
+
+# playwright-core from the committed lock file; never `playwright install`
+# (the browser is Debian's).
+[ -d e2e/console/node_modules/playwright-core ] || (cd e2e/console && npm ci --no-audit --no-fund)
 
 # The tests read ../shared/testdata; say so plainly when it is missing.
 [ -d ../shared/testdata ] || { echo "../shared/testdata is missing: clone the project beside shared/" >&2; exit 1; }

@@ -1,0 +1,207 @@
+// Drives tandem's console in Debian's headless Chromium, as people use it:
+// an admin, an agent and a supervisor, each in their own browser context.
+// console_test.go starts tandem and the SIP peers and reads this script's
+// stdout: "STEP name" marks progress (at "STEP need-call" it places the
+// SIPp call), "SCREENSHOT path" names an artifact. Any failed check throws,
+// and the exit code says so.
+import { chromium } from 'playwright-core';
+
+const env = process.env;
+const BASE = env.BASE;
+const ART = env.ARTIFACTS;
+const T = 20000; // the longest any one expectation may take
+
+const step = s => console.log('STEP ' + s);
+const check = (cond, msg) => { if (!cond) throw new Error('check failed: ' + msg); };
+const shot = async (page, name) => {
+  const p = `${ART}/${name}.png`;
+  await page.screenshot({ path: p, fullPage: true });
+  console.log('SCREENSHOT ' + p);
+};
+const pageErrors = [];
+const watch = (page, who) => {
+  page.on('pageerror', e => { pageErrors.push(`${who}: ${e.message}`); console.log(`PAGEERROR ${who}: ${e.message}`); });
+  page.on('console', m => { if (m.type() === 'error') console.log(`CONSOLE ${who}: ${m.text()}`); });
+};
+
+async function signIn(page, user, password, extension = '') {
+  await page.goto('/login');
+  await page.fill('#user', user);
+  await page.fill('#password', password);
+  if (extension) await page.fill('#extension', extension);
+  await page.click('#signin');
+}
+
+const browser = await chromium.launch({
+  executablePath: env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  // Root in a container has no user namespaces for Chromium's sandbox.
+  args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'],
+});
+try {
+  const ctx = () => browser.newContext({ baseURL: BASE, viewport: { width: 1400, height: 900 } });
+
+  // ---- the admin: a wrong password, then signing in ----
+  const adminCtx = await ctx();
+  const admin = await adminCtx.newPage();
+  admin.setDefaultTimeout(T);
+  watch(admin, 'admin');
+  await signIn(admin, env.ADMIN_USER, 'not-the-password');
+  await admin.waitForSelector('#login-error:has-text("wrong user or password")');
+  check(new URL(admin.url()).pathname === '/login', 'a wrong password stays on the sign-in page');
+  await shot(admin, '01-login-refused');
+  step('wrong-password-refused');
+
+  await signIn(admin, env.ADMIN_USER, env.ADMIN_PASS);
+  await admin.waitForURL('**/health');
+  await admin.waitForSelector('#roles td:has-text("router")');
+  await admin.waitForSelector('#server-groups td:has-text("vxml")');
+  await admin.waitForSelector(`#registrations td:has-text("${env.AGENT_EXT}")`);
+  await shot(admin, '02-health');
+  step('health');
+
+  // ---- change a skill group: add one, give the agent to it ----
+  await admin.goto('/config/skill-groups');
+  await admin.waitForSelector('#section-skill_groups tbody input');
+  await admin.click('#add-skill_groups');
+  await admin.locator('#section-skill_groups tbody tr').last().locator('input').fill('billing');
+  await admin.click('#save-skill_groups');
+  await admin.waitForSelector('#toast :text("Skill groups saved")');
+  await admin.waitForSelector('#section-skill_groups input[value="billing"]', { state: 'attached' });
+  await admin.goto('/config/agents');
+  const agentRow = admin.locator('#section-agents tbody tr', { has: admin.locator(`input[data-key="id"][value="${env.AGENT}"]`) });
+  await agentRow.locator('input[data-key="skill_groups"]').fill('sales, billing');
+  await admin.click('#save-agents');
+  await admin.waitForSelector('#toast :text("Agents saved")');
+  await shot(admin, '03-agents');
+  step('skill-group-changed');
+
+  // ---- scripts: an error shown at its line, the flow diagram ----
+  await admin.goto('/config/scripts');
+  await admin.waitForSelector('#diagram svg.flow g[data-node]');
+  const badLine = await admin.evaluate(() => {
+    const ta = document.getElementById('router-yaml');
+    const lines = ta.value.split('\n');
+    const i = lines.findIndex(l => l.includes('skill_groups: [sales]') && l.includes('type: queue'));
+    lines[i] = lines[i].replace('skill_groups: [sales]', 'skill_groups: [nosuch]');
+    ta.value = lines.join('\n');
+    ta.dispatchEvent(new Event('input'));
+    return i + 1;
+  });
+  check(badLine > 0, 'the script has a queue node to break');
+  await admin.waitForSelector(`#problems li[data-line="${badLine}"]:has-text("unknown skill group")`);
+  await admin.waitForSelector(`pre.gutter span.bad[data-line="${badLine}"]`, { state: 'attached' });
+  await shot(admin, '04-script-error-at-line');
+  const saveStatus = await admin.evaluate(async () => {
+    const me = await (await fetch('/api/me')).json();
+    const r = await fetch('/api/config/router', { method: 'PUT', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf },
+      body: JSON.stringify({ version: 0, yaml: document.getElementById('router-yaml').value }) });
+    return r.status;
+  });
+  check(saveStatus === 422, `an invalid document is refused with 422, got ${saveStatus}`);
+  step('script-error-at-line');
+
+  // ---- media: a file that is not WAV is refused; a WAV plays ----
+  await admin.goto('/config/media');
+  await admin.setInputFiles('#media-file', env.BAD_PROMPT);
+  await admin.click('#media-upload');
+  await admin.waitForSelector('#media-error:has-text("not a RIFF/WAVE file")');
+  await admin.setInputFiles('#media-file', env.PROMPT);
+  await admin.click('#media-upload');
+  await admin.waitForSelector('tr[data-name="welcome.wav"] audio');
+  const played = await admin.evaluate(async () => {
+    const a = document.querySelector('tr[data-name="welcome.wav"] audio');
+    a.preload = 'auto';
+    a.load();
+    await new Promise((ok, bad) => { a.onloadedmetadata = ok; a.onerror = () => bad(new Error('audio error ' + a.error?.code)); setTimeout(() => bad(new Error('no metadata')), 10000); });
+    return a.duration;
+  });
+  check(played > 0.4 && played < 0.6, `the uploaded prompt plays for 0.5 s, got ${played}`);
+  await shot(admin, '05-media');
+  step('prompt-uploaded');
+
+  // ---- forged requests ----
+  const noCSRF = await admin.evaluate(async () => (await fetch('/api/config/router/check', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"yaml":""}' })).status);
+  check(noCSRF === 403, `a request without the CSRF token is refused with 403, got ${noCSRF}`);
+  const anonCtx = await ctx();
+  const anon = await anonCtx.request.put('/api/config/sections/skill_groups', { data: { version: 0, items: [] }, headers: { 'X-CSRF-Token': 'guess' } });
+  check(anon.status() === 401, `a request without a session is refused with 401, got ${anon.status()}`);
+  const anonPage = await (await ctx()).newPage();
+  await anonPage.goto('/config/scripts');
+  check(new URL(anonPage.url()).pathname === '/login', 'a page without a session sends to sign in');
+  step('forged-refused');
+
+  // ---- the agent signs in with an extension ----
+  const agentCtx = await ctx();
+  const agent = await agentCtx.newPage();
+  agent.setDefaultTimeout(T);
+  watch(agent, 'agent');
+  await signIn(agent, env.AGENT, env.AGENT_PASS, env.AGENT_EXT);
+  await agent.waitForURL('**/desktop');
+  await agent.waitForSelector('#agent-state[data-state="not_ready"]');
+  await agent.waitForFunction(() => document.body.dataset.events === 'open');
+  const forbidden = await agent.goto('/config/scripts');
+  check(forbidden.status() === 403, `an agent opening an admin page gets 403, got ${forbidden.status()}`);
+  await shot(agent, '06-agent-forbidden');
+  const apiForbidden = await agent.evaluate(async () => (await fetch('/api/config/router')).status);
+  check(apiForbidden === 403, `an agent calling an admin API gets 403, got ${apiForbidden}`);
+  await agent.goto('/desktop');
+  await agent.waitForSelector('#agent-state[data-state="not_ready"]');
+  await agent.waitForFunction(() => document.body.dataset.events === 'open');
+  step('agent-refused-admin-page');
+
+  // ---- the live view: a SIPp call appears, queued ----
+  await admin.goto('/live');
+  await admin.waitForSelector('#live-calls');
+  step('need-call');
+  await admin.waitForSelector('#live-calls tr[data-where="queue"]', { timeout: 30000 });
+  await admin.selectOption('#live-script', env.SCRIPT);
+  await admin.waitForSelector('#live-diagram g[data-node="q"] text.count[data-count="1"]');
+  await shot(admin, '07-live-call-queued');
+  await admin.goto('/wallboard');
+  await admin.waitForSelector('[data-queue="sales"] [data-fig="waiting"]:text-is("1")');
+  await shot(admin, '08-wallboard');
+  step('call-in-live-view');
+
+  // ---- the supervisor sees the team ----
+  const sup = await (await ctx()).newPage();
+  sup.setDefaultTimeout(T);
+  watch(sup, 'supervisor');
+  await signIn(sup, env.SUP, env.SUP_PASS);
+  await sup.waitForURL('**/live');
+  await sup.goto('/team');
+  await sup.waitForSelector(`#team tr[data-agent="${env.AGENT}"] .pill.not_ready`);
+  await sup.waitForSelector('#team-queues td:has-text("sales")');
+  await shot(sup, '09-team');
+  step('supervisor-team');
+
+  // ---- the agent goes ready: screen pop, talking, wrap-up ----
+  await agent.click('#ready');
+  await agent.waitForSelector(`#pop-ani:text-is("${env.ANI}")`);
+  await agent.waitForSelector(`#pop-dnis:text-is("${env.DNIS}")`);
+  await agent.waitForSelector('#pop-calltype:text-is("sales")');
+  // The phone answers at once and hangs up 6 s later.
+  await agent.waitForSelector('#agent-state[data-state="talking"]');
+  await agent.waitForSelector('#call-controls #release:not([disabled])');
+  await shot(agent, '10-desktop-screen-pop');
+  await sup.waitForSelector(`#team tr[data-agent="${env.AGENT}"] .pill.talking`);
+  await agent.waitForSelector('#agent-state[data-state="work_ready"]', { timeout: 30000 });
+  await agent.selectOption('#wrapup-reason', { label: 'Sale made' });
+  await shot(agent, '11-desktop-wrap-up');
+  await agent.click('#wrapup-ready');
+  await agent.waitForSelector('#agent-state[data-state="ready"]');
+  await shot(agent, '12-desktop-ready');
+  step('wrap-up-set');
+
+  if (env.REPORTS === '1') {
+    await admin.goto('/reports');
+    await admin.waitForSelector('#rep-chart svg.chart rect.handled:not([data-value="0"])');
+    await shot(admin, '13-reports');
+    step('report-chart');
+  }
+
+  check(pageErrors.length === 0, 'no script errors in the pages: ' + pageErrors.join('; '));
+  step('done');
+} finally {
+  await browser.close();
+}

@@ -1,0 +1,455 @@
+// Package console runs tandem's web console and agent desktop in a real
+// browser: Debian's headless Chromium driven by playwright-core (npm), with
+// SIPp as the caller and the agent's phone.
+package console
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tandem-cc/tandem/internal/config"
+	"github.com/tandem-cc/tandem/internal/media"
+	tnode "github.com/tandem-cc/tandem/internal/node"
+	"github.com/tandem-cc/tandem/internal/router"
+)
+
+const (
+	adminUser = "admin"
+	adminPass = "console-admin-pw"
+	supUser   = "sue"
+	supPass   = "sue-secret"
+	agentID   = "alice"
+	agentPass = "alice-pw"
+	agentExt  = "1001"
+	ani       = "5551234"
+	dnis      = "3000"
+)
+
+// contactCenter: one agent phone registered to tandem, 3000 queued to
+// sales, wrap-up long enough for the agent to choose a reason.
+const contactCenter = `
+sip:
+  listen: [{transport: udp, address: "127.0.0.1:SIPPORT"}]
+trunks: [{name: gw, networks: ["127.0.0.1"]}]
+users:
+  - {user: "1001", password: p1001}
+server_groups:
+  - name: vxml
+    destinations: [{address: "127.0.0.1:9"}]
+    heartbeat: {up_interval: 0s}
+dial_plan: [{pattern: "1XXX", registered: true}]
+call_server:
+  ring_timeout: 10s
+cti:
+  supervisors: [{id: sue, password: sue-secret}]
+console:
+  admin: {user: admin, password: console-admin-pw}
+router:
+  ring_no_answer: 15s
+  wrap_up: 60s
+  reason_codes:
+    - {code: 1, label: Break, kind: not_ready}
+    - {code: 10, label: Sale made, kind: wrap_up}
+    - {code: 20, label: End of shift, kind: logout}
+  dialed_numbers:
+    - {number: "3000", call_type: sales}
+  call_types:
+    - {name: sales, script: sales}
+  skill_groups: [{name: sales}]
+  agents:
+    - {id: alice, name: Alice, extension: "1001", password: alice-pw, skill_groups: [sales]}
+  scripts:
+    - name: sales
+      nodes:
+        - {id: s, type: start, next: q}
+        - {id: q, type: queue, skill_groups: [sales], next: e}
+        - {id: e, type: end}
+`
+
+// need skips without a peer program, except under CI, where the test
+// command installs it and its absence is a failure.
+func need(t *testing.T, what string, ok bool) {
+	t.Helper()
+	if ok {
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s is missing (scripts/test.sh installs it)", what)
+	}
+	t.Skipf("%s is missing (scripts/test.sh installs it)", what)
+}
+
+func have(prog string) bool { _, err := exec.LookPath(prog); return err == nil }
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	for range 50 {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := pc.LocalAddr().(*net.UDPAddr).Port
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		pc.Close()
+		if err == nil {
+			l.Close()
+			return port
+		}
+	}
+	t.Fatal("no free port")
+	return 0
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// startTandem runs tandem in process on free ports and returns it with
+// its SIP address and data dir.
+func startTandem(t *testing.T) (*tnode.Node, string, string) {
+	t.Helper()
+	cfg, err := config.Parse("console-e2e.yaml", []byte(strings.ReplaceAll(contactCenter, "SIPPORT", strconv.Itoa(freePort(t)))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DataDir = t.TempDir()
+	cfg.Metrics.Listen = ""
+	cfg.CTI.Listen, cfg.IVR.Listen, cfg.Console.Listen = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	cfg.CallServer.DrainTimeout = config.Duration(2 * time.Second)
+	lv := slog.LevelWarn
+	if os.Getenv("TANDEM_TEST_LOG") != "" {
+		lv = slog.LevelDebug
+	}
+	n, err := tnode.New(cfg, tnode.Deps{Log: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: lv}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = n.Run(ctx); close(done) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(40 * time.Second):
+			t.Error("tandem did not stop")
+		}
+	})
+	return n, n.Edge.Addr("udp"), cfg.DataDir
+}
+
+// proc is a child process (SIPp, node) killed with its group at cleanup.
+type proc struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+	err  error
+	out  string // its output file
+}
+
+func start(t *testing.T, dir string, stdout io.Writer, env []string, name string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
+	p := &proc{cmd: cmd, done: make(chan struct{}), out: filepath.Join(dir, "out.txt")}
+	if stdout == nil {
+		f, err := os.Create(p.out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		stdout = f
+	}
+	cmd.Stdout, cmd.Stderr = stdout, stdout
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.err = cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			select {
+			case <-p.done:
+			case <-time.After(5 * time.Second):
+				t.Errorf("%s pid %d did not die", name, cmd.Process.Pid)
+			}
+		}
+	})
+	return p
+}
+
+func (p *proc) wait(t *testing.T, d time.Duration, what string) {
+	t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(d):
+		t.Fatalf("%s did not finish in %s", what, d)
+	}
+}
+
+func (p *proc) output() string {
+	b, _ := os.ReadFile(p.out)
+	return string(b)
+}
+
+// scenario fills testdata/name's {{KEY}}s and returns the new file's path.
+func scenario(t *testing.T, name string, kv ...string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	for i := 0; i+1 < len(kv); i += 2 {
+		s = strings.ReplaceAll(s, "{{"+kv[i]+"}}", kv[i+1])
+	}
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func sipp(t *testing.T, args ...string) *proc {
+	t.Helper()
+	dir := t.TempDir()
+	args = append(args, "-nostdin", "-cp", strconv.Itoa(freePort(t)), "-trace_err", "-error_file", filepath.Join(dir, "errors.log"))
+	return start(t, dir, nil, nil, "sipp", args...)
+}
+
+// agentPhone registers extension 1001 for a SIPp UAS that answers and
+// hangs up after 6 s.
+func agentPhone(t *testing.T, sipAddr string) *proc {
+	t.Helper()
+	port := freePort(t)
+	uas := sipp(t, "-i", "127.0.0.1", "-p", strconv.Itoa(port), "-sf", scenario(t, "uas-bye.xml", "HOLD", "6000"), "-m", "1")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		pc, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			break // bound by SIPp
+		}
+		pc.Close()
+		if time.Now().After(deadline) {
+			t.Fatalf("the phone's SIPp did not bind %d:\n%s", port, uas.output())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	reg := sipp(t, sipAddr, "-i", "127.0.0.1", "-p", strconv.Itoa(freePort(t)), "-m", "1", "-timeout", "10s", "-timeout_error",
+		"-sf", scenario(t, "register.xml", "USER", agentExt, "PASS", "p1001", "CODE", "200", "CONTACT", "127.0.0.1:"+strconv.Itoa(port)))
+	reg.wait(t, 20*time.Second, "register")
+	if reg.err != nil {
+		t.Fatalf("register %s: %v\n%s", agentExt, reg.err, reg.output())
+	}
+	return uas
+}
+
+// artifactDir is where screenshots go: $TANDEM_ARTIFACTS, or a fresh
+// folder under the system's temp dir that outlives the test.
+func artifactDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("TANDEM_ARTIFACTS")
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "tandem-console-artifacts-"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir = filepath.Join(dir, "console")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// writePrompt writes half a second of a 440 Hz tone as 8 kHz WAV.
+func writePrompt(t *testing.T, path string) {
+	t.Helper()
+	pcm := make([]int16, media.SampleRate/2)
+	for i := range pcm {
+		pcm[i] = int16(8000 * math.Sin(2*math.Pi*440*float64(i)/media.SampleRate))
+	}
+	if err := media.WriteWAVFile(path, pcm); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConsoleInBrowser(t *testing.T) {
+	chromium := os.Getenv("CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	_, err := os.Stat(chromium)
+	need(t, "chromium", err == nil)
+	need(t, "node", have("node"))
+	need(t, "sipp", have("sipp"))
+	_, err = os.Stat("node_modules/playwright-core")
+	need(t, "playwright-core (npm ci in e2e/console)", err == nil)
+
+	n, sipAddr, dataDir := startTandem(t)
+	base := "http://" + n.ConsoleAddr()
+	phone := agentPhone(t, sipAddr)
+
+	work := t.TempDir()
+	prompt, bad := filepath.Join(work, "welcome.wav"), filepath.Join(work, "bad.wav")
+	writePrompt(t, prompt)
+	if err := os.WriteFile(bad, []byte("this is text, not audio"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	art := artifactDir(t)
+
+	// Refusals straight over HTTP too, so they are checked without the
+	// page's script in the way.
+	forged(t, base)
+
+	// The script's output is read line by line: it says when to place the
+	// call, and names its screenshots.
+	pr, pw := io.Pipe()
+	script := start(t, ".", pw, []string{
+		"BASE=" + base, "ARTIFACTS=" + art, "CHROMIUM=" + chromium,
+		"ADMIN_USER=" + adminUser, "ADMIN_PASS=" + adminPass, "SUP=" + supUser, "SUP_PASS=" + supPass,
+		"AGENT=" + agentID, "AGENT_PASS=" + agentPass, "AGENT_EXT=" + agentExt,
+		"ANI=" + ani, "DNIS=" + dnis, "SCRIPT=sales", "PROMPT=" + prompt, "BAD_PROMPT=" + bad,
+	}, "node", "console.mjs")
+	go func() { <-script.done; pw.Close() }()
+	var caller *proc
+	var steps, shots []string
+	lines := bufio.NewScanner(pr)
+	timeout := time.AfterFunc(4*time.Minute, func() { _ = syscall.Kill(-script.cmd.Process.Pid, syscall.SIGKILL) })
+	defer timeout.Stop()
+	for lines.Scan() {
+		line := lines.Text()
+		t.Log("browser: " + line)
+		switch {
+		case strings.HasPrefix(line, "STEP "):
+			steps = append(steps, strings.TrimPrefix(line, "STEP "))
+			if line == "STEP need-call" {
+				caller = sipp(t, sipAddr, "-i", "127.0.0.1", "-p", strconv.Itoa(freePort(t)), "-s", dnis, "-m", "1",
+					"-timeout", "90s", "-timeout_error", "-sf", scenario(t, "uac-caller.xml", "ANI", ani))
+			}
+		case strings.HasPrefix(line, "SCREENSHOT "):
+			shots = append(shots, strings.TrimPrefix(line, "SCREENSHOT "))
+		}
+	}
+	script.wait(t, 10*time.Second, "the browser script")
+	if script.err != nil {
+		t.Fatalf("the browser script failed after steps %v: %v", steps, script.err)
+	}
+	if len(steps) == 0 || steps[len(steps)-1] != "done" {
+		t.Fatalf("the browser script stopped after steps %v", steps)
+	}
+	for _, s := range shots {
+		if fi, err := os.Stat(s); err != nil || fi.Size() == 0 {
+			t.Errorf("screenshot %s: %v", s, err)
+		}
+	}
+	fmt.Printf("console screenshots (%d) in %s\n", len(shots), art)
+
+	// What the pages did is what tandem now has.
+	if caller == nil {
+		t.Fatal("the script never asked for the call")
+	}
+	caller.wait(t, 30*time.Second, "the caller")
+	if caller.err != nil {
+		t.Errorf("the caller's SIPp failed: %v\n%s", caller.err, caller.output())
+	}
+	phone.wait(t, 10*time.Second, "the agent's phone")
+	if _, err := n.Engine.Stats("billing"); err != nil {
+		t.Errorf("the skill group added in the browser is not in the router: %v", err)
+	}
+	st, err := n.Engine.Agent(agentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.State != router.Ready || !slices.Contains(st.Queues, "billing") {
+		t.Errorf("agent after the desktop's wrap-up: %s in %v, want ready in billing too", st.State, st.Queues)
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, "media", "welcome.wav")); err != nil {
+		t.Errorf("the uploaded prompt is not kept: %v", err)
+	}
+}
+
+// forged sends requests a forger could: none may pass.
+func forged(t *testing.T, base string) {
+	t.Helper()
+	cases := []struct {
+		name, method, path, body, origin string
+		withSession, withCSRF            bool
+		want                             int
+	}{
+		{"no session", "PUT", "/api/config/sections/skill_groups", `{"version":0,"items":[]}`, "", false, false, http.StatusUnauthorized},
+		{"no session, a page", "GET", "/api/health", "", "", false, false, http.StatusUnauthorized},
+		{"session without CSRF token", "PUT", "/api/config/sections/skill_groups", `{"version":0,"items":[]}`, "", true, false, http.StatusForbidden},
+		{"session with CSRF token from another origin", "PUT", "/api/config/sections/skill_groups", `{"version":0,"items":[]}`, "http://evil.example", true, true, http.StatusForbidden},
+		{"cross-origin sign-in", "POST", "/api/login", `{"user":"admin","password":"` + adminPass + `"}`, "http://evil.example", false, false, http.StatusForbidden},
+	}
+	csrf, jar := signIn(t, base)
+	for _, tc := range cases {
+		req, err := http.NewRequest(tc.method, base+tc.path, strings.NewReader(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		if tc.origin != "" {
+			req.Header.Set("Origin", tc.origin)
+		}
+		if tc.withCSRF {
+			req.Header.Set("X-CSRF-Token", csrf)
+		}
+		cl := &http.Client{}
+		if tc.withSession {
+			cl.Jar = jar
+		}
+		res, err := cl.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != tc.want {
+			t.Errorf("%s: %s %s: got %d, want %d", tc.name, tc.method, tc.path, res.StatusCode, tc.want)
+		}
+	}
+}
+
+// signIn signs the admin in over plain HTTP and returns the CSRF token and
+// the cookie jar holding the session.
+func signIn(t *testing.T, base string) (string, http.CookieJar) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	cl := &http.Client{Jar: jar}
+	res, err := cl.Post(base+"/api/login", "application/json", strings.NewReader(`{"user":"`+adminUser+`","password":"`+adminPass+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var me struct{ CSRF string }
+	if err := json.NewDecoder(res.Body).Decode(&me); err != nil || res.StatusCode != 200 || me.CSRF == "" {
+		t.Fatalf("admin sign-in: %d %v", res.StatusCode, err)
+	}
+	return me.CSRF, jar
+}
