@@ -110,6 +110,9 @@ func startNode(t *testing.T, cfg *config.Config, port int) *node {
 	cfg.DataDir = t.TempDir()
 	cfg.Metrics.Listen = ""
 	cfg.CTI.Listen = "127.0.0.1:0"
+	if cfg.Console.Listen != "off" {
+		cfg.Console.Listen = "127.0.0.1:0"
+	}
 	if cfg.IVR.Listen == "127.0.0.1:8081" { // the default: take a free port
 		cfg.IVR.Listen = "127.0.0.1:0"
 	}

@@ -55,10 +55,31 @@ type Config struct {
 	Router      yaml.Node   `yaml:"router"`
 	CallServer  CallServer  `yaml:"call_server"`
 	VXMLGateway VXMLGateway `yaml:"vxml_gateway"`
+	Conference  Conference  `yaml:"conference"`
 	CTI         CTI         `yaml:"cti"`
 	Report      Report      `yaml:"report"`
 	IVR         IVR         `yaml:"ivr"`
 	Metrics     Metrics     `yaml:"metrics"`
+	Console     Console     `yaml:"console"`
+}
+
+// Console configures the web console and agent desktop; it runs with the
+// router (its pages configure and watch the router's contact center).
+type Console struct {
+	// Listen is host:port; "off" turns the console off.
+	Listen string `yaml:"listen"`
+	// Admin is the bootstrap administrator. Prefer password_hash (bcrypt);
+	// with neither, a password is made up at each start and logged once.
+	Admin ConsoleAdmin `yaml:"admin"`
+	// SessionTTL is how long a sign-in lasts (default 8h: one shift).
+	SessionTTL Duration `yaml:"session_ttl"`
+}
+
+// ConsoleAdmin is the console's bootstrap administrator.
+type ConsoleAdmin struct {
+	User         string `yaml:"user"`
+	Password     string `yaml:"password"`
+	PasswordHash string `yaml:"password_hash"`
 }
 
 // VXMLGateway configures the VoiceXML gateway role: a SIP endpoint of its
@@ -80,12 +101,31 @@ type VXMLGateway struct {
 	MaxSessions int `yaml:"max_sessions"`
 }
 
+// Conference configures the conference bridge: a SIP endpoint of its own
+// that mixes the parties the call server sends to sip:conf-<room>@listen
+// (CUCM's conference bridge in UCCE terms).
+type Conference struct {
+	// Listen is the bridge's own SIP address (UDP); empty turns it off.
+	Listen string `yaml:"listen"`
+	// MediaIP is the address RTP is received on and offered in SDP.
+	MediaIP string `yaml:"media_ip"`
+	// MaxRooms bounds the rooms open at once; past it, 503.
+	MaxRooms int `yaml:"max_rooms"`
+	// MaxParties bounds the parties of one room; past it, 503.
+	MaxParties int `yaml:"max_parties"`
+	// RTPTimeout hangs up a party that sent no RTP for this long.
+	RTPTimeout Duration `yaml:"rtp_timeout"`
+}
+
 // IVR configures the IVR service (CVP's): the router's run-script requests
 // served as VoiceXML to the gateway; it runs with a router section.
 type IVR struct {
 	Listen string `yaml:"listen"` // host:port of its HTTP server
 	// MediaBase is the URL micro-app media names are relative to.
 	MediaBase string `yaml:"media_base"`
+	// AppsDir holds the external VoiceXML applications the EXT micro-app
+	// reaches (one folder each, entry main.vxml); "" is data_dir/vxml-apps.
+	AppsDir string `yaml:"apps_dir"`
 }
 
 // Report configures the durable event store every role's events go to.
@@ -397,10 +437,19 @@ func (c *Config) fill() {
 	}
 	def(&c.VXMLGateway.MediaIP, "127.0.0.1")
 	def(&c.CTI.Listen, "127.0.0.1:8080")
+	def(&c.Console.Listen, "127.0.0.1:8088")
+	def(&c.Console.Admin.User, "admin")
+	defD(&c.Console.SessionTTL, 8*time.Hour)
 	def(&c.Report.Driver, "sqlite")
 	def(&c.IVR.Listen, "127.0.0.1:8081")
 	defD(&c.VXMLGateway.RTPTimeout, 30*time.Second)
 	defI(&c.VXMLGateway.MaxSessions, 2000)
+	def(&c.Conference.MediaIP, "127.0.0.1")
+	// A room's work per 20 ms grows with its parties, and a contact
+	// center's conference is a caller and a few agents or supervisors.
+	defI(&c.Conference.MaxRooms, 500)
+	defI(&c.Conference.MaxParties, 8)
+	defD(&c.Conference.RTPTimeout, 30*time.Second)
 	defI(&c.CallServer.MaxCalls, 10000)
 	defD(&c.CallServer.RetryAfter, 30*time.Second)
 	defD(&c.CallServer.RingTimeout, 30*time.Second)
@@ -688,6 +737,20 @@ func (c *Config) Validate() []FieldError {
 			bad("vxml_gateway.max_sessions", "must be 1 or more")
 		}
 	}
+	if cf := c.Conference; cf.Listen != "" {
+		if _, _, err := hostPort(cf.Listen); err != nil {
+			bad("conference.listen", "%v", err)
+		}
+		if net.ParseIP(cf.MediaIP) == nil {
+			bad("conference.media_ip", "%q is not an IP address", cf.MediaIP)
+		}
+		if cf.MaxRooms < 1 {
+			bad("conference.max_rooms", "must be 1 or more")
+		}
+		if cf.MaxParties < 2 {
+			bad("conference.max_parties", "must be 2 or more")
+		}
+	}
 	switch c.Report.Driver {
 	case "sqlite", "off":
 	case "postgres":
@@ -702,6 +765,17 @@ func (c *Config) Validate() []FieldError {
 	}
 	if _, _, err := hostPort(c.CTI.Listen); err != nil {
 		bad("cti.listen", "%v", err)
+	}
+	if c.Console.Listen != "off" {
+		if _, _, err := hostPort(c.Console.Listen); err != nil {
+			bad("console.listen", "%v", err)
+		}
+	}
+	if c.Console.Admin.Password != "" && c.Console.Admin.PasswordHash != "" {
+		bad("console.admin", "give password or password_hash, not both")
+	}
+	if p := c.Console.Admin.Password; p != "" && (len(p) < 8 || len(p) > 72) {
+		bad("console.admin.password", "want 8 to 72 characters (bcrypt's limit), have %d", len(p))
 	}
 	for i, sv := range c.CTI.Supervisors {
 		if sv.ID == "" || sv.Password == "" {

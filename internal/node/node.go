@@ -19,7 +19,9 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/tandem-cc/tandem/internal/callserver"
+	"github.com/tandem-cc/tandem/internal/conference"
 	"github.com/tandem-cc/tandem/internal/config"
+	"github.com/tandem-cc/tandem/internal/console"
 	"github.com/tandem-cc/tandem/internal/cti"
 	"github.com/tandem-cc/tandem/internal/event"
 	"github.com/tandem-cc/tandem/internal/gateway"
@@ -41,18 +43,28 @@ type Node struct {
 	CTI     *cti.Server      // nil without a router section
 	IVR     *ivr.Server      // nil without a router section
 	Store   *config.Store    // nil without a router section
+	Console *console.Console // nil without a router section or with console.listen off
 	Events  *event.Counter
 	// Reports is the durable event store (nil with report.driver off);
 	// every role's events reach it through writer.
 	Reports *report.Store
 	writer  *report.Writer
 
-	cfg      *config.Config
-	log      *slog.Logger
-	reg      *prometheus.Registry
-	ctiLn    net.Listener
-	ivrLn    net.Listener
+	// Conference is the conference bridge, nil without conference.listen.
+	Conference *conference.Bridge
+
+	cfg   *config.Config
+	log   *slog.Logger
+	reg   *prometheus.Registry
+	ctiLn net.Listener
+	ivrLn net.Listener
+	// mediaDir is served under /media/ on the IVR listener (the demo's
+	// audio) when ivr.media_base is not set.
+	mediaDir string
 	metricLn net.Listener
+
+	consoleLn net.Listener
+	started   time.Time
 }
 
 // Deps are what the process gives a node.
@@ -72,7 +84,7 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	n = &Node{cfg: cfg, log: log, reg: prometheus.NewRegistry(), Events: event.NewCounter()}
+	n = &Node{cfg: cfg, log: log, reg: prometheus.NewRegistry(), Events: event.NewCounter(), started: startedNow()}
 	defer func() {
 		if err != nil {
 			n.close()
@@ -114,7 +126,7 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 		if err != nil {
 			return nil, err
 		}
-		if n.Engine, bridge, err = NewRouterFrom(doc, log); err != nil {
+		if n.Engine, bridge, err = NewRouterWithEvents(doc, log, events); err != nil {
 			return nil, err
 		}
 		routerCfg, _ = router.ParseConfig(doc)
@@ -146,30 +158,41 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 		if n.ctiLn, err = net.Listen("tcp", cfg.CTI.Listen); err != nil {
 			return nil, fmt.Errorf("cti: %w", err)
 		}
+		if n.ivrLn, err = net.Listen("tcp", cfg.IVR.Listen); err != nil {
+			return nil, fmt.Errorf("ivr: %w", err)
+		}
 		mediaBase := cfg.IVR.MediaBase
 		if mediaBase == "" {
-			// The demo's audio (queue music) is the default media; a
-			// file URL, which the gateway reads like any other.
+			// The demo's audio (queue music) is the default media, served
+			// by the IVR service's listener under /media/: over HTTP,
+			// because a document fetched over HTTP may not read the
+			// gateway's files.
 			menu, err := demo.Install(filepath.Join(cfg.DataDir, "apps", "demo"))
 			if err != nil {
 				return nil, err
 			}
-			mediaBase = "file://" + filepath.Dir(menu) + "/"
+			n.mediaDir = filepath.Dir(menu)
+			mediaBase = "http://" + n.ivrLn.Addr().String() + "/media/"
 		}
-		n.IVR, err = ivr.New(ivr.Config{MediaBase: mediaBase}, ivr.Deps{
+		appsDir := cfg.IVR.AppsDir
+		if appsDir == "" {
+			appsDir = filepath.Join(cfg.DataDir, "vxml-apps")
+		}
+		n.IVR, err = ivr.New(ivr.Config{MediaBase: mediaBase, AppsDir: appsDir}, ivr.Deps{
 			Router: ivrRouter{engine: n.Engine, calls: n.Calls, bridge: bridge, log: log},
+			Queue:  ivrQueue{engine: n.Engine},
 			Logger: log.With("role", "ivr"),
 		})
 		if err != nil {
 			return nil, err
 		}
 		bridge.RunScript = func(id event.CallID, in router.Instruction) {
-			if err := n.IVR.Expect(string(id), in.VRUScript, in.Params); err != nil {
+			if err := n.IVR.Expect(string(id), in.VRUScript, ivr.MicroAppParams(in.Params, in.Data.ECC)); err != nil {
 				log.Warn("ivr: cannot serve the VRU script", "call", string(id), "script", in.VRUScript, "error", err)
 			}
 		}
-		if n.ivrLn, err = net.Listen("tcp", cfg.IVR.Listen); err != nil {
-			return nil, fmt.Errorf("ivr: %w", err)
+		if err := n.buildConsole(rc); err != nil {
+			return nil, err
 		}
 	}
 	if err := n.Edge.Listen(); err != nil {
@@ -208,6 +231,16 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 			return nil, err
 		}
 	}
+	if cf := cfg.Conference; cf.Listen != "" {
+		if n.Conference, err = conference.New(conference.Config{Listen: cf.Listen, MediaIP: cf.MediaIP,
+			MaxRooms: cf.MaxRooms, MaxParties: cf.MaxParties, RTPTimeout: cf.RTPTimeout.D()},
+			conference.Deps{Log: log, Events: events}); err != nil {
+			return nil, err
+		}
+		if err := n.Conference.Listen(); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.Metrics.Listen != "" {
 		if n.metricLn, err = net.Listen("tcp", cfg.Metrics.Listen); err != nil {
 			return nil, fmt.Errorf("metrics: %w", err)
@@ -217,7 +250,7 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 }
 
 func (n *Node) close() {
-	for _, l := range []net.Listener{n.ctiLn, n.ivrLn, n.metricLn} {
+	for _, l := range []net.Listener{n.ctiLn, n.ivrLn, n.metricLn, n.consoleLn} {
 		if l != nil {
 			l.Close()
 		}
@@ -277,6 +310,9 @@ func (n *Node) Run(ctx context.Context) error {
 	if n.Gateway != nil {
 		g.Go(func() error { return n.Gateway.Run(gctx) })
 	}
+	if n.Conference != nil {
+		g.Go(func() error { return n.Conference.Run(gctx) })
+	}
 	if n.Engine != nil {
 		g.Go(func() error { return n.Engine.Run(gctx) })
 	}
@@ -286,7 +322,18 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	if n.IVR != nil {
 		g.Go(func() error { return n.IVR.Run(gctx) })
-		n.serveHTTP(g, gctx, "ivr", n.ivrLn, n.IVR.Handler())
+		h := n.IVR.Handler()
+		if n.mediaDir != "" {
+			mux := http.NewServeMux()
+			mux.Handle("/", h)
+			mux.Handle("/media/", http.StripPrefix("/media/", http.FileServer(http.Dir(n.mediaDir))))
+			h = mux
+		}
+		n.serveHTTP(g, gctx, "ivr", n.ivrLn, h)
+	}
+	if n.Console != nil {
+		g.Go(func() error { return n.Console.Run(gctx) })
+		n.serveHTTP(g, gctx, "console", n.consoleLn, n.Console.Handler())
 	}
 	if n.metricLn != nil {
 		mux := http.NewServeMux()

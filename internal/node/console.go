@@ -1,0 +1,83 @@
+package node
+
+import (
+	"fmt"
+	"net"
+	"path/filepath"
+	"time"
+
+	"github.com/tandem-cc/tandem/internal/console"
+)
+
+// buildConsole makes the web console (with the router: its pages
+// configure and watch the router's contact center) and opens its
+// listener. console.listen "off" leaves it out.
+func (n *Node) buildConsole(rc *RouterConfig) error {
+	cc := n.cfg.Console
+	if cc.Listen == "off" || n.Engine == nil || n.CTI == nil {
+		return nil
+	}
+	deps := console.Deps{Log: n.log, RouterConfig: rc, Live: n.Engine, CTI: n.CTI.Handler(), Health: n.health}
+	var err error
+	n.Console, err = console.New(console.Config{
+		Listen:     cc.Listen,
+		Admin:      console.Admin{User: cc.Admin.User, Password: cc.Admin.Password, PasswordHash: cc.Admin.PasswordHash},
+		SessionTTL: cc.SessionTTL.D(),
+		MediaDir:   filepath.Join(n.cfg.DataDir, "media"),
+	}, deps)
+	if err != nil {
+		return err
+	}
+	if n.consoleLn, err = net.Listen("tcp", cc.Listen); err != nil {
+		return fmt.Errorf("console: %w", err)
+	}
+	return nil
+}
+
+// ConsoleAddr is the console's address, or "".
+func (n *Node) ConsoleAddr() string {
+	if n.consoleLn == nil {
+		return ""
+	}
+	return n.consoleLn.Addr().String()
+}
+
+// health is the console's health page: the roles of this process, the SIP
+// edge's peers and the calls in progress.
+func (n *Node) health() console.Health {
+	h := console.Health{Started: n.started, ActiveCalls: n.Calls.Active()}
+	sip := ""
+	for _, l := range n.cfg.SIP.Listen {
+		sip += l.Transport + ":" + n.Edge.Addr(l.Transport) + " "
+	}
+	h.Roles = append(h.Roles, console.RoleHealth{Name: "SIP edge", Up: true, Addr: sip},
+		console.RoleHealth{Name: "call server", Up: true, Detail: fmt.Sprintf("%d calls", h.ActiveCalls)})
+	gw := console.RoleHealth{Name: "VoiceXML gateway"}
+	if n.Gateway != nil {
+		h.GatewaySessions = n.Gateway.Active()
+		gw.Up, gw.Addr, gw.Detail = true, n.Gateway.Addr(), fmt.Sprintf("%d sessions", h.GatewaySessions)
+	}
+	h.Roles = append(h.Roles, gw,
+		console.RoleHealth{Name: "router", Up: n.Engine != nil},
+		console.RoleHealth{Name: "CTI", Up: n.CTI != nil, Addr: n.CTIAddr()},
+		console.RoleHealth{Name: "IVR service", Up: n.IVR != nil, Addr: addrOf(n.ivrLn)},
+		console.RoleHealth{Name: "reporting", Up: n.Reports != nil, Detail: n.cfg.Report.Driver},
+		console.RoleHealth{Name: "metrics", Up: n.metricLn != nil, Addr: n.MetricsAddr()},
+		console.RoleHealth{Name: "console", Up: n.consoleLn != nil, Addr: n.ConsoleAddr()})
+	h.ServerGroups = n.Edge.ServerGroups()
+	h.Registrations = n.Edge.Registrations()
+	for _, t := range n.cfg.Trunks {
+		h.Trunks = append(h.Trunks, console.Trunk{Name: t.Name, Networks: t.Networks})
+	}
+	return h
+}
+
+func addrOf(l net.Listener) string {
+	if l == nil {
+		return ""
+	}
+	return l.Addr().String()
+}
+
+// startedNow stamps the node's start for the health page.
+func startedNow() time.Time { return time.Now().UTC() }
