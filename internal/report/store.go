@@ -34,6 +34,8 @@ type StoreConfig struct {
 	// DSN is a pgx connection string (postgres only), e.g.
 	// "postgres://tandem@db:5432/tandem?sslmode=disable".
 	DSN string `yaml:"dsn"`
+	// Records says how records and interval tables are cut.
+	Records RecordConfig `yaml:"records"`
 	// Logger receives the store's log lines; nil means slog.Default().
 	Logger *slog.Logger `yaml:"-"`
 }
@@ -53,6 +55,9 @@ func (c StoreConfig) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("%w: report.store.driver: %q is neither sqlite nor postgres", ErrConfig, c.Driver))
 	}
+	if err := c.Records.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
@@ -66,8 +71,15 @@ type Store struct {
 	name    string // for errors: the path or the host, never the password
 	log     *slog.Logger
 
-	mu      sync.Mutex     // guards inserts
-	inserts map[int]string // insert statement by row count, built once
+	mu      sync.Mutex        // guards inserts and stmts
+	inserts map[int]string    // insert statement by row count, built once
+	stmts   map[string]string // other generated statements, by key
+
+	rec RecordConfig // defaults filled
+
+	// writeMu serialises Insert, Derive and Purge: derivation reads the
+	// pending marks that Insert writes and must see each batch whole.
+	writeMu sync.Mutex
 }
 
 // dialect isolates what SQLite and PostgreSQL spell differently; the SQL
@@ -113,7 +125,8 @@ func Open(ctx context.Context, cfg StoreConfig) (*Store, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Store{log: log.With("role", "report"), inserts: map[int]string{}}
+	s := &Store{log: log.With("role", "report"), inserts: map[int]string{}, stmts: map[string]string{}, rec: cfg.Records}
+	s.rec.defaults()
 	switch cfg.Driver {
 	case DriverSQLite:
 		s.name = cfg.Path
@@ -191,6 +204,86 @@ var migrations = []migration{
 		`CREATE INDEX events_call_seq ON events (call_id, seq)`,
 		`CREATE INDEX events_time ON events (time_ns)`,
 	}},
+	{version: 2, sql: []string{
+		// The routing and agent fields of the event model (package event).
+		`ALTER TABLE events ADD COLUMN agent TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE events ADD COLUMN queue TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE events ADD COLUMN call_type TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE events ADD COLUMN script TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE events ADD COLUMN node TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE events ADD COLUMN target TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE events ADD COLUMN state TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE events ADD COLUMN reason_code INTEGER NOT NULL DEFAULT 0`,
+		`ALTER TABLE events ADD COLUMN data TEXT NOT NULL DEFAULT ''`,
+		// Calls whose records must be derived again; due_ns lets a call
+		// settle (its trailing events arrive) before it is.
+		`CREATE TABLE pending_calls (
+			call_id TEXT   NOT NULL PRIMARY KEY,
+			due_ns  BIGINT NOT NULL
+		)`,
+		`CREATE TABLE tcd (
+			call_id     TEXT    NOT NULL,
+			leg         TEXT    NOT NULL,
+			leg_kind    TEXT    NOT NULL,
+			agent       TEXT    NOT NULL,
+			skill_group TEXT    NOT NULL,
+			call_type   TEXT    NOT NULL,
+			start_ns    BIGINT  NOT NULL,
+			end_ns      BIGINT  NOT NULL,
+			ring_ns     BIGINT  NOT NULL,
+			delay_ns    BIGINT  NOT NULL,
+			queue_ns    BIGINT  NOT NULL,
+			talk_ns     BIGINT  NOT NULL,
+			hold_ns     BIGINT  NOT NULL,
+			wrapup_ns   BIGINT  NOT NULL,
+			disposition TEXT    NOT NULL,
+			wrapup_reason INTEGER NOT NULL,
+			ani         TEXT    NOT NULL,
+			dnis        TEXT    NOT NULL,
+			sip_call_id TEXT    NOT NULL,
+			data        TEXT    NOT NULL,
+			PRIMARY KEY (call_id, leg)
+		)`,
+		`CREATE INDEX tcd_start ON tcd (start_ns)`,
+		`CREATE TABLE rcd (
+			call_id   TEXT    NOT NULL,
+			n         INTEGER NOT NULL,
+			time_ns   BIGINT  NOT NULL,
+			call_type TEXT    NOT NULL,
+			script    TEXT    NOT NULL,
+			node_path TEXT    NOT NULL,
+			decision  TEXT    NOT NULL,
+			target    TEXT    NOT NULL,
+			queue_ns  BIGINT  NOT NULL,
+			PRIMARY KEY (call_id, n)
+		)`,
+		`CREATE INDEX rcd_time ON rcd (time_ns)`,
+		`CREATE TABLE agent_state (
+			id          TEXT    NOT NULL PRIMARY KEY,
+			agent       TEXT    NOT NULL,
+			time_ns     BIGINT  NOT NULL,
+			state       TEXT    NOT NULL,
+			reason_code INTEGER NOT NULL
+		)`,
+		`CREATE INDEX agent_state_agent ON agent_state (agent, time_ns)`,
+		`CREATE INDEX agent_state_time ON agent_state (time_ns)`,
+		// What each ended call added to the interval rows, so deriving it
+		// again takes that off first.
+		`CREATE TABLE call_facts (
+			call_id  TEXT   NOT NULL PRIMARY KEY,
+			end_ns   BIGINT NOT NULL,
+			contribs TEXT   NOT NULL
+		)`,
+		`CREATE INDEX call_facts_end ON call_facts (end_ns)`,
+		`CREATE TABLE intervals (
+			kind     TEXT   NOT NULL,
+			name     TEXT   NOT NULL,
+			start_ns BIGINT NOT NULL,
+			` + intervalColumnsDDL() + `,
+			PRIMARY KEY (kind, name, start_ns)
+		)`,
+		`CREATE INDEX intervals_start ON intervals (start_ns)`,
+	}},
 }
 
 // migrate applies the migrations not yet recorded in schema_migrations,
@@ -242,7 +335,9 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	return int(v.Int64), nil
 }
 
-const eventColumns = 11
+const eventColumns = 20
+
+const eventColumnList = `id, call_id, seq, time_ns, kind, leg_id, code, reason, outcome, peer, side, agent, queue, call_type, script, node, target, state, reason_code, data`
 
 // rowsPerStatement bounds a multi-row INSERT: 500 rows × 11 columns stays
 // far under SQLite's 32,766 and PostgreSQL's 65,535 placeholders, and is
@@ -257,12 +352,12 @@ func (s *Store) insertSQL(n int) string {
 		return q
 	}
 	var b strings.Builder
-	b.WriteString(`INSERT INTO events (id, call_id, seq, time_ns, kind, leg_id, code, reason, outcome, peer, side) VALUES `)
+	b.WriteString(`INSERT INTO events (` + eventColumnList + `) VALUES `)
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(`(?,?,?,?,?,?,?,?,?,?,?)`)
+		b.WriteString(`(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
 	}
 	// Idempotent by event id: a replayed spool or a retried batch whose
 	// commit was in fact applied writes nothing twice. Both dialects accept
@@ -275,10 +370,15 @@ func (s *Store) insertSQL(n int) string {
 
 // Insert writes events in one transaction; events whose id is already
 // stored are skipped. Every event must have an ID (Writer stamps them).
+// In the same transaction each call is marked for derivation (Derive
+// brings its records up to date) and agent state changes become agent
+// state detail rows.
 func (s *Store) Insert(ctx context.Context, events []event.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("report: insert %d events into %s: begin: %w", len(events), s.name, err)
@@ -293,11 +393,19 @@ func (s *Store) Insert(ctx context.Context, events []event.Event) error {
 			if e.ID == "" {
 				return fmt.Errorf("report: insert into %s: event %s of call %s has no id", s.name, e.Kind, e.Call)
 			}
+			data, err := encodeData(e.Data)
+			if err != nil {
+				return fmt.Errorf("report: insert into %s: event %s: %w", s.name, e.ID, err)
+			}
 			args = append(args, e.ID, string(e.Call), int64(e.Seq), e.Time.UnixNano(), string(e.Kind),
-				string(e.Leg), e.Code, e.Reason, string(e.Outcome), e.Peer, e.Side)
+				string(e.Leg), e.Code, e.Reason, string(e.Outcome), e.Peer, e.Side,
+				string(e.Agent), e.Queue, e.CallType, e.Script, e.Node, e.Target, e.State, e.ReasonCode, data)
 		}
 		if _, err := tx.ExecContext(ctx, s.insertSQL(n), args...); err != nil {
 			return fmt.Errorf("report: insert %d events into %s: %w", n, s.name, err)
+		}
+		if err := s.markDerived(ctx, tx, events[:n]); err != nil {
+			return err
 		}
 		events = events[n:]
 	}
@@ -310,27 +418,8 @@ func (s *Store) Insert(ctx context.Context, events []event.Event) error {
 // CallJourney returns every stored event of call in order: by seq, then
 // time and id, so events from two sequencers still read in a fixed order.
 func (s *Store) CallJourney(ctx context.Context, call event.CallID) ([]event.Event, error) {
-	rows, err := s.db.QueryContext(ctx, s.dialect.rebind(`SELECT id, call_id, seq, time_ns, kind, leg_id, code, reason, outcome, peer, side
-		FROM events WHERE call_id = ? ORDER BY seq, time_ns, id`), string(call))
+	out, err := s.queryEvents(ctx, s.db, `SELECT `+eventColumnList+` FROM events WHERE call_id = ? ORDER BY seq, time_ns, id`, string(call))
 	if err != nil {
-		return nil, fmt.Errorf("report: journey of call %s in %s: %w", call, s.name, err)
-	}
-	defer rows.Close()
-	var out []event.Event
-	for rows.Next() {
-		var (
-			e                          event.Event
-			callID, kind, leg, outcome string
-			seq, tns                   int64
-		)
-		if err := rows.Scan(&e.ID, &callID, &seq, &tns, &kind, &leg, &e.Code, &e.Reason, &outcome, &e.Peer, &e.Side); err != nil {
-			return nil, fmt.Errorf("report: journey of call %s in %s: %w", call, s.name, err)
-		}
-		e.Call, e.Kind, e.Leg, e.Outcome = event.CallID(callID), event.Kind(kind), event.LegID(leg), event.Outcome(outcome)
-		e.Seq, e.Time = uint64(seq), time.Unix(0, tns)
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("report: journey of call %s in %s: %w", call, s.name, err)
 	}
 	return out, nil

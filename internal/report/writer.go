@@ -277,8 +277,14 @@ func (w *Writer) run() {
 	if !w.spool.pending() {
 		retryT.Stop()
 	}
+	deriveT := time.NewTicker(deriveEvery)
+	defer deriveT.Stop()
 	for {
 		select {
+		case <-deriveT.C:
+			if !w.down {
+				w.derive(time.Now())
+			}
 		case e := <-w.q:
 			w.batch = append(w.batch, e)
 			if len(w.batch) >= w.cfg.BatchSize {
@@ -336,10 +342,27 @@ func (w *Writer) flush(ctx context.Context) error {
 			break
 		}
 	}
+	if !w.down {
+		// Flush promises records too: derive every marked call now.
+		w.derive(time.Now().Add(100 * 365 * 24 * time.Hour))
+	}
 	if w.down || w.spool.pending() {
 		return fmt.Errorf("%w: %d bytes in %s: %v", ErrSpooled, w.spool.size-w.spool.read, w.spool.path, w.lastErr)
 	}
 	return nil
+}
+
+// deriveEvery is how often the writer brings records up to date.
+const deriveEvery = 250 * time.Millisecond
+
+// derive runs Store.Derive for the calls due by now. A failure leaves the
+// calls marked; the next tick tries again.
+func (w *Writer) derive(now time.Time) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*w.cfg.StoreTimeout)
+	defer cancel()
+	if _, err := w.store.Derive(ctx, now); err != nil {
+		w.log.Warn("report: records not derived; will retry", "err", err)
+	}
 }
 
 // commit writes the batch to the store, or to the spool when the store is
