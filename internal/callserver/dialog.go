@@ -50,6 +50,17 @@ func (s *Server) HandleInDialog(req *sip.Request, tx sip.ServerTransaction) {
 
 // peerOf returns the leg on the other side of l, or nil. Call with c.mu held.
 func (c *Call) peerOf(l *leg) *leg {
+	if c.consult != nil {
+		// The agent talks to the consult target; the caller is held and
+		// has nobody to relay to until the consult ends.
+		switch l {
+		case c.out:
+			return c.consult
+		case c.consult:
+			return c.out
+		}
+		return nil
+	}
 	switch l {
 	case c.in:
 		return c.out
@@ -69,8 +80,14 @@ func side(l *leg) string {
 func (s *Server) onBye(c *Call, l *leg, req *sip.Request, tx sip.ServerTransaction) {
 	s.reject(req, tx, 200, "OK")
 	s.emit(event.Event{Kind: event.LegEnded, Call: c.id, Leg: l.id, Reason: "BYE", Side: side(l)})
+	if s.consultBye(c, l) {
+		return
+	}
 	c.mu.Lock()
 	other := c.peerOf(l)
+	if l == c.in {
+		other = c.out // even while held for a consult
+	}
 	answered := c.answered
 	c.mu.Unlock()
 	if other == nil && l != c.in {
@@ -105,7 +122,7 @@ func (s *Server) reinvite(c *Call, l *leg, req *sip.Request, tx sip.ServerTransa
 	defer c.clearPending()
 
 	fwd := s.inDialog(other, sip.INVITE)
-	withBody(fwd, req.Body(), contentType(req))
+	withBody(fwd, stamp(other, req.Body()), contentType(req))
 	ctx, cancel := context.WithTimeout(c.ctx, 64*sip.T1)
 	defer cancel()
 	res, err := s.request(ctx, fwd)
@@ -124,14 +141,18 @@ func (s *Server) reinvite(c *Call, l *leg, req *sip.Request, tx sip.ServerTransa
 	}
 	ok := sip.NewResponseFromRequest(req, 200, "OK", nil)
 	ok.AppendHeader(s.contact(l.transport))
-	withBody(ok, res.Body(), contentType(res))
+	withBody(ok, stamp(l, res.Body()), contentType(res))
 	if err := tx.Respond(ok); err != nil {
 		c.log.Debug("relay re-INVITE 2xx failed", "error", err)
 	}
 	c.mu.Lock()
-	if l == c.in {
+	switch {
+	case c.consult != nil:
+		// Between the agent and the consult target: not the caller's
+		// session, which stays as it was.
+	case l == c.in:
 		c.nearSDP, c.farSDP = req.Body(), res.Body()
-	} else {
+	default:
 		c.farSDP, c.nearSDP = req.Body(), res.Body()
 	}
 	c.mu.Unlock()
@@ -149,7 +170,7 @@ func (s *Server) reinvite(c *Call, l *leg, req *sip.Request, tx sip.ServerTransa
 		if ack != nil {
 			body, ct = ack.Body(), contentType(ack)
 		}
-		s.sendAck(other, s.ackFor(other, fwd.CSeq().SeqNo, body, ct))
+		s.sendAck(other, s.ackFor(other, fwd.CSeq().SeqNo, stamp(other, body), ct))
 	}
 }
 

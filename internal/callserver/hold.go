@@ -71,7 +71,7 @@ func (s *Server) setHold(ctx context.Context, id event.CallID, hold bool) error 
 			return fmt.Errorf("callserver: hold %s: %w", id, err)
 		}
 		req := s.inDialog(x.l, sip.INVITE)
-		withBody(req, body, "application/sdp")
+		withBody(req, stamp(x.l, body), "application/sdp")
 		rctx, cancel := context.WithTimeout(ctx, 64*sip.T1)
 		res, err := s.request(rctx, req)
 		cancel()

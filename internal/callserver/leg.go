@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/emiago/sipgo/sip"
+	"github.com/pion/sdp/v3"
 
 	"github.com/tandem-cc/tandem/internal/event"
 )
@@ -49,6 +50,11 @@ type leg struct {
 	// kept to answer 2xx retransmissions (RFC 3261 §13.2.2.4).
 	ackMu   sync.Mutex // guards lastAck
 	lastAck *sip.Request
+
+	// origin is the o= line of the session descriptions this leg gets
+	// from tandem (see stamp).
+	originMu sync.Mutex // guards origin
+	origin   *sdp.Origin
 }
 
 // key identifies the dialog for in-dialog requests that reach tandem: their

@@ -53,46 +53,15 @@ func (s *Server) move(ctx context.Context, id event.CallID, label string, ringFo
 	stop := context.AfterFunc(c.ctx, cancel)
 	defer stop()
 
-	targets, err := s.edge.Resolve(label)
+	nl, res, err := s.dialLate(ctx, c, label, ringFor)
 	if err != nil {
-		return fmt.Errorf("callserver: move %s to %s: %w", id, label, err)
-	}
-	var (
-		nl  *leg
-		res *sip.Response
-	)
-	for _, t := range targets {
-		l, r, err := c.dial(ctx, t, nil, "", false, ringFor)
-		if ctx.Err() != nil {
-			if l != nil {
-				s.sendAck(l, s.ackFor(l, l.cseq.Load(), nil, ""))
-				go s.bye(l, "move abandoned")
-			}
-			return fmt.Errorf("callserver: move %s: %w", id, ctx.Err())
-		}
-		if err == nil && r.IsSuccess() {
-			s.edge.Report(t, true)
-			nl, res = l, r
-			break
-		}
-		if err != nil || r.StatusCode == 503 || r.StatusCode == 408 {
-			s.edge.Report(t, false)
-		}
-	}
-	if nl == nil {
-		return fmt.Errorf("callserver: move %s: no destination of %s answered", id, label)
+		return fmt.Errorf("callserver: move %s: %w", id, err)
 	}
 	inviteSeq := nl.cseq.Load()
 	offer, offerType := res.Body(), contentType(res)
-	if len(offer) == 0 {
-		// A 2xx to a late offer must carry the offer (RFC 3261 §13.2.1).
-		s.sendAck(nl, s.ackFor(nl, inviteSeq, nil, ""))
-		go s.bye(nl, "no offer in 2xx")
-		return fmt.Errorf("callserver: move %s: new leg answered without SDP", id)
-	}
 
 	reinv := s.inDialog(c.in, sip.INVITE)
-	withBody(reinv, offer, offerType)
+	withBody(reinv, stamp(c.in, offer), offerType)
 	rctx, rcancel := context.WithTimeout(ctx, 64*sip.T1)
 	defer rcancel()
 	ans, err := s.request(rctx, reinv)
@@ -121,10 +90,54 @@ func (s *Server) move(ctx context.Context, id event.CallID, label string, ringFo
 	c.farSDP, c.nearSDP, c.held = offer, ans.Body(), false
 	c.mu.Unlock()
 	s.dialogs.Store(nl.key(), nl)
-	s.sendAck(nl, s.ackFor(nl, inviteSeq, ans.Body(), contentType(ans)))
+	s.sendAck(nl, s.ackFor(nl, inviteSeq, stamp(nl, ans.Body()), contentType(ans)))
 	s.dialogs.Delete(old.key())
 	go s.bye(old, "moved")
 	s.emit(event.Event{Kind: event.CallMoved, Call: c.id, Leg: nl.id, Reason: "from " + string(old.id) + " to " + label})
 	c.log.Info("moved", "from", old.id, "to", nl.id, "label", label)
 	return nil
+}
+
+// dialLate sends an INVITE without SDP to the destinations of label in
+// turn until one answers, as the first step of RFC 3725 flow I, and returns
+// the answered leg (its 2xx, which carries the offer, not yet ACKed). ctx
+// ending abandons the dial and releases a leg that answered meanwhile.
+func (s *Server) dialLate(ctx context.Context, c *Call, label string, ringFor time.Duration) (*leg, *sip.Response, error) {
+	targets, err := s.edge.Resolve(label)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", label, err)
+	}
+	last := "no destination"
+	for _, t := range targets {
+		l, r, err := c.dial(ctx, t, nil, "", false, ringFor)
+		if ctx.Err() != nil {
+			if l != nil {
+				s.sendAck(l, s.ackFor(l, l.cseq.Load(), nil, ""))
+				go s.bye(l, "abandoned")
+			}
+			return nil, nil, ctx.Err()
+		}
+		if err == nil && r.IsSuccess() {
+			s.edge.Report(t, true)
+			if len(r.Body()) == 0 {
+				// A 2xx to a late offer must carry the offer (RFC 3261
+				// §13.2.1).
+				s.sendAck(l, s.ackFor(l, l.cseq.Load(), nil, ""))
+				go s.bye(l, "no offer in 2xx")
+				return nil, nil, fmt.Errorf("%s answered without SDP", label)
+			}
+			return l, r, nil
+		}
+		switch {
+		case err != nil:
+			last = err.Error()
+			s.edge.Report(t, false)
+		case r.StatusCode == 503 || r.StatusCode == 408:
+			last = fmt.Sprintf("%d %s", r.StatusCode, r.Reason)
+			s.edge.Report(t, false)
+		default:
+			last = fmt.Sprintf("%d %s", r.StatusCode, r.Reason)
+		}
+	}
+	return nil, nil, fmt.Errorf("no destination of %s answered (last: %s)", label, last)
 }

@@ -139,6 +139,9 @@ type Call struct {
 	// retrieve re-offer them with a new direction.
 	farSDP, nearSDP []byte
 	held            bool
+	// consult is the agent's consult call's leg while there is one (the
+	// caller is held; out is the agent); see consult.go.
+	consult *leg
 }
 
 // ID returns the call's global id.
@@ -491,7 +494,7 @@ func (c *Call) dial(ctx context.Context, t sipedge.Target, body []byte, ct strin
 	}
 	req.AppendHeader(sip.NewHeader("X-Tandem-Call-ID", string(c.id)))
 	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"))
-	withBody(req, body, ct)
+	withBody(req, stamp(l, body), ct)
 
 	c.log.Debug("dial", "leg", l.id, "target", t.String())
 	s.emit(event.Event{Kind: event.LegNew, Call: c.id, Leg: l.id, Peer: t.String()})
@@ -645,7 +648,7 @@ func (c *Call) answer(out *leg, res *sip.Response) {
 	ok.To().Params.Add("tag", c.in.localTag)
 	ok.AppendHeader(s.contact(c.in.transport))
 	ok.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"))
-	withBody(ok, res.Body(), contentType(res))
+	withBody(ok, stamp(c.in, res.Body()), contentType(res))
 	if err := c.in.inviteTx.Respond(ok); err != nil {
 		// The caller cancelled as the callee answered: release the callee.
 		c.log.Info("caller gone at answer", "error", err)
@@ -678,7 +681,7 @@ func (c *Call) answer(out *leg, res *sip.Response) {
 			c.mu.Lock()
 			c.nearSDP = ack.Body()
 			c.mu.Unlock()
-			s.sendAck(out, s.ackFor(out, inviteSeq, ack.Body(), contentType(ack)))
+			s.sendAck(out, s.ackFor(out, inviteSeq, stamp(out, ack.Body()), contentType(ack)))
 		}
 	}()
 }
@@ -725,11 +728,11 @@ func (c *Call) end(why string, outcome event.Outcome, byeIn, byeOut *leg) {
 		return
 	}
 	c.ended = true
-	in, out := c.in, c.out
+	in, out, consult := c.in, c.out, c.consult
 	c.mu.Unlock()
 	s := c.srv
 	c.cancel()
-	for _, l := range []*leg{byeIn, byeOut} {
+	for _, l := range []*leg{byeIn, byeOut, consult} {
 		if l != nil {
 			go s.bye(l, why)
 		}
@@ -737,6 +740,9 @@ func (c *Call) end(why string, outcome event.Outcome, byeIn, byeOut *leg) {
 	s.dialogs.Delete(in.key())
 	if out != nil {
 		s.dialogs.Delete(out.key())
+	}
+	if consult != nil {
+		s.dialogs.Delete(consult.key())
 	}
 	s.calls.Delete(c.id)
 	s.active.Add(-1)

@@ -49,7 +49,7 @@ func statusOf(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, ErrNotFound), errors.Is(err, router.ErrUnknownAgent), errors.Is(err, router.ErrUnknownCall), errors.Is(err, router.ErrUnknownQueue):
 		return http.StatusNotFound
-	case errors.Is(err, ErrConflict), errors.Is(err, router.ErrIllegalState), errors.Is(err, router.ErrCallState):
+	case errors.Is(err, ErrConflict), errors.Is(err, router.ErrIllegalState), errors.Is(err, router.ErrCallState), errors.Is(err, router.ErrNoAgent):
 		return http.StatusConflict
 	case errors.Is(err, ErrShutdown):
 		return http.StatusServiceUnavailable

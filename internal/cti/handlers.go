@@ -371,6 +371,20 @@ type TransferRequest struct {
 	Priority int    `json:"priority"`
 }
 
+// ConsultRequest is POST /v1/agents/{id}/calls/{call}/consult: To is
+// "agent", "queue" or "number" as for a transfer. The caller is held while
+// the agent talks to the target; then complete (the caller goes to the
+// target) or cancel (the agent has the caller back).
+type ConsultRequest struct {
+	To   string `json:"to"`
+	Dest string `json:"dest"`
+}
+
+// ConsultResponse says which agent the consult reached ("" for a number).
+type ConsultResponse struct {
+	Agent router.AgentID `json:"agent,omitempty"`
+}
+
 // CallDataRequest is POST /v1/agents/{id}/calls/{call}/data: call
 // variables (pv1..pv10) and ECC variables (user.x, user.x[i]) to set.
 type CallDataRequest struct {
@@ -391,8 +405,8 @@ func (s *Server) handleCall(w http.ResponseWriter, r *http.Request, who principa
 	id := router.AgentID(r.PathValue("id"))
 	call := router.CallID(r.PathValue("call"))
 	action := r.PathValue("action")
-	if !slices.Contains([]string{"hold", "retrieve", "release", "transfer", "data"}, action) {
-		s.fail(w, fmt.Errorf("cti: call action %q: %w (want hold, retrieve, release, transfer or data)", action, ErrNotFound))
+	if !slices.Contains([]string{"hold", "retrieve", "release", "transfer", "consult", "complete", "cancel", "data"}, action) {
+		s.fail(w, fmt.Errorf("cti: call action %q: %w (want hold, retrieve, release, transfer, consult, complete, cancel or data)", action, ErrNotFound))
 		return
 	}
 	if !who.may(id) {
@@ -443,6 +457,25 @@ func (s *Server) handleCall(w http.ResponseWriter, r *http.Request, who principa
 				}
 			}
 		}
+	case "consult":
+		var req ConsultRequest
+		if err = decode(r, &req); err == nil {
+			if err = need(router.Talking, router.Hold); err == nil {
+				var to ConsultTarget
+				if to, err = consultTarget(id, req); err == nil {
+					var agent router.AgentID
+					if agent, err = s.calls.Consult(ctx, call, to); err == nil {
+						log.Info("cti: consult", "to", req.To, "dest", req.Dest, "agent", agent)
+						writeJSON(w, http.StatusOK, ConsultResponse{Agent: agent})
+						return
+					}
+				}
+			}
+		}
+	case "complete":
+		err = s.calls.CompleteConsult(ctx, call)
+	case "cancel":
+		err = s.calls.CancelConsult(ctx, call)
 	case "data":
 		var req CallDataRequest
 		if err = decode(r, &req); err == nil {
@@ -522,6 +555,27 @@ func (s *Server) transfer(r *http.Request, id router.AgentID, call router.CallID
 		return nil, badField("to", "required (number, queue or agent)")
 	}
 	return nil, badField("to", "%q: want number, queue or agent", req.To)
+}
+
+// consultTarget checks a consult request's target.
+func consultTarget(self router.AgentID, req ConsultRequest) (ConsultTarget, error) {
+	if req.Dest == "" {
+		return ConsultTarget{}, badField("dest", "required")
+	}
+	switch req.To {
+	case "agent":
+		if router.AgentID(req.Dest) == self {
+			return ConsultTarget{}, badField("dest", "an agent cannot consult itself")
+		}
+		return ConsultTarget{Agent: router.AgentID(req.Dest)}, nil
+	case "queue":
+		return ConsultTarget{Queue: req.Dest}, nil
+	case "number":
+		return ConsultTarget{Number: req.Dest}, nil
+	case "":
+		return ConsultTarget{}, badField("to", "required (number, queue or agent)")
+	}
+	return ConsultTarget{}, badField("to", "%q: want number, queue or agent", req.To)
 }
 
 // setData sets call data in name order, stopping at the first refusal;

@@ -98,6 +98,28 @@ func (r *recorder) Follow(_ context.Context, c router.CallID, in router.Instruct
 	return nil
 }
 
+func (r *recorder) Consult(_ context.Context, c router.CallID, to ConsultTarget) (router.AgentID, error) {
+	r.note("consult " + string(c) + " " + string(to.Agent) + to.Queue + to.Number)
+	if to.Number != "" {
+		return "", nil
+	}
+	in, err := r.eng.Consult(c, router.ConsultTarget{Agent: to.Agent, Queue: router.QueueName(to.Queue)})
+	if err != nil {
+		return "", err
+	}
+	return in.Agent, r.eng.ConsultAnswered(c)
+}
+
+func (r *recorder) CompleteConsult(_ context.Context, c router.CallID) error {
+	r.note("complete " + string(c))
+	return r.eng.ConsultEnd(c, true)
+}
+
+func (r *recorder) CancelConsult(_ context.Context, c router.CallID) error {
+	r.note("cancel " + string(c))
+	return r.eng.ConsultEnd(c, false)
+}
+
 // clock is a settable clock for token expiry.
 type clock struct{ ns atomic.Int64 }
 

@@ -45,6 +45,23 @@ type CallControl interface {
 	// CTI transferred to a queue (Engine.Transfer answers the caller of
 	// Transfer, not Notify): an offer to an agent, or Queued.
 	Follow(ctx context.Context, call router.CallID, in router.Instruction) error
+	// Consult holds the caller and connects the agent to a consult target
+	// (an agent, a queue's longest-available agent, or a dialed number);
+	// it returns the target agent ("" for a number) once it answered.
+	Consult(ctx context.Context, call router.CallID, to ConsultTarget) (router.AgentID, error)
+	// CompleteConsult connects the caller to the consult target and drops
+	// the agent (consult transfer); CancelConsult drops the target and
+	// gives the agent the caller back.
+	CompleteConsult(ctx context.Context, call router.CallID) error
+	CancelConsult(ctx context.Context, call router.CallID) error
+}
+
+// ConsultTarget is who a consult call goes to: exactly one of an agent id,
+// a queue (skill group or precision queue) or a dialed number.
+type ConsultTarget struct {
+	Agent  router.AgentID
+	Queue  string
+	Number string
 }
 
 // Deps are what the CTI server needs from outside.

@@ -44,8 +44,10 @@ type RouterBridge struct {
 	// the call server sends the call to the VRU (the IVR service's Expect).
 	RunScript func(id event.CallID, in router.Instruction)
 
-	mu     sync.Mutex // guards agents
+	mu     sync.Mutex // guards agents and consults
 	agents map[event.CallID]router.AgentID
+	// consults are the agents' consult calls in progress (consult.go).
+	consults map[event.CallID]consultOf
 
 	// offerRing is how long an offer may ring at the call server: a little
 	// under the router's ring_no_answer, so the call server gives the
@@ -215,6 +217,7 @@ func (b *RouterBridge) Ended(_ context.Context, id event.CallID) {
 		b.Log.Info("router: end", "call", string(id), "error", err)
 	}
 	b.publish(id, cti.EventCallEnded, true)
+	b.consultHungUp(id)
 }
 
 // Notify is the engine's Deps.Notify. It must not call back into the

@@ -2,6 +2,9 @@ package node
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"time"
 
 	"github.com/tandem-cc/tandem/internal/callserver"
 	"github.com/tandem-cc/tandem/internal/cti"
@@ -54,9 +57,89 @@ func (c *CallControl) Release(ctx context.Context, id router.CallID) error {
 }
 
 // BlindTransfer implements cti.CallControl: the caller's media moves to
-// dest (RFC 3725) and the agent's leg is released.
+// dest (RFC 3725) and the agent's leg is released; the agent goes to
+// wrap-up and the call goes on without one.
 func (c *CallControl) BlindTransfer(ctx context.Context, id router.CallID, dest string) error {
-	return c.Calls.Move(ctx, event.CallID(id), dest)
+	if err := c.Calls.Move(ctx, event.CallID(id), dest); err != nil {
+		return err
+	}
+	if err := c.Engine.Detach(id, dest); err != nil {
+		return err
+	}
+	if c.Bridge != nil {
+		c.Bridge.publish(event.CallID(id), cti.EventCallEnded, true)
+	}
+	return nil
+}
+
+// Consult implements cti.CallControl: the router reserves the target agent
+// (for an agent or a queue; a dialed number needs no reservation), then
+// the call server holds the caller and rings the target from the agent's
+// phone. A target that does not answer is given back.
+func (c *CallControl) Consult(ctx context.Context, id router.CallID, to cti.ConsultTarget) (router.AgentID, error) {
+	label := to.Number
+	var target router.AgentID
+	if to.Number == "" {
+		in, err := c.Engine.Consult(id, router.ConsultTarget{Agent: to.Agent, Queue: router.QueueName(to.Queue)})
+		if err != nil {
+			return "", err
+		}
+		label, target = in.Labels[0], in.Agent
+		if c.Bridge != nil && c.Bridge.Publish != nil {
+			c.Bridge.Publish(cti.Event{Type: cti.EventCallOffered, Agent: target, Call: id, Data: cti.CallDataOf(in.Data), Time: time.Now()})
+		}
+	}
+	ring := time.Duration(0)
+	if c.Bridge != nil {
+		ring = time.Duration(c.Bridge.offerRing.Load())
+	}
+	if err := conflict(c.Calls.Consult(ctx, event.CallID(id), label, ring)); err != nil {
+		if target != "" {
+			_ = c.Engine.ConsultEnd(id, false)
+			c.publishTo(target, id, cti.EventCallEnded)
+		}
+		return "", err
+	}
+	if target != "" {
+		if err := c.Engine.ConsultAnswered(id); err != nil {
+			return "", err
+		}
+		c.publishTo(target, id, cti.EventCallAnswered)
+	}
+	if c.Bridge != nil {
+		c.Bridge.setConsult(event.CallID(id), target, label)
+	}
+	return target, nil
+}
+
+// CompleteConsult implements cti.CallControl: the caller goes to the
+// consult target and the agent to wrap-up.
+func (c *CallControl) CompleteConsult(ctx context.Context, id router.CallID) error {
+	if err := conflict(c.Calls.CompleteConsult(ctx, event.CallID(id))); err != nil {
+		return err
+	}
+	if c.Bridge != nil {
+		c.Bridge.ConsultEnded(ctx, event.CallID(id), true)
+	}
+	return nil
+}
+
+// CancelConsult implements cti.CallControl: the target is released and
+// the agent has the caller back.
+func (c *CallControl) CancelConsult(ctx context.Context, id router.CallID) error {
+	if err := conflict(c.Calls.CancelConsult(ctx, event.CallID(id))); err != nil {
+		return err
+	}
+	if c.Bridge != nil {
+		c.Bridge.ConsultEnded(ctx, event.CallID(id), false)
+	}
+	return nil
+}
+
+func (c *CallControl) publishTo(a router.AgentID, id router.CallID, typ cti.EventType) {
+	if c.Bridge != nil && c.Bridge.Publish != nil {
+		c.Bridge.Publish(cti.Event{Type: typ, Agent: a, Call: id, Time: time.Now()})
+	}
 }
 
 // Follow implements cti.CallControl: the router's answer to a transfer to
@@ -69,4 +152,16 @@ func (c *CallControl) Follow(_ context.Context, id router.CallID, in router.Inst
 		return c.Calls.Instruct(event.CallID(id), c.Bridge.instruction(in))
 	}
 	return c.Calls.Instruct(event.CallID(id), Convert(in))
+}
+
+// conflict marks the call server's refusals that are about the call's
+// state (no consult, one in progress, another offer running, the call not
+// answered) as CTI conflicts (409), not server errors.
+func conflict(err error) error {
+	for _, e := range []error{callserver.ErrNoConsult, callserver.ErrConsult, callserver.ErrBusy, callserver.ErrNotReady} {
+		if errors.Is(err, e) {
+			return fmt.Errorf("%w: %w", cti.ErrConflict, err)
+		}
+	}
+	return err
 }

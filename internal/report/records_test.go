@@ -75,7 +75,9 @@ func callEvents() [][]event.Event {
 	ag := func(a, why string) func(*event.Event) {
 		return func(e *event.Event) { e.Agent, e.Queue, e.Reason = event.AgentID(a), "sales", why }
 	}
-	rr := func(e *event.Event) { e.Data = &event.Data{ANI: "555", DNIS: "1000", SIPCallID: "sip-" + string(e.Call)} }
+	rr := func(e *event.Event) {
+		e.Data = &event.Data{ANI: "555", DNIS: "1000", SIPCallID: "sip-" + string(e.Call)}
+	}
 	end := func(o event.Outcome) func(*event.Event) { return func(e *event.Event) { e.Outcome = o } }
 	return [][]event.Event{
 		// c1: queued 2 s after arrival, offered to a1 at 12, answered at
@@ -239,6 +241,29 @@ func TestRecords(t *testing.T) {
 					t.Fatalf("derived %d calls, %v; want 5", n, err)
 				}
 				checkIntervals(t, s)
+			})
+			t.Run("purge by age", func(t *testing.T) {
+				// Before 10:05: c1-c3's events and records and the 10:00
+				// interval rows go; c4 (10:05-10:05:34) and c5 stay.
+				if _, err := s.Purge(ctx, at(300)); err != nil {
+					t.Fatal(err)
+				}
+				iv, err := s.Intervals(ctx, Filter{})
+				if err != nil || len(iv) != 0 {
+					t.Errorf("intervals after purge: %v %v", iv, err)
+				}
+				for call, want := range map[string]int{"c1": 0, "c3": 0, "c4": 3} {
+					tcd, err := s.TCDs(ctx, Filter{Call: call})
+					if err != nil || len(tcd) != want {
+						t.Errorf("%s: %d TCD rows after purge, want %d (%v)", call, len(tcd), want, err)
+					}
+				}
+				if j, _ := s.CallJourney(ctx, "c2"); len(j) != 0 {
+					t.Errorf("c2 events after purge: %d", len(j))
+				}
+				if j, _ := s.CallJourney(ctx, "c5"); len(j) != 5 {
+					t.Errorf("c5 events after purge: %d, want 5", len(j))
+				}
 			})
 		})
 	}

@@ -32,6 +32,10 @@ type WriterConfig struct {
 	// MaxBlock is the longest Emit waits for room in a full queue before
 	// it counts the event as dropped: the call path must not stall.
 	MaxBlock time.Duration `yaml:"max_block"`
+	// Retention, if positive, is how long events and records are kept:
+	// the writer purges older ones a minute after it starts and then
+	// once a day.
+	Retention time.Duration `yaml:"retention"`
 	// Logger receives the writer's log lines; nil means slog.Default().
 	Logger *slog.Logger `yaml:"-"`
 }
@@ -91,7 +95,7 @@ func (c WriterConfig) Validate() error {
 		errs = append(errs, fmt.Errorf("%w: report.writer.spool_path: required", ErrConfig))
 	}
 	if c.SpoolMaxBytes < 0 || c.QueueSize < 0 || c.BatchSize < 0 || c.BatchDelay < 0 ||
-		c.StoreTimeout < 0 || c.RetryInterval < 0 || c.MaxBlock < 0 {
+		c.StoreTimeout < 0 || c.RetryInterval < 0 || c.MaxBlock < 0 || c.Retention < 0 {
 		errs = append(errs, fmt.Errorf("%w: report.writer: sizes and durations must not be negative", ErrConfig))
 	}
 	return errors.Join(errs...)
@@ -279,8 +283,17 @@ func (w *Writer) run() {
 	}
 	deriveT := time.NewTicker(deriveEvery)
 	defer deriveT.Stop()
+	purgeT := time.NewTimer(purgeFirst)
+	if w.cfg.Retention <= 0 {
+		purgeT.Stop()
+	}
 	for {
 		select {
+		case <-purgeT.C:
+			purgeT.Reset(purgeEvery)
+			if !w.down {
+				w.purge(time.Now())
+			}
 		case <-deriveT.C:
 			if !w.down {
 				w.derive(time.Now())
@@ -350,6 +363,28 @@ func (w *Writer) flush(ctx context.Context) error {
 		return fmt.Errorf("%w: %d bytes in %s: %v", ErrSpooled, w.spool.size-w.spool.read, w.spool.path, w.lastErr)
 	}
 	return nil
+}
+
+// Purge schedule: soon after start (a node restarted daily still purges),
+// then daily.
+const (
+	purgeFirst = time.Minute
+	purgeEvery = 24 * time.Hour
+)
+
+// purge deletes what is older than Retention. It runs in the writer's
+// goroutine, so it delays batches while it runs: a daily purge of a day's
+// rows.
+func (w *Writer) purge(now time.Time) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	before := now.Add(-w.cfg.Retention)
+	n, err := w.store.Purge(ctx, before)
+	if err != nil {
+		w.log.Warn("report: purge failed; will try again tomorrow", "err", err)
+		return
+	}
+	w.log.Info("report: purged old events and records", "before", before, "rows", n)
 }
 
 // deriveEvery is how often the writer brings records up to date.

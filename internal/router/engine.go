@@ -140,6 +140,11 @@ type call struct {
 	path   []string
 	vru    string
 	offerQ string
+	// consult is the agent reserved for (or talking on) the consult call
+	// of the call's agent, and consultQ the queue it was chosen from; see
+	// consult.go.
+	consult  *agent
+	consultQ string
 }
 
 // New compiles cfg and returns an engine with no agent logged in.
@@ -700,7 +705,7 @@ func (e *Engine) holdState(id CallID, from, to State) error {
 	if c == nil {
 		return fmt.Errorf("router: %s %s: %w", to, id, ErrUnknownCall)
 	}
-	if c.phase != connected || c.agent.state != from {
+	if c.phase != connected || c.agent == nil || c.agent.state != from {
 		return fmt.Errorf("router: %s %s: %w", to, id, ErrCallState)
 	}
 	k := event.AgentHold
@@ -726,6 +731,7 @@ func (e *Engine) End(id CallID) error {
 }
 
 func (e *Engine) end(c *call) {
+	e.releaseConsult(c, "call ended")
 	e.dequeueFor(c, "abandoned")
 	c.gen++
 	delete(e.calls, c.id)

@@ -4,8 +4,11 @@ import "errors"
 
 // Sentinel errors; each is wrapped with what and where, so test with errors.Is.
 var (
-	ErrConfig        = errors.New("router: invalid configuration")
-	ErrUnknownAgent  = errors.New("unknown agent")
+	ErrConfig       = errors.New("router: invalid configuration")
+	ErrUnknownAgent = errors.New("unknown agent")
+	// ErrNoAgent: a consult call's target is not ready (consults do not
+	// queue).
+	ErrNoAgent       = errors.New("no agent ready")
 	ErrUnknownCall   = errors.New("unknown call")
 	ErrUnknownQueue  = errors.New("unknown queue")
 	ErrBadPassword   = errors.New("wrong password")

@@ -1,0 +1,38 @@
+package callserver
+
+import (
+	"github.com/pion/sdp/v3"
+)
+
+// stamp returns body as leg l must see it. A B2BUA that moves a party's
+// media from one far end to another (RFC 3725) hands it session
+// descriptions made by different hosts, but to that party they are one
+// session: RFC 3264 §8 wants the o= line's username, session id and
+// address to stay as they were and its version to go up with each new
+// offer, and some phones ignore an offer whose origin did not move on. So
+// the first description a leg gets from tandem fixes its origin, and each
+// later one is rewritten to that origin with the next version. A body
+// that is not SDP is passed as it is.
+func stamp(l *leg, body []byte) []byte {
+	if len(body) == 0 {
+		return body
+	}
+	var d sdp.SessionDescription
+	if err := d.Unmarshal(body); err != nil {
+		return body
+	}
+	l.originMu.Lock()
+	defer l.originMu.Unlock()
+	if l.origin == nil {
+		o := d.Origin
+		l.origin = &o
+		return body
+	}
+	l.origin.SessionVersion++
+	d.Origin = *l.origin
+	out, err := d.Marshal()
+	if err != nil {
+		return body
+	}
+	return out
+}

@@ -1,0 +1,173 @@
+package router
+
+import (
+	"fmt"
+
+	"github.com/tandem-cc/tandem/internal/event"
+)
+
+// A consult call (an agent's second call about a connected call, before a
+// consult transfer or a conference) reserves its target agent as an offer
+// does, so the router offers that agent nothing else meanwhile. The call
+// keeps its agent until the consult completes; then the target becomes
+// the call's agent and the first agent goes to wrap-up.
+
+// ConsultTarget names who a consult call is for: an agent by id, or the
+// longest-available agent of a queue (a skill group or precision queue).
+type ConsultTarget struct {
+	Agent AgentID
+	Queue QueueName
+}
+
+// Consult reserves the target of a consult call on call id (connected):
+// the returned instruction is a Connect to the target agent's extension.
+// A target that is not ready, or a queue with nobody ready, is refused
+// with ErrNoAgent: a consult call does not wait in queue.
+func (e *Engine) Consult(id CallID, to ConsultTarget) (Instruction, error) {
+	e.lock()
+	defer e.unlock()
+	c := e.calls[id]
+	if c == nil {
+		return Instruction{}, fmt.Errorf("router: consult %s: %w", id, ErrUnknownCall)
+	}
+	if c.phase != connected || c.agent == nil {
+		return Instruction{}, fmt.Errorf("router: consult %s: %w (not connected)", id, ErrCallState)
+	}
+	if c.consult != nil {
+		return Instruction{}, fmt.Errorf("router: consult %s: %w (a consult is in progress)", id, ErrCallState)
+	}
+	var b *agent
+	switch {
+	case to.Agent != "":
+		b = e.agents[to.Agent]
+		if b == nil {
+			return Instruction{}, fmt.Errorf("router: consult %s to agent %s: %w", id, to.Agent, ErrUnknownAgent)
+		}
+		if b == c.agent {
+			return Instruction{}, fmt.Errorf("router: consult %s: an agent cannot consult itself: %w", id, ErrCallState)
+		}
+		if b.state != Ready {
+			return Instruction{}, fmt.Errorf("router: consult %s to agent %s (%s): %w", id, b.id, b.state, ErrNoAgent)
+		}
+	case to.Queue != "":
+		q := e.queues[to.Queue]
+		if q == nil {
+			return Instruction{}, fmt.Errorf("router: consult %s to %s: %w", id, to.Queue, ErrUnknownQueue)
+		}
+		for _, t := range q.steps {
+			if len(t.ready) > 0 && (b == nil || agentBefore(t.ready[0].a, b)) {
+				b = t.ready[0].a
+			}
+		}
+		if b == nil {
+			return Instruction{}, fmt.Errorf("router: consult %s to %s: %w", id, to.Queue, ErrNoAgent)
+		}
+	default:
+		return Instruction{}, fmt.Errorf("router: consult %s: no target: %w", id, ErrCallState)
+	}
+	if err := e.transition(b, Reserved, 0, bySystem); err != nil {
+		return Instruction{}, err
+	}
+	b.call, c.consult, c.consultQ = c, b, string(to.Queue)
+	e.emit(c, event.Event{Kind: event.AgentOffer, Agent: event.AgentID(b.id), Queue: c.consultQ, Target: b.ext, Reason: "consult"})
+	return Instruction{Kind: Connect, Labels: []string{b.ext}, Agent: b.id, Data: c.snapshot()}, nil
+}
+
+// ConsultAnswered says the consult target answered: it is talking.
+func (e *Engine) ConsultAnswered(id CallID) error {
+	e.lock()
+	defer e.unlock()
+	c := e.calls[id]
+	if c == nil {
+		return fmt.Errorf("router: consult answered %s: %w", id, ErrUnknownCall)
+	}
+	if c.consult == nil || c.consult.state != Reserved {
+		return fmt.Errorf("router: consult answered %s: %w", id, ErrCallState)
+	}
+	if err := e.transition(c.consult, Talking, 0, bySystem); err != nil {
+		return err
+	}
+	e.emitAgent(c, c.consult, event.AgentAnswered, c.consultQ, "consult")
+	return nil
+}
+
+// ConsultEnd ends the consult of call id. Completed: the target becomes
+// the call's agent and the first agent goes to wrap-up (a consult
+// transfer). Not completed: the target is released (back to ready if it
+// never answered, to wrap-up if it talked) and the first agent keeps the
+// call.
+func (e *Engine) ConsultEnd(id CallID, completed bool) error {
+	e.lock()
+	defer e.unlock()
+	c := e.calls[id]
+	if c == nil {
+		return fmt.Errorf("router: consult end %s: %w", id, ErrUnknownCall)
+	}
+	b := c.consult
+	if b == nil {
+		return fmt.Errorf("router: consult end %s: %w (no consult)", id, ErrCallState)
+	}
+	if !completed {
+		e.releaseConsult(c, "consult cancelled")
+		return nil
+	}
+	if b.state == Reserved {
+		if err := e.transition(b, Talking, 0, bySystem); err != nil {
+			return err
+		}
+	}
+	a := c.agent
+	c.consult = nil
+	e.emit(c, event.Event{Kind: event.AgentTransfer, Agent: event.AgentID(a.id), Queue: c.offerQ, Target: string(b.id), Reason: "consult"})
+	e.emitAgent(c, a, event.AgentCallEnd, c.offerQ, "transferred")
+	a.call, a.lastCall = nil, c.id
+	e.afterCall(a)
+	c.agent, c.offerQ = b, c.consultQ
+	c.started = e.nowNS()
+	return nil
+}
+
+// releaseConsult lets the consult target of c go: ready again if it
+// never answered, wrap-up if it talked. Called with e.mu held.
+func (e *Engine) releaseConsult(c *call, why string) {
+	b := c.consult
+	if b == nil {
+		return
+	}
+	c.consult, b.call = nil, nil
+	if b.state == Reserved {
+		e.emitAgent(c, b, event.AgentCallEnd, c.consultQ, why)
+		if b.retired {
+			e.logout(b)
+			return
+		}
+		_ = e.transition(b, Ready, 0, bySystem)
+		e.agentReady(b, false) // it never took the call: it keeps its place
+		return
+	}
+	e.emitAgent(c, b, event.AgentCallEnd, c.consultQ, why)
+	b.lastCall = c.id
+	e.afterCall(b)
+}
+
+// Detach says the call's agent has left a call that goes on without an
+// agent (transferred to a dialed number, blind or after a consult): the
+// agent goes to wrap-up; the call stays known, with its data, until End.
+func (e *Engine) Detach(id CallID, target string) error {
+	e.lock()
+	defer e.unlock()
+	c := e.calls[id]
+	if c == nil {
+		return fmt.Errorf("router: detach %s: %w", id, ErrUnknownCall)
+	}
+	a := c.agent
+	if c.phase != connected || a == nil {
+		return fmt.Errorf("router: detach %s: %w (no agent on the call)", id, ErrCallState)
+	}
+	e.releaseConsult(c, "transferred")
+	e.emit(c, event.Event{Kind: event.AgentTransfer, Agent: event.AgentID(a.id), Queue: c.offerQ, Target: target})
+	e.emitAgent(c, a, event.AgentCallEnd, c.offerQ, "transferred")
+	c.agent, a.call, a.lastCall = nil, nil, c.id
+	e.afterCall(a)
+	return nil
+}
