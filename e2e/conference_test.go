@@ -232,6 +232,23 @@ const confOffer = `<?xml version="1.0" encoding="ISO-8859-1" ?>
 </scenario>
 `
 
+// confOptions is a heartbeat: OPTIONS, expecting 200.
+const confOptions = `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="options">
+  <send retrans="500"><![CDATA[
+      OPTIONS sip:conference@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:conference@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 OPTIONS
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]></send>
+  <recv response="200"/>
+</scenario>
+`
+
 // writeScenario writes a scenario constant with {{KEY}}s filled in.
 func writeScenario(t *testing.T, name, text string, kv ...string) string {
 	t.Helper()
@@ -351,6 +368,10 @@ func TestConferenceRefusals(t *testing.T) {
 		if ok != 1 || failed != 0 {
 			t.Errorf("%s with %s: want %s (%d ok, %d failed)", service, codec, code, ok, failed)
 		}
+	}
+	ok, failed := runUAC(t, n.addr, "-sf", writeScenario(t, "options.xml", confOptions), "-m", "1")
+	if ok != 1 || failed != 0 {
+		t.Errorf("OPTIONS: %d ok, %d failed", ok, failed)
 	}
 	expect("5000", "0", "PCMU", "404")
 	expect("conf-a", "18", "G729", "488")

@@ -403,7 +403,9 @@ func (b *Bridge) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 	}
+	p.holdMu.Lock()
 	p.held = sess.Remote().OnHold()
+	p.holdMu.Unlock()
 	log.Info("party joined", "codec", sess.Remote().Codec, "room_size", b.RoomSize(id))
 	b.emit(p, event.LegAnswered, "joined room "+string(id))
 	go p.watch()

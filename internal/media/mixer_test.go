@@ -390,6 +390,34 @@ func TestMixerHold(t *testing.T) {
 	hears(t, "B after resuming", b.since(j, 800), []float64{440}, []float64{1000})
 }
 
+// TestMixerMove: a re-INVITE that moves a party's media (the call server's
+// 3PCC move to another phone) points the room at the new peer: the new
+// peer, in another codec, hears the room and is heard.
+func TestMixerMove(t *testing.T) {
+	m := NewMixer(MixerConfig{})
+	t.Cleanup(m.Close)
+	a := newTonePeer(t, PCMU, 440)
+	old := newTonePeer(t, PCMU, 1000)
+	sa, sb := a.party(t), old.party(t)
+	join(t, m, sa)
+	join(t, m, sb)
+	a.start(sa.LocalAddr())
+	old.start(sb.LocalAddr())
+	a.waitHeard(t, 0, 4000)
+
+	moved := newTonePeer(t, PCMA, 1700)
+	if _, err := sb.Answer(moved.offer(SendRecv)); err != nil {
+		t.Fatal(err)
+	}
+	old.stop() // the old phone's stream ends with the move
+	moved.start(sb.LocalAddr())
+	i := a.mark()
+	a.waitHeard(t, i, 6000)
+	hears(t, "A after the move", a.since(i, 1600), []float64{1700}, []float64{440, 1000})
+	moved.waitHeard(t, 0, 6000)
+	hears(t, "the new peer", moved.since(0, 1600), []float64{440}, []float64{1700})
+}
+
 // TestMixerPlayToOneParty: a prompt played to one party replaces the mix
 // for it alone.
 func TestMixerPlayToOneParty(t *testing.T) {
