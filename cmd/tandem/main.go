@@ -21,6 +21,7 @@ func usage() {
 commands:
   serve     run the contact center (built-in default config, or -c FILE)
   vxml      run VoiceXML documents in text mode (vxml run FILE, vxml test DIR)
+  sim       drive a running tandem with simulated callers and agents
   version   print the version
 `)
 }
@@ -35,6 +36,8 @@ func run(args []string) int {
 		return runServe(args[1:])
 	case "vxml":
 		return runVXML(args[1:])
+	case "sim":
+		return runSim(args[1:])
 	case "version", "-v", "--version":
 		fmt.Println("tandem", version)
 		return 0

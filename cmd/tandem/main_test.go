@@ -19,6 +19,9 @@ func TestCommands(t *testing.T) {
 		{[]string{"serve", "-c", "../../examples/call-director.yaml", "-check"}, 0},
 		{[]string{"serve", "-c", bad, "-check"}, 2},
 		{[]string{"serve", "-c", filepath.Join(t.TempDir(), "missing.yaml"), "-check"}, 2},
+		{[]string{"sim", "-rate", "0"}, 2},
+		{[]string{"sim", "-agents", "1010-1001"}, 2},
+		{[]string{"sim", "-digits", "1:x"}, 2},
 		{[]string{"frobnicate"}, 2},
 		{nil, 2},
 	}
