@@ -49,11 +49,33 @@
 //     the spool instead. Either way a kill -9 (SQLite: also a power cut)
 //     after Flush returns loses none of them. Events not yet flushed may
 //     be lost: at most the queue (QueueSize) and one batch.
-//   - Events are dropped only when the queue stays full past MaxBlock
-//     (Emit must not stall the call path), when the spool is full
-//     (SpoolMaxBytes) or fails, or when emitted after Close. Each drop is
-//     counted in Stats().Dropped and logged at error level (at most once a
-//     second, with the count).
+//   - A full queue (the store is slow) does not drop and does not stall
+//     Emit: the event goes to an overflow list that a spiller goroutine
+//     appends to the spool in batches (Stats().Overflowed), replayed like
+//     any spooled event. If the overflow itself reaches QueueSize, Emit
+//     appends it to the spool itself (one fsync). Events are dropped only
+//     when the spool is full (SpoolMaxBytes) or fails, or when emitted
+//     after Close; each drop is counted in Stats().Dropped and logged at
+//     error level (at most once a second, with the count).
+//
+// # Records
+//
+// Insert marks, in the batch's own transaction, every call it touched
+// (pending_calls, due a settle time later) and writes agent state changes
+// as agent state detail rows. The Writer runs Derive every 250 ms (and
+// on Flush, for every marked call): each due call's events are read back
+// and buildCall, a pure function, turns them into its termination call
+// details (caller leg, one per agent offer, one per SIP dialog), route
+// call details, and, once it has ended, its contributions to the interval
+// rows of its call type, each skill group it queued to and each agent it
+// was offered to, in the interval it ended in. The contributions are kept
+// per call (call_facts) and taken off before the new ones are added, so
+// deriving a call again (a late wrap-up event, a replayed spool) never
+// counts it twice. Rates (the three service-level formulas, ASA, AHT) are
+// computed from the additive counters when read (Counters.Figures).
+//
+// Handler serves them as JSON or CSV (docs/report-api.md); Purge, run
+// daily by the Writer with Retention set, deletes by age.
 //
 // Seq is per call and per Writer (per process): two processes emitting
 // for one call would each count from 1; CallJourney then orders by seq,

@@ -29,8 +29,9 @@ type WriterConfig struct {
 	StoreTimeout time.Duration `yaml:"store_timeout"`
 	// RetryInterval is how often a down store is tried again.
 	RetryInterval time.Duration `yaml:"retry_interval"`
-	// MaxBlock is the longest Emit waits for room in a full queue before
-	// it counts the event as dropped: the call path must not stall.
+	// MaxBlock is kept for configs that set it and is ignored: Emit no
+	// longer waits for room in a full queue, it hands the event to the
+	// spool (see Writer.Emit).
 	MaxBlock time.Duration `yaml:"max_block"`
 	// Retention, if positive, is how long events and records are kept:
 	// the writer purges older ones a minute after it starts and then
@@ -57,7 +58,7 @@ const (
 	// trouble.
 	DefaultStoreTimeout  = 2 * time.Second
 	DefaultRetryInterval = time.Second
-	// 50 ms is long for signalling but short of SIP's 500 ms T1 retransmit.
+	// Unused (see WriterConfig.MaxBlock).
 	DefaultMaxBlock = 50 * time.Millisecond
 )
 
@@ -107,7 +108,10 @@ type Stats struct {
 	Stored   uint64 // committed to the store straight from the queue
 	Spooled  uint64 // appended to the spool
 	Replayed uint64 // written from the spool to the store
-	Dropped  uint64 // lost: queue full past MaxBlock, spool full or failing, or emitted after Close
+	// Overflowed counts events Emit sent to the spool because the queue
+	// was full (they are in Spooled too, once appended).
+	Overflowed uint64
+	Dropped    uint64 // lost: spool full or failing, or emitted after Close
 	// SpoolBytes is the spool's size; StoreDown says whether the last
 	// attempt on the store failed.
 	SpoolBytes int64
@@ -132,15 +136,29 @@ type Writer struct {
 	closed bool
 	done   chan struct{} // closed when the goroutine has returned
 
-	emitted, stored, spooled, replayed, dropped atomic.Uint64
-	spoolBytes                                  atomic.Int64
-	storeDown                                   atomic.Bool
-	dropLog                                     atomic.Int64 // unix ns of the last drop log line
-	dropSince                                   atomic.Uint64
+	emitted, stored, spooled, replayed, dropped, overflowed atomic.Uint64
+	spoolBytes                                              atomic.Int64
+	storeDown                                               atomic.Bool
+	dropLog                                                 atomic.Int64 // unix ns of the last drop log line
+	dropSince                                               atomic.Uint64
+
+	// Overflow: events that found the queue full, on their way to the
+	// spool through the spiller goroutine. ovMu guards overflow.
+	ovMu      sync.Mutex
+	overflow  []event.Event
+	ovSignal  chan struct{} // cap 1: overflow has events
+	spilled   chan struct{} // cap 1: the spiller appended to the spool
+	stopSpill chan struct{}
+	spillDone chan struct{}
+
+	// spoolMu guards spool: the writer goroutine appends, replays and
+	// advances it, the spiller (and an Emit whose overflow is full)
+	// appends. Never held across a store call.
+	spoolMu sync.Mutex
+	spool   *spool
 
 	// Owned by the goroutine (run and what it calls).
 	batch   []event.Event
-	spool   *spool
 	down    bool
 	lastErr error
 }
@@ -165,22 +183,31 @@ func NewWriter(store *Store, cfg WriterConfig) (*Writer, error) {
 	}
 	w := &Writer{
 		store: store, cfg: cfg, log: log, spool: sp,
-		q:     make(chan event.Event, cfg.QueueSize),
-		req:   make(chan flushRequest),
-		done:  make(chan struct{}),
-		batch: make([]event.Event, 0, cfg.BatchSize),
+		q:        make(chan event.Event, cfg.QueueSize),
+		req:      make(chan flushRequest),
+		done:     make(chan struct{}),
+		batch:    make([]event.Event, 0, cfg.BatchSize),
+		ovSignal: make(chan struct{}, 1), spilled: make(chan struct{}, 1),
+		stopSpill: make(chan struct{}), spillDone: make(chan struct{}),
 	}
 	w.spoolBytes.Store(sp.size)
 	if sp.pending() {
 		log.Info("report: spool holds events from a previous run; replaying", "spool", cfg.SpoolPath, "bytes", sp.size)
 	}
 	go w.run()
+	go w.spiller()
 	return w, nil
 }
 
 // Emit implements event.Sink. It stamps the event (ID, per-call Seq, and
-// Time if unset) and queues it; it waits at most MaxBlock for room, then
-// counts the event as dropped and logs it.
+// Time if unset) and queues it. When the queue is full (the store is slow)
+// it does not wait and does not drop: the event goes to the overflow,
+// which the spiller goroutine appends to the persistent spool in batches,
+// to be replayed into the store like any spooled event. Only a full (or
+// failing) spool drops events, counted in Stats().Dropped and logged. If
+// the overflow itself holds QueueSize events (the spiller is behind too),
+// Emit appends them to the spool itself: one fsync on the call path,
+// rather than a loss.
 func (w *Writer) Emit(e event.Event) {
 	now := time.Now()
 	if e.Time.IsZero() {
@@ -199,13 +226,55 @@ func (w *Writer) Emit(e event.Event) {
 		return
 	default:
 	}
-	t := time.NewTimer(w.cfg.MaxBlock)
-	defer t.Stop()
+	w.emitted.Add(1)
+	w.overflowed.Add(1)
+	w.ovMu.Lock()
+	w.overflow = append(w.overflow, e)
+	if len(w.overflow) < w.cfg.QueueSize {
+		w.ovMu.Unlock()
+		select {
+		case w.ovSignal <- struct{}{}:
+		default:
+		}
+		return
+	}
+	evs := w.overflow
+	w.overflow = nil
+	w.ovMu.Unlock()
+	w.spillOverflow(evs)
+}
+
+// spiller appends the overflow to the spool until Close stops it.
+func (w *Writer) spiller() {
+	defer close(w.spillDone)
+	for {
+		select {
+		case <-w.stopSpill:
+			return
+		case <-w.ovSignal:
+			w.spillOverflow(w.takeOverflow())
+		}
+	}
+}
+
+func (w *Writer) takeOverflow() []event.Event {
+	w.ovMu.Lock()
+	defer w.ovMu.Unlock()
+	evs := w.overflow
+	w.overflow = nil
+	return evs
+}
+
+// spillOverflow appends evs to the spool and tells the writer goroutine
+// there is something to replay.
+func (w *Writer) spillOverflow(evs []event.Event) {
+	if len(evs) == 0 {
+		return
+	}
+	w.spill(evs)
 	select {
-	case w.q <- e:
-		w.emitted.Add(1)
-	case <-t.C:
-		w.drop(1, "queue full: the store and spool are not keeping up")
+	case w.spilled <- struct{}{}:
+	default:
 	}
 }
 
@@ -266,7 +335,7 @@ func (w *Writer) request(ctx context.Context, close bool) error {
 func (w *Writer) Stats() Stats {
 	return Stats{
 		Emitted: w.emitted.Load(), Stored: w.stored.Load(), Spooled: w.spooled.Load(),
-		Replayed: w.replayed.Load(), Dropped: w.dropped.Load(),
+		Replayed: w.replayed.Load(), Dropped: w.dropped.Load(), Overflowed: w.overflowed.Load(),
 		SpoolBytes: w.spoolBytes.Load(), StoreDown: w.storeDown.Load(),
 	}
 }
@@ -278,7 +347,7 @@ func (w *Writer) run() {
 	batchT.Stop()
 	batchOn := false
 	retryT := time.NewTimer(0) // try a spool left by a previous run at once
-	if !w.spool.pending() {
+	if !w.spoolPending() {
 		retryT.Stop()
 	}
 	deriveT := time.NewTicker(deriveEvery)
@@ -289,6 +358,8 @@ func (w *Writer) run() {
 	}
 	for {
 		select {
+		case <-w.spilled:
+			retryT.Reset(0) // overflow reached the spool: replay it
 		case <-purgeT.C:
 			purgeT.Reset(purgeEvery)
 			if !w.down {
@@ -316,7 +387,7 @@ func (w *Writer) run() {
 		case <-retryT.C:
 			if w.retry(context.Background()) {
 				retryT.Reset(0) // progress: go on with the next chunk
-			} else if w.down || w.spool.pending() {
+			} else if w.down || w.spoolPending() {
 				retryT.Reset(w.cfg.RetryInterval)
 			}
 		case r := <-w.req:
@@ -324,16 +395,25 @@ func (w *Writer) run() {
 				batchT.Stop()
 				batchOn = false
 			}
+			if r.close {
+				// No Emit runs now (closed is set); stop the spiller so
+				// the final flush sees the whole overflow.
+				close(w.stopSpill)
+				<-w.spillDone
+			}
 			err := w.flush(r.ctx)
 			if r.close {
-				if cerr := w.spool.close(); cerr != nil && err == nil {
+				w.spoolMu.Lock()
+				cerr := w.spool.close()
+				w.spoolMu.Unlock()
+				if cerr != nil && err == nil {
 					err = cerr
 				}
 				r.reply <- err
 				return
 			}
 			r.reply <- err
-			if w.down || w.spool.pending() {
+			if w.down || w.spoolPending() {
 				retryT.Reset(w.cfg.RetryInterval)
 			}
 		}
@@ -343,6 +423,7 @@ func (w *Writer) run() {
 // flush commits what is queued now, then replays the spool while the
 // store takes it and ctx lasts.
 func (w *Writer) flush(ctx context.Context) error {
+	w.spillOverflow(w.takeOverflow())
 	for n := len(w.q); n > 0; n-- {
 		w.batch = append(w.batch, <-w.q)
 		if len(w.batch) >= w.cfg.BatchSize {
@@ -350,7 +431,7 @@ func (w *Writer) flush(ctx context.Context) error {
 		}
 	}
 	w.commit()
-	for (w.down || w.spool.pending()) && ctx.Err() == nil {
+	for (w.down || w.spoolPending()) && ctx.Err() == nil {
 		if !w.retry(ctx) {
 			break
 		}
@@ -359,7 +440,9 @@ func (w *Writer) flush(ctx context.Context) error {
 		// Flush promises records too: derive every marked call now.
 		w.derive(time.Now().Add(100 * 365 * 24 * time.Hour))
 	}
-	if w.down || w.spool.pending() {
+	if w.down || w.spoolPending() {
+		w.spoolMu.Lock()
+		defer w.spoolMu.Unlock()
 		return fmt.Errorf("%w: %d bytes in %s: %v", ErrSpooled, w.spool.size-w.spool.read, w.spool.path, w.lastErr)
 	}
 	return nil
@@ -430,13 +513,15 @@ func (w *Writer) setDown(err error) {
 
 func (w *Writer) setUp() {
 	if w.down {
-		w.log.Info("report: store is back; replaying the spool", "store", w.store.name, "spool_bytes", w.spool.size-w.spool.read)
+		w.log.Info("report: store is back; replaying the spool", "store", w.store.name)
 	}
 	w.down, w.lastErr = false, nil
 	w.storeDown.Store(false)
 }
 
 func (w *Writer) spill(events []event.Event) {
+	w.spoolMu.Lock()
+	defer w.spoolMu.Unlock()
 	err := w.spool.append(events)
 	if err != nil {
 		if errors.Is(err, errSpoolFull) {
@@ -449,13 +534,19 @@ func (w *Writer) spill(events []event.Event) {
 	w.spoolBytes.Store(w.spool.size)
 }
 
+func (w *Writer) spoolPending() bool {
+	w.spoolMu.Lock()
+	defer w.spoolMu.Unlock()
+	return w.spool.pending()
+}
+
 // retry tries the store once: the next chunk of the spool, or a ping when
 // the spool is empty. It reports whether it made progress and more
 // remains.
 func (w *Writer) retry(ctx context.Context) bool {
 	ctx, cancel := context.WithTimeout(ctx, w.cfg.StoreTimeout)
 	defer cancel()
-	if !w.spool.pending() {
+	if !w.spoolPending() {
 		if !w.down {
 			return false
 		}
@@ -466,6 +557,7 @@ func (w *Writer) retry(ctx context.Context) bool {
 		w.setUp()
 		return false
 	}
+	w.spoolMu.Lock()
 	events, off, err := w.spool.next(5 * w.cfg.BatchSize)
 	if err != nil {
 		// Records were checked when appended and when the spool was opened;
@@ -477,14 +569,20 @@ func (w *Writer) retry(ctx context.Context) bool {
 			w.log.Error("report: spool", "err", aerr)
 		}
 		w.spoolBytes.Store(w.spool.size)
+		w.spoolMu.Unlock()
 		return false
 	}
+	w.spoolMu.Unlock()
+	// The lock is not held across the store: the spiller may append
+	// meanwhile (after off), which advance keeps.
 	if err := w.store.Insert(ctx, events); err != nil {
 		w.setDown(err)
 		return false
 	}
 	w.setUp()
 	w.replayed.Add(uint64(len(events)))
+	w.spoolMu.Lock()
+	defer w.spoolMu.Unlock()
 	if err := w.spool.advance(off); err != nil {
 		w.log.Error("report: spool", "err", err)
 	}
