@@ -53,6 +53,8 @@ func (s *Server) lockForControl(id event.CallID, check func(c *Call) error) (*Ca
 		return nil, ErrNotReady
 	case c.pending:
 		return nil, ErrBusy
+	case c.conf != nil:
+		return nil, ErrConference
 	}
 	if err := check(c); err != nil {
 		return nil, err

@@ -50,6 +50,13 @@ func (s *Server) HandleInDialog(req *sip.Request, tx sip.ServerTransaction) {
 
 // peerOf returns the leg on the other side of l, or nil. Call with c.mu held.
 func (c *Call) peerOf(l *leg) *leg {
+	if c.conf != nil {
+		// Each party talks to its own leg to the bridge.
+		if bl := c.conf.bridge[l]; bl != nil {
+			return bl
+		}
+		return c.conf.partyOf[l]
+	}
 	if c.consult != nil {
 		// The agent talks to the consult target; the caller is held and
 		// has nobody to relay to until the consult ends.
@@ -80,7 +87,7 @@ func side(l *leg) string {
 func (s *Server) onBye(c *Call, l *leg, req *sip.Request, tx sip.ServerTransaction) {
 	s.reject(req, tx, 200, "OK")
 	s.emit(event.Event{Kind: event.LegEnded, Call: c.id, Leg: l.id, Reason: "BYE", Side: side(l)})
-	if s.consultBye(c, l) {
+	if s.conferenceBye(c, l) || s.consultBye(c, l) {
 		return
 	}
 	c.mu.Lock()

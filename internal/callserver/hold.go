@@ -48,6 +48,14 @@ func (s *Server) setHold(ctx context.Context, id event.CallID, hold bool) error 
 	case c.pending:
 		c.mu.Unlock()
 		return ErrBusy
+	case c.conf != nil:
+		// The parties' sessions are the bridge's: a hold here would
+		// re-offer the wrong one (a conference party holds from its phone).
+		c.mu.Unlock()
+		return ErrConference
+	case c.consult != nil:
+		c.mu.Unlock()
+		return ErrConsult // the caller is already held
 	case c.held == hold:
 		c.mu.Unlock()
 		return nil

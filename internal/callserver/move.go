@@ -42,6 +42,12 @@ func (s *Server) move(ctx context.Context, id event.CallID, label string, ringFo
 	case c.pending:
 		c.mu.Unlock()
 		return ErrBusy
+	case c.conf != nil:
+		c.mu.Unlock()
+		return ErrConference
+	case c.consult != nil:
+		c.mu.Unlock()
+		return ErrConsult
 	}
 	c.pending = true
 	c.mu.Unlock()

@@ -142,6 +142,8 @@ type Call struct {
 	// consult is the agent's consult call's leg while there is one (the
 	// caller is held; out is the agent); see consult.go.
 	consult *leg
+	// conf is the call's conference once there is one (conference.go).
+	conf *conf
 }
 
 // ID returns the call's global id.
@@ -729,20 +731,32 @@ func (c *Call) end(why string, outcome event.Outcome, byeIn, byeOut *leg) {
 	}
 	c.ended = true
 	in, out, consult := c.in, c.out, c.consult
+	release := []*leg{byeIn, byeOut, consult}
+	if c.conf != nil {
+		// Every party still in the conference, and its leg to the bridge.
+		for p, bl := range c.conf.bridge {
+			if p != in {
+				release = append(release, p)
+			}
+			release = append(release, bl)
+		}
+	}
 	c.mu.Unlock()
 	s := c.srv
 	c.cancel()
-	for _, l := range []*leg{byeIn, byeOut, consult} {
-		if l != nil {
+	seen := map[*leg]bool{}
+	for _, l := range release {
+		if l != nil && !seen[l] {
+			seen[l] = true
 			go s.bye(l, why)
 		}
 	}
 	s.dialogs.Delete(in.key())
+	for l := range seen {
+		s.dialogs.Delete(l.key())
+	}
 	if out != nil {
 		s.dialogs.Delete(out.key())
-	}
-	if consult != nil {
-		s.dialogs.Delete(consult.key())
 	}
 	s.calls.Delete(c.id)
 	s.active.Add(-1)

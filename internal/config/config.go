@@ -134,6 +134,15 @@ type Report struct {
 	// postgres (DSN); "off" keeps events in memory and the log only.
 	Driver string `yaml:"driver"`
 	DSN    string `yaml:"dsn"`
+	// Interval is the interval tables' period: 15m or 30m (default 30m).
+	Interval Duration `yaml:"interval"`
+	// ServiceLevel is the service-level threshold (default 20s) and
+	// ShortCall the short-call threshold (default 5s).
+	ServiceLevel Duration `yaml:"service_level"`
+	ShortCall    Duration `yaml:"short_call"`
+	// RetentionDays: events and records older than this many days are
+	// purged once a day; 0 keeps everything.
+	RetentionDays int `yaml:"retention_days"`
 }
 
 // CTI configures the agent and supervisor API (HTTP + WebSocket); it runs
@@ -298,6 +307,10 @@ type CallServer struct {
 	// SessionTimeout ends an answered call that exceeds it (a guard against
 	// legs whose BYE was lost; 0 keeps calls up for ever).
 	MaxCallDuration Duration `yaml:"max_call_duration"`
+	// ConferenceLabel is the label a conference room is dialed at: the
+	// call's id is appended, and the dial plan must lead it to a
+	// conference bridge (default "conf-", the bridge's room URI scheme).
+	ConferenceLabel string `yaml:"conference_label"`
 }
 
 // Metrics configures the Prometheus endpoint.
@@ -348,12 +361,17 @@ func Default() *Config {
 		// the users below; 5000 reaches the stand-alone VoiceXML demo.
 		// Both IVRs run on the built-in VoiceXML gateway, which the call
 		// server reaches through server group vxml.
-		ServerGroups: []ServerGroup{{Name: "vxml", Destinations: []Destination{{Address: "127.0.0.1:5090"}}}},
+		ServerGroups: []ServerGroup{
+			{Name: "vxml", Destinations: []Destination{{Address: "127.0.0.1:5090"}}},
+			{Name: "conference", Destinations: []Destination{{Address: "127.0.0.1:5092"}}},
+		},
 		DialPlan: []DialRule{
 			{Pattern: "1XXX", Registered: true},
 			{Pattern: "5XXX", ServerGroup: "vxml"},
-			{Pattern: "7777!", ServerGroup: "vxml"}, // the network VRU label + correlation id
+			{Pattern: "7777!", ServerGroup: "vxml"},        // the network VRU label + correlation id
+			{Pattern: "conf-!", ServerGroup: "conference"}, // a conference room (call_server.conference_label)
 		},
+		Conference: Conference{Listen: "127.0.0.1:5092"},
 		VXMLGateway: VXMLGateway{Listen: "127.0.0.1:5090", Apps: []VXMLApp{
 			{Pattern: "7777!", URL: IVRApp},
 			{Pattern: "*", URL: DemoApp},
@@ -437,6 +455,7 @@ func (c *Config) fill() {
 	}
 	def(&c.VXMLGateway.MediaIP, "127.0.0.1")
 	def(&c.CTI.Listen, "127.0.0.1:8080")
+	def(&c.CallServer.ConferenceLabel, "conf-")
 	def(&c.Console.Listen, "127.0.0.1:8088")
 	def(&c.Console.Admin.User, "admin")
 	defD(&c.Console.SessionTTL, 8*time.Hour)
@@ -759,6 +778,12 @@ func (c *Config) Validate() []FieldError {
 		}
 	default:
 		bad("report.driver", "unknown driver %q (want sqlite, postgres or off)", c.Report.Driver)
+	}
+	if iv := c.Report.Interval.D(); iv != 0 && iv != 15*time.Minute && iv != 30*time.Minute {
+		bad("report.interval", "%v: want 15m or 30m", iv)
+	}
+	if c.Report.ServiceLevel < 0 || c.Report.ShortCall < 0 || c.Report.RetentionDays < 0 {
+		bad("report", "service_level, short_call and retention_days must not be negative")
 	}
 	if _, _, err := hostPort(c.IVR.Listen); err != nil {
 		bad("ivr.listen", "%v", err)

@@ -405,8 +405,8 @@ func (s *Server) handleCall(w http.ResponseWriter, r *http.Request, who principa
 	id := router.AgentID(r.PathValue("id"))
 	call := router.CallID(r.PathValue("call"))
 	action := r.PathValue("action")
-	if !slices.Contains([]string{"hold", "retrieve", "release", "transfer", "consult", "complete", "cancel", "data"}, action) {
-		s.fail(w, fmt.Errorf("cti: call action %q: %w (want hold, retrieve, release, transfer, consult, complete, cancel or data)", action, ErrNotFound))
+	if !slices.Contains([]string{"hold", "retrieve", "release", "transfer", "consult", "complete", "cancel", "conference", "data"}, action) {
+		s.fail(w, fmt.Errorf("cti: call action %q: %w (want hold, retrieve, release, transfer, consult, complete, cancel, conference or data)", action, ErrNotFound))
 		return
 	}
 	if !who.may(id) {
@@ -476,6 +476,8 @@ func (s *Server) handleCall(w http.ResponseWriter, r *http.Request, who principa
 		err = s.calls.CompleteConsult(ctx, call)
 	case "cancel":
 		err = s.calls.CancelConsult(ctx, call)
+	case "conference":
+		err = s.calls.Conference(ctx, call)
 	case "data":
 		var req CallDataRequest
 		if err = decode(r, &req); err == nil {

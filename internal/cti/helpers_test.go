@@ -120,6 +120,11 @@ func (r *recorder) CancelConsult(_ context.Context, c router.CallID) error {
 	return r.eng.ConsultEnd(c, false)
 }
 
+func (r *recorder) Conference(_ context.Context, c router.CallID) error {
+	r.note("conference " + string(c))
+	return r.eng.Conference(c)
+}
+
 // clock is a settable clock for token expiry.
 type clock struct{ ns atomic.Int64 }
 

@@ -54,6 +54,8 @@ type CallControl interface {
 	// gives the agent the caller back.
 	CompleteConsult(ctx context.Context, call router.CallID) error
 	CancelConsult(ctx context.Context, call router.CallID) error
+	// Conference joins the caller, the agent and the consult target.
+	Conference(ctx context.Context, call router.CallID) error
 }
 
 // ConsultTarget is who a consult call goes to: exactly one of an agent id,

@@ -18,13 +18,15 @@ type CallControl struct {
 	Calls  *callserver.Server
 	Engine *router.Engine
 	Bridge *RouterBridge // may be nil
+	// ConferenceLabel + the call id is where a conference room is dialed.
+	ConferenceLabel string
 }
 
 var _ cti.CallControl = (*CallControl)(nil)
 
 // Hold implements cti.CallControl.
 func (c *CallControl) Hold(ctx context.Context, id router.CallID) error {
-	if err := c.Calls.Hold(ctx, event.CallID(id)); err != nil {
+	if err := conflict(c.Calls.Hold(ctx, event.CallID(id))); err != nil {
 		return err
 	}
 	// The media is held: now the agent's state follows (talking → hold).
@@ -39,7 +41,7 @@ func (c *CallControl) Hold(ctx context.Context, id router.CallID) error {
 
 // Retrieve implements cti.CallControl.
 func (c *CallControl) Retrieve(ctx context.Context, id router.CallID) error {
-	if err := c.Calls.Retrieve(ctx, event.CallID(id)); err != nil {
+	if err := conflict(c.Calls.Retrieve(ctx, event.CallID(id))); err != nil {
 		return err
 	}
 	if err := c.Engine.Retrieve(id); err != nil {
@@ -60,7 +62,7 @@ func (c *CallControl) Release(ctx context.Context, id router.CallID) error {
 // dest (RFC 3725) and the agent's leg is released; the agent goes to
 // wrap-up and the call goes on without one.
 func (c *CallControl) BlindTransfer(ctx context.Context, id router.CallID, dest string) error {
-	if err := c.Calls.Move(ctx, event.CallID(id), dest); err != nil {
+	if err := conflict(c.Calls.Move(ctx, event.CallID(id), dest)); err != nil {
 		return err
 	}
 	if err := c.Engine.Detach(id, dest); err != nil {
@@ -136,6 +138,19 @@ func (c *CallControl) CancelConsult(ctx context.Context, id router.CallID) error
 	return nil
 }
 
+// Conference implements cti.CallControl: the caller, the agent and the
+// consult target are joined in a room of the conference bridge; both
+// agents stay on the call until they leave it.
+func (c *CallControl) Conference(ctx context.Context, id router.CallID) error {
+	if c.ConferenceLabel == "" {
+		return fmt.Errorf("cti: conference: no conference label configured: %w", cti.ErrConflict)
+	}
+	if err := conflict(c.Calls.Conference(ctx, event.CallID(id), c.ConferenceLabel+string(id))); err != nil {
+		return err
+	}
+	return c.Engine.Conference(id)
+}
+
 func (c *CallControl) publishTo(a router.AgentID, id router.CallID, typ cti.EventType) {
 	if c.Bridge != nil && c.Bridge.Publish != nil {
 		c.Bridge.Publish(cti.Event{Type: typ, Agent: a, Call: id, Time: time.Now()})
@@ -158,7 +173,7 @@ func (c *CallControl) Follow(_ context.Context, id router.CallID, in router.Inst
 // state (no consult, one in progress, another offer running, the call not
 // answered) as CTI conflicts (409), not server errors.
 func conflict(err error) error {
-	for _, e := range []error{callserver.ErrNoConsult, callserver.ErrConsult, callserver.ErrBusy, callserver.ErrNotReady} {
+	for _, e := range []error{callserver.ErrNoConsult, callserver.ErrConsult, callserver.ErrBusy, callserver.ErrNotReady, callserver.ErrConference} {
 		if errors.Is(err, e) {
 			return fmt.Errorf("%w: %w", cti.ErrConflict, err)
 		}

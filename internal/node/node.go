@@ -96,11 +96,13 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 		events = append(events, deps.Events)
 	}
 	if cfg.Report.Driver != "off" {
-		rc := report.StoreConfig{Driver: cfg.Report.Driver, DSN: cfg.Report.DSN, Path: filepath.Join(cfg.DataDir, "events.db"), Logger: log}
+		rc := report.StoreConfig{Driver: cfg.Report.Driver, DSN: cfg.Report.DSN, Path: filepath.Join(cfg.DataDir, "events.db"), Logger: log,
+			Records: report.RecordConfig{Interval: cfg.Report.Interval.D(), ServiceLevel: cfg.Report.ServiceLevel.D(), ShortCall: cfg.Report.ShortCall.D()}}
 		if n.Reports, err = report.Open(context.Background(), rc); err != nil {
 			return nil, err
 		}
-		if n.writer, err = report.NewWriter(n.Reports, report.WriterConfig{SpoolPath: filepath.Join(cfg.DataDir, "events.spool"), Logger: log}); err != nil {
+		if n.writer, err = report.NewWriter(n.Reports, report.WriterConfig{SpoolPath: filepath.Join(cfg.DataDir, "events.spool"), Logger: log,
+			Retention: time.Duration(cfg.Report.RetentionDays) * 24 * time.Hour}); err != nil {
 			return nil, err
 		}
 		events = append(events, n.writer)
@@ -148,7 +150,7 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 		}
 		n.CTI, err = cti.New(cti.Config{Supervisors: sups, Agents: agents, Queues: queues}, cti.Deps{
 			Engine: n.Engine, Log: log, RouterConfig: rc,
-			Calls: &CallControl{Calls: n.Calls, Engine: n.Engine, Bridge: bridge},
+			Calls: &CallControl{Calls: n.Calls, Engine: n.Engine, Bridge: bridge, ConferenceLabel: cfg.CallServer.ConferenceLabel},
 		})
 		if err != nil {
 			return nil, err
@@ -318,7 +320,7 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	if n.CTI != nil {
 		g.Go(func() error { return n.CTI.Run(gctx) })
-		n.serveHTTP(g, gctx, "cti", n.ctiLn, n.CTI.Handler())
+		n.serveHTTP(g, gctx, "cti", n.ctiLn, n.ctiHandler())
 	}
 	if n.IVR != nil {
 		g.Go(func() error { return n.IVR.Run(gctx) })

@@ -171,3 +171,26 @@ func (e *Engine) Detach(id CallID, target string) error {
 	e.afterCall(a)
 	return nil
 }
+
+// Conference says the agent joined its consult target and the caller in a
+// conference: both agents stay on the call (talking) until they leave,
+// which ConsultEnd reports: the first agent leaving hands the call to the
+// target (completed), the target leaving does not.
+func (e *Engine) Conference(id CallID) error {
+	e.lock()
+	defer e.unlock()
+	c := e.calls[id]
+	if c == nil {
+		return fmt.Errorf("router: conference %s: %w", id, ErrUnknownCall)
+	}
+	if c.agent == nil || c.consult == nil {
+		return fmt.Errorf("router: conference %s: %w (no consult)", id, ErrCallState)
+	}
+	if c.consult.state == Reserved {
+		if err := e.transition(c.consult, Talking, 0, bySystem); err != nil {
+			return err
+		}
+	}
+	e.emit(c, event.Event{Kind: event.AgentConference, Agent: event.AgentID(c.agent.id), Queue: c.offerQ, Target: string(c.consult.id)})
+	return nil
+}
