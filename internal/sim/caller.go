@@ -336,6 +336,8 @@ func (g *gateway) call(ctx context.Context, n int) CallRecord {
 			bye()
 			return done(ended(ctx), "sending the key: "+err.Error())
 		}
+		// The wait runs from the key's end: RFC 4733 receivers report a
+		// key on its end packet, and the gateway acts on it then.
 		c.mu.Lock()
 		c.rec.Keyed = time.Now()
 		c.mu.Unlock()

@@ -22,9 +22,13 @@ type counters struct {
 }
 
 func (c *counters) line(elapsed time.Duration) string {
-	return fmt.Sprintf("%5.0fs  offered %d  in IVR %d  queued %d  talking %d  handled %d  abandoned %d  failed %d",
+	l := fmt.Sprintf("%5.0fs  offered %d  in IVR %d  queued %d  talking %d  handled %d  abandoned %d  failed %d",
 		elapsed.Seconds(), c.offered.Load(), c.ivr.Load(), c.queued.Load(), c.talking.Load(),
-		c.handled.Load(), c.abandoned.Load(), c.failed.Load()+c.interrupted.Load())
+		c.handled.Load(), c.abandoned.Load(), c.failed.Load())
+	if n := c.interrupted.Load(); n > 0 {
+		l += fmt.Sprintf("  interrupted %d", n)
+	}
+	return l
 }
 
 // Run runs one simulation: it brings up the agents (phone registered, CTI
