@@ -116,9 +116,14 @@ flags:
 	// NotifyContext gives the signal back once stop is called.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	finished := make(chan struct{})
+	defer close(finished)
 	go func() {
-		<-ctx.Done()
-		stop()
+		select {
+		case <-ctx.Done():
+			stop()
+		case <-finished:
+		}
 	}()
 	sum, err := sim.Run(ctx, cfg)
 	if err != nil {
