@@ -204,4 +204,3 @@ func waitExit(t *testing.T, cmd *exec.Cmd, d time.Duration) {
 	}
 	t.Fatalf("tandem pid %d did not stop after SIGTERM", cmd.Process.Pid)
 }
-
