@@ -58,12 +58,9 @@ func TestSimHandlesEveryCall(t *testing.T) {
 	cfg.Digits = sim.DigitMix{{Digit: '1', Weight: 1}, {Digit: '2', Weight: 1}}
 	cfg.MenuDelay = 500 * time.Millisecond
 	cfg.Agents = []string{"1001", "1002", "1006", "1007"}
-	// Agents answer at once: while an agent's phone rings the IVR holds
-	// the caller with a <break> of silence, which the gateway does not
-	// play yet (an SSML break alone renders no prompt), so the hold loop
-	// spins through its rounds in milliseconds and the VRU leg ends the
-	// call under a phone that rings for long. Raise this once it waits.
-	cfg.AnswerDelay = 0
+	// Phones ring a while before they answer, as people's do: the caller
+	// holds at the VRU (hold music) while the agent's phone rings.
+	cfg.AnswerDelay = 1500 * time.Millisecond
 	cfg.AgentTalk = sim.Range{Min: 500 * time.Millisecond, Max: time.Second}
 	cfg.CallerTalk = sim.Range{Min: 5 * time.Second, Max: 5 * time.Second}
 	cfg.WrapUp = 300 * time.Millisecond

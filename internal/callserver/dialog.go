@@ -95,6 +95,13 @@ func (s *Server) onBye(c *Call, l *leg, req *sip.Request, tx sip.ServerTransacti
 	if l == c.in {
 		other = c.out // even while held for a consult
 	}
+	if l == c.out && c.moving {
+		c.outGone = true
+		c.mu.Unlock()
+		s.dialogs.Delete(l.key())
+		c.log.Info("the leg being moved from hung up; the move goes on", "leg", l.id)
+		return
+	}
 	answered := c.answered
 	c.mu.Unlock()
 	if other == nil && l != c.in {

@@ -50,8 +50,20 @@ func (s *Server) move(ctx context.Context, id event.CallID, label string, ringFo
 		return ErrConsult
 	}
 	c.pending = true
+	c.moving = true
 	c.mu.Unlock()
-	defer c.clearPending()
+	defer func() {
+		c.mu.Lock()
+		gone := c.moving && c.outGone && c.out != nil && !c.ended
+		c.moving, c.outGone = false, false
+		c.pending = false
+		c.mu.Unlock()
+		if gone {
+			// The leg the caller was on hung up during a move that then
+			// failed: nothing is left to carry the caller's media.
+			c.end("moved-from leg ended and the move failed", event.OutcomeAnswered, c.in, nil)
+		}
+	}()
 
 	// The move stops when the caller hangs up as well as when ctx ends.
 	ctx, cancel := context.WithCancel(ctx)
@@ -98,7 +110,13 @@ func (s *Server) move(ctx context.Context, id event.CallID, label string, ringFo
 	s.dialogs.Store(nl.key(), nl)
 	s.sendAck(nl, s.ackFor(nl, inviteSeq, stamp(nl, ans.Body()), contentType(ans)))
 	s.dialogs.Delete(old.key())
-	go s.bye(old, "moved")
+	c.mu.Lock()
+	oldGone := c.outGone
+	c.moving, c.outGone = false, false
+	c.mu.Unlock()
+	if !oldGone {
+		go s.bye(old, "moved")
+	}
 	s.emit(event.Event{Kind: event.CallMoved, Call: c.id, Leg: nl.id, Reason: "from " + string(old.id) + " to " + label})
 	c.log.Info("moved", "from", old.id, "to", nl.id, "label", label)
 	return nil

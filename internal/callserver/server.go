@@ -144,6 +144,11 @@ type Call struct {
 	consult *leg
 	// conf is the call's conference once there is one (conference.go).
 	conf *conf
+	// moving is set while a move runs; outGone says the leg being moved
+	// from hung up meanwhile (a VRU whose script ended as the agent
+	// answered): the move goes on, and the caller is released only if it
+	// fails.
+	moving, outGone bool
 }
 
 // ID returns the call's global id.

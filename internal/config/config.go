@@ -123,6 +123,10 @@ type IVR struct {
 	Listen string `yaml:"listen"` // host:port of its HTTP server
 	// MediaBase is the URL micro-app media names are relative to.
 	MediaBase string `yaml:"media_base"`
+	// HoldAudio is what a caller hears at the VRU while the call server
+	// moves it (to an agent being rung), relative to media_base; "" is
+	// silence. With the default media_base it is the demo's music.
+	HoldAudio string `yaml:"hold_audio"`
 	// AppsDir holds the external VoiceXML applications the EXT micro-app
 	// reaches (one folder each, entry main.vxml); "" is data_dir/vxml-apps.
 	AppsDir string `yaml:"apps_dir"`

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -54,9 +55,46 @@ func (p *platform) prompts(ctx context.Context, items []vxml.PromptItem) []*medi
 				continue
 			}
 			out = append(out, pr)
+		default:
+			// A prompt of nothing but SSML breaks is a pause, and a
+			// pause must take its time: a hold loop of breaks that
+			// played nothing would spin through its rounds at once.
+			if d := breaks(it.SSML); d > 0 {
+				out = append(out, media.NewPrompt("pause", make([]int16, int(d/time.Millisecond)*8)))
+			}
 		}
 	}
 	return out
+}
+
+// breakRE finds SSML 1.0 <break> elements and their time or strength.
+var breakRE = regexp.MustCompile(`<break\b([^>]*)/?>`)
+var breakAttrRE = regexp.MustCompile(`(time|strength)\s*=\s*["']([^"']*)["']`)
+
+// maxBreak bounds one prompt's pause, so a document cannot hold a port in
+// silence for ever with a huge break time.
+const maxBreak = 60 * time.Second
+
+// breaks is the total pause of the SSML breaks in ssml (SSML 1.0 §3.2.3:
+// time as "250ms" or "3s"; strength none..x-strong; a bare break is
+// medium).
+func breaks(ssml string) time.Duration {
+	var total time.Duration
+	for _, m := range breakRE.FindAllStringSubmatch(ssml, -1) {
+		d := 500 * time.Millisecond // medium
+		for _, a := range breakAttrRE.FindAllStringSubmatch(m[1], -1) {
+			if a[1] == "time" {
+				if v, err := time.ParseDuration(strings.TrimSpace(a[2])); err == nil && v >= 0 {
+					d = v
+				}
+				break
+			}
+			d = map[string]time.Duration{"none": 0, "x-weak": 100 * time.Millisecond, "weak": 250 * time.Millisecond,
+				"medium": 500 * time.Millisecond, "strong": time.Second, "x-strong": 2 * time.Second}[a[2]]
+		}
+		total += d
+	}
+	return min(total, maxBreak)
 }
 
 func bargein(items []vxml.PromptItem) bool {

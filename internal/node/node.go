@@ -163,8 +163,11 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 		if n.ivrLn, err = net.Listen("tcp", cfg.IVR.Listen); err != nil {
 			return nil, fmt.Errorf("ivr: %w", err)
 		}
-		mediaBase := cfg.IVR.MediaBase
+		mediaBase, holdAudio := cfg.IVR.MediaBase, cfg.IVR.HoldAudio
 		if mediaBase == "" {
+			if holdAudio == "" {
+				holdAudio = "music"
+			}
 			// The demo's audio (queue music) is the default media, served
 			// by the IVR service's listener under /media/: over HTTP,
 			// because a document fetched over HTTP may not read the
@@ -180,7 +183,7 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 		if appsDir == "" {
 			appsDir = filepath.Join(cfg.DataDir, "vxml-apps")
 		}
-		n.IVR, err = ivr.New(ivr.Config{MediaBase: mediaBase, AppsDir: appsDir}, ivr.Deps{
+		n.IVR, err = ivr.New(ivr.Config{MediaBase: mediaBase, AppsDir: appsDir, HoldAudio: holdAudio}, ivr.Deps{
 			Router: ivrRouter{engine: n.Engine, calls: n.Calls, bridge: bridge, log: log},
 			Queue:  ivrQueue{engine: n.Engine},
 			Logger: log.With("role", "ivr"),
