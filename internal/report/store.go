@@ -74,6 +74,8 @@ type Store struct {
 	mu      sync.Mutex        // guards inserts and stmts
 	inserts map[int]string    // insert statement by row count, built once
 	stmts   map[string]string // other generated statements, by key
+	// prepared holds the hot statements prepared once (see exec).
+	prepared map[string]*sql.Stmt
 
 	rec RecordConfig // defaults filled
 
@@ -125,7 +127,7 @@ func Open(ctx context.Context, cfg StoreConfig) (*Store, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Store{log: log.With("role", "report"), inserts: map[int]string{}, stmts: map[string]string{}, rec: cfg.Records}
+	s := &Store{log: log.With("role", "report"), inserts: map[int]string{}, stmts: map[string]string{}, prepared: map[string]*sql.Stmt{}, rec: cfg.Records}
 	s.rec.defaults()
 	switch cfg.Driver {
 	case DriverSQLite:
@@ -163,6 +165,12 @@ func Open(ctx context.Context, cfg StoreConfig) (*Store, error) {
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.mu.Lock()
+	for _, st := range s.prepared {
+		st.Close()
+	}
+	s.prepared = map[string]*sql.Stmt{}
+	s.mu.Unlock()
 	err := s.db.Close()
 	if s.pool != nil {
 		s.pool.Close()
@@ -401,7 +409,7 @@ func (s *Store) Insert(ctx context.Context, events []event.Event) error {
 				string(e.Leg), e.Code, e.Reason, string(e.Outcome), e.Peer, e.Side,
 				string(e.Agent), e.Queue, e.CallType, e.Script, e.Node, e.Target, e.State, e.ReasonCode, data)
 		}
-		if _, err := tx.ExecContext(ctx, s.insertSQL(n), args...); err != nil {
+		if err := s.exec(ctx, tx, s.insertSQL(n), args...); err != nil {
 			return fmt.Errorf("report: insert %d events into %s: %w", n, s.name, err)
 		}
 		if err := s.markDerived(ctx, tx, events[:n]); err != nil {
