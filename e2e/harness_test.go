@@ -84,9 +84,12 @@ func startTandem(t *testing.T, yaml string) *node {
 
 // startDemo starts the demo contact center of config.Default() (dial 1000)
 // with every port moved to a free one.
-func startDemo(t *testing.T) *node {
+func startDemo(t *testing.T, edit ...func(*config.Config)) *node {
 	t.Helper()
 	cfg := config.Default()
+	for _, f := range edit {
+		f(cfg)
+	}
 	port := freePort(t)
 	for i := range cfg.SIP.Listen {
 		cfg.SIP.Listen[i].Address = "127.0.0.1:" + strconv.Itoa(port)

@@ -144,6 +144,8 @@ type Call struct {
 	consult *leg
 	// conf is the call's conference once there is one (conference.go).
 	conf *conf
+	// dialFrom is the From user of the legs a callback dials (callback.go).
+	dialFrom string
 	// moving is set while a move runs; outGone says the leg being moved
 	// from hung up meanwhile (a VRU whose script ended as the agent
 	// answered): the move goes on, and the caller is released only if it
@@ -480,21 +482,35 @@ func (c *Call) dial(ctx context.Context, t sipedge.Target, body []byte, ct strin
 			return u
 		}(),
 	}
-	in := c.in.invite
+	// The caller's INVITE gives the new leg its From, Max-Forwards and
+	// passed headers; a call tandem originates (a courtesy callback) has
+	// no INVITE and names its own From in dialFrom.
+	var in *sip.Request
+	if c.in != nil {
+		in = c.in.invite
+	}
 	host, port := s.edge.Local(strings.ToLower(transport))
-	l.local = sip.Uri{Scheme: "sip", User: in.From().Address.User, Host: host, Port: port}
-	l.localName = in.From().DisplayName
+	l.local = sip.Uri{Scheme: "sip", User: c.dialFrom, Host: host, Port: port}
+	if in != nil {
+		l.local.User = in.From().Address.User
+		l.localName = in.From().DisplayName
+	}
 	l.remote.UriParams = nil
 	l.remote.Port = 0
 
 	req := s.inDialog(l, sip.INVITE)
 	// Max-Forwards goes down by one per hop even through a B2BUA, so a
 	// label that routes back to tandem cannot loop for ever.
-	if mf := in.MaxForwards(); mf != nil {
-		v := sip.MaxForwardsHeader(max(int(mf.Val())-1, 1))
-		req.ReplaceHeader(&v)
+	if in != nil {
+		if mf := in.MaxForwards(); mf != nil {
+			v := sip.MaxForwardsHeader(max(int(mf.Val())-1, 1))
+			req.ReplaceHeader(&v)
+		}
 	}
 	for _, name := range passHeaders {
+		if in == nil {
+			break
+		}
 		for _, h := range in.GetHeaders(name) {
 			req.AppendHeader(sip.NewHeader(name, h.Value()))
 		}

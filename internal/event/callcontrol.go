@@ -18,3 +18,13 @@ const (
 	// a conference room (Peer).
 	CallConferenced Kind = "call.conferenced"
 )
+
+// Courtesy callback events, emitted by the router.
+const (
+	// CallbackRequested: the caller chose to be called back at Target and
+	// was released; the call keeps its place in Queue.
+	CallbackRequested Kind = "callback.requested"
+	// CallbackFailed: the callback to Target was not answered (Reason);
+	// Code counts the tries so far.
+	CallbackFailed Kind = "callback.failed"
+)

@@ -146,12 +146,18 @@ const (
 	DefaultHoldRounds = 120
 )
 
+// The default reprompt phrases (Config.NoInputText, NoMatchText).
+const (
+	DefaultNoInputText = "Sorry, I did not hear anything."
+	DefaultNoMatchText = "Sorry, that is not a valid entry."
+)
+
 func (c *Config) setDefaults() {
 	if c.NoInputText == "" {
-		c.NoInputText = "Sorry, I did not hear anything."
+		c.NoInputText = DefaultNoInputText
 	}
 	if c.NoMatchText == "" {
-		c.NoMatchText = "Sorry, that is not a valid entry."
+		c.NoMatchText = DefaultNoMatchText
 	}
 	if c.HoldPause == 0 {
 		c.HoldPause = DefaultHoldPause

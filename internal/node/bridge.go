@@ -227,7 +227,9 @@ func (b *RouterBridge) Notify(n router.Notice) {
 		// CTI publishes the router's own offers itself; just remember them.
 		b.remember(event.CallID(n.Call), n.Instruction)
 	}
-	if n.Kind == router.NoticeCall && b.Calls != nil {
+	if n.Kind == router.NoticeCall && n.Instruction.Callback != "" {
+		b.callback(event.CallID(n.Call), n.Instruction)
+	} else if n.Kind == router.NoticeCall && b.Calls != nil {
 		if err := b.Calls.Instruct(event.CallID(n.Call), b.instruction(n.Instruction)); err != nil {
 			b.Log.Info("router decision for a call that is gone", "call", string(n.Call), "error", err)
 		}

@@ -85,3 +85,39 @@ func (b *RouterBridge) consultHungUp(id event.CallID) {
 		b.Publish(cti.Event{Type: cti.EventCallEnded, Agent: co.target, Call: router.CallID(id), Time: time.Now()})
 	}
 }
+
+// callbacker is the call server's courtesy callback (callserver.Server).
+type callbacker interface {
+	Callback(id event.CallID, ins callserver.Instruction, number, from string) error
+}
+
+var _ callserver.CallbackTracker = (*RouterBridge)(nil)
+
+// callback hands an offer of a courtesy-callback call to the call server,
+// which rings the agent and then calls the caller back; the caller sees
+// the number it dialed as the calling number.
+func (b *RouterBridge) callback(id event.CallID, in router.Instruction) {
+	cb, ok := b.Calls.(callbacker)
+	if !ok {
+		b.Log.Warn("courtesy callback offered but the call server cannot originate calls", "call", string(id))
+		return
+	}
+	if err := cb.Callback(id, b.instruction(in), in.Callback, in.Data.DNIS); err != nil {
+		b.Log.Warn("courtesy callback not started", "call", string(id), "error", err)
+		b.CallbackFailed(context.Background(), id, err.Error())
+	}
+}
+
+// CallbackFailed implements callserver.CallbackTracker.
+func (b *RouterBridge) CallbackFailed(_ context.Context, id event.CallID, why string) {
+	b.mu.Lock()
+	a := b.agents[id]
+	delete(b.agents, id)
+	b.mu.Unlock()
+	if err := b.Engine.CallbackFailed(router.CallID(id), why); err != nil {
+		b.Log.Info("router: callback failed", "call", string(id), "error", err)
+	}
+	if a != "" && b.Publish != nil {
+		b.Publish(cti.Event{Type: cti.EventCallEnded, Agent: a, Call: router.CallID(id), Time: time.Now()})
+	}
+}

@@ -64,6 +64,10 @@ type Instruction struct {
 	RejectReason  string
 	// Data is the call's data at this point, for the agent desktop pop.
 	Data CallData
+	// Callback is set on an offer of a courtesy-callback call whose caller
+	// hung up: the number to call back once the agent has answered (the
+	// call server calls the agent, then the caller; see Engine.Callback).
+	Callback string
 }
 
 // CallData is what travels with a call: call variables 1–10 and ECC

@@ -145,6 +145,11 @@ type call struct {
 	// consult.go.
 	consult  *agent
 	consultQ string
+	// callback is the number of a courtesy callback; callerGone says the
+	// caller hung up and waits to be called back (callback.go).
+	callback   string
+	callerGone bool
+	cbTries    int
 }
 
 // New compiles cfg and returns an engine with no agent logged in.
@@ -691,6 +696,7 @@ func (e *Engine) Answered(id CallID) error {
 	c.phase = connected
 	c.gen++
 	c.started = e.nowNS()
+	c.callerGone = false // a callback reached its caller
 	return nil
 }
 
@@ -725,6 +731,9 @@ func (e *Engine) End(id CallID) error {
 	c := e.calls[id]
 	if c == nil {
 		return fmt.Errorf("router: end %s: %w", id, ErrUnknownCall)
+	}
+	if e.awaitCallback(c) {
+		return nil
 	}
 	e.end(c)
 	return nil
@@ -1016,7 +1025,11 @@ func (e *Engine) offer(c *call, a *agent) Instruction {
 	if e.events != nil {
 		e.emit(c, event.Event{Kind: event.AgentOffer, Agent: event.AgentID(a.id), Queue: c.offerQ, Target: a.ext})
 	}
-	return Instruction{Kind: Connect, Labels: []string{a.ext}, Agent: a.id, Data: c.snapshot()}
+	in := Instruction{Kind: Connect, Labels: []string{a.ext}, Agent: a.id, Data: c.snapshot()}
+	if c.callerGone {
+		in.Callback = c.callback
+	}
+	return in
 }
 
 // Tick acts on every timer that is due: ring-no-answer, wrap-up end,
@@ -1052,6 +1065,10 @@ func (e *Engine) Tick() {
 		case timerWait:
 			if t.c.gen == t.gen && (t.c.phase == inScript || t.c.phase == queued) {
 				e.noteCall(t.c, e.run(t.c))
+			}
+		case timerCallback:
+			if t.c.gen == t.gen && t.c.callerGone && t.c.phase == inScript {
+				e.retryCallback(t.c)
 			}
 		}
 	}
@@ -1245,6 +1262,8 @@ func (e *Engine) runScript(c *call) Instruction {
 			return Instruction{Kind: Connect, Labels: labels, Data: c.snapshot()}
 		case nRelease:
 			return e.release(c, n.code, n.reason)
+		case nCallback:
+			return e.callbackNode(c, n)
 		case nEnd:
 			if c.phase == queued {
 				return Instruction{Kind: Queued, Data: c.snapshot()}

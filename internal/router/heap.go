@@ -188,6 +188,7 @@ const (
 	timerRONA
 	timerWrapUp
 	timerWait
+	timerCallback // a courtesy callback's next try (callback.go)
 )
 
 type timerHeap []timer

@@ -29,6 +29,7 @@ type Script struct {
 //	select           skill_groups, none (no agent available)
 //	label            labels, no_answer, busy, error (requery exits)
 //	release          code, reason
+//	callback         variable (where the number is; default the ANI), next (no number)
 //	end
 type Node struct {
 	ID   string `yaml:"id"`
@@ -103,12 +104,13 @@ const (
 	nLabel
 	nRelease
 	nEnd
+	nCallback
 )
 
 var nodeKinds = map[string]nodeKind{
 	"start": nStart, "set": nSet, "if": nIf, "percent": nPercent, "time": nTime,
 	"run_vru_script": nVRU, "queue": nQueue, "wait": nWait, "select": nSelect,
-	"label": nLabel, "release": nRelease, "end": nEnd,
+	"label": nLabel, "release": nRelease, "end": nEnd, "callback": nCallback,
 }
 
 // none marks an exit that is not set.
@@ -438,6 +440,15 @@ func compileScript(s Script, queueExists func(string) (pq bool, ok bool), labels
 				p.add(np+".code", "release code %d is not a SIP failure status (400–699)", n.Code)
 			}
 		case nEnd:
+		case nCallback:
+			// A courtesy callback: the caller hangs up and keeps its place;
+			// the number is the ANI or the call data named by variable.
+			cn.variable = n.Variable
+			if n.Variable != "" && !validVariable(n.Variable, ecc) {
+				p.add(np+".variable", "unknown variable %q (want pv1..pv10 or a declared user. ECC variable)", n.Variable)
+			}
+			// next: where the script goes when there is no number to call.
+			cn.next = exit("next", n.Next, false)
 		}
 	}
 	if cs.start == none {

@@ -18,6 +18,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/tandem-cc/tandem/internal/config"
+	"github.com/tandem-cc/tandem/internal/ivr"
 	"github.com/tandem-cc/tandem/internal/media"
 )
 
@@ -106,7 +107,8 @@ func Texts() []string {
 		}
 	}
 	walk(&doc)
-	out = append(out, ivrTexts...)
+	out = append(out, ivr.DefaultNoInputText, ivr.DefaultNoMatchText)
+	out = append(out, ivr.AnnouncementTexts(ivr.Config{})...)
 	slices.Sort(out)
 	return slices.Compact(out)
 }
