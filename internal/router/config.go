@@ -35,6 +35,19 @@ type Config struct {
 	// WrapUp is how long an agent stays in work ready after a call before
 	// becoming ready by itself; 0 sends agents straight back to ready.
 	WrapUp Duration `yaml:"wrap_up"`
+	// TransferTreatment is what a caller transferred to a queue hears
+	// when no agent is free: the call server moves it to the network VRU
+	// label and the micro-app runs round after round until an agent is
+	// (CVP's translation route to the VRU for queue treatment). Without it
+	// such a caller waits on the transferring agent's leg, in silence.
+	TransferTreatment Treatment `yaml:"transfer_treatment"`
+}
+
+// Treatment is a VRU micro-app at a network VRU label.
+type Treatment struct {
+	VRUScript string            `yaml:"vru_script"`
+	Params    map[string]string `yaml:"params"`
+	Label     string            `yaml:"label"`
 }
 
 // DialedNumber maps a DNIS to a call type (UCCE's dialed number plan).
@@ -291,6 +304,20 @@ func (c *Config) validateTables(p *problems) {
 		}
 		if l.Value == "" {
 			p.add(path+".value", "a label needs a value")
+		}
+	}
+	if tt := c.TransferTreatment; tt.VRUScript != "" || tt.Label != "" {
+		found := false
+		for _, l := range c.Labels {
+			if l.Name == tt.Label {
+				found = l.Kind == LabelNetworkVRU
+			}
+		}
+		switch {
+		case tt.VRUScript == "":
+			p.add("router.transfer_treatment.vru_script", "required with a label")
+		case !found:
+			p.add("router.transfer_treatment.label", "%q is not a network_vru label", tt.Label)
 		}
 	}
 	seenRC := map[int]bool{}

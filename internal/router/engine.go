@@ -145,6 +145,9 @@ type call struct {
 	// consult.go.
 	consult  *agent
 	consultQ string
+	// treating says the call waits with the transfer treatment instead of
+	// its script (it was transferred to a queue; see treat).
+	treating bool
 	// callback is the number of a courtesy callback; callerGone says the
 	// caller hung up and waits to be called back (callback.go).
 	callback   string
@@ -589,6 +592,9 @@ func (e *Engine) Continue(id CallID, result map[string]string, failed bool) (Ins
 	if c.phase == offered || c.phase == connected {
 		return Instruction{Kind: Queued, Data: c.snapshot()}, nil
 	}
+	if c.treating && c.phase == queued {
+		return e.treat(c), nil // another round
+	}
 	c.result = result
 	e.emitIVRResult(c, result, failed)
 	if failed && c.resumeErr != none {
@@ -662,6 +668,9 @@ func (e *Engine) noAnswer(c *call, notReady bool) Instruction {
 	if in, ok := e.enqueue(c, c.queues, c.priority); ok {
 		return in
 	}
+	if c.treating {
+		return e.treat(c)
+	}
 	if c.queueNode != none && c.script.nodes[c.queueNode].noAnswer != none {
 		c.pc = c.script.nodes[c.queueNode].noAnswer
 		return e.run(c)
@@ -697,6 +706,7 @@ func (e *Engine) Answered(id CallID) error {
 	c.gen++
 	c.started = e.nowNS()
 	c.callerGone = false // a callback reached its caller
+	c.treating = false
 	return nil
 }
 
@@ -822,7 +832,7 @@ func (e *Engine) Transfer(id CallID, q QueueName, priority int) (Instruction, er
 	if in, ok := e.enqueue(c, []*queueState{qs}, priority); ok {
 		return in, nil
 	}
-	return Instruction{Kind: Queued, Data: c.snapshot()}, nil
+	return e.treat(c), nil
 }
 
 // SetCallData sets a call variable (pv1..pv10) or an ECC variable
