@@ -43,8 +43,6 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/tandem-cc/tandem/internal/config"
 )
 
 //go:embed caller.xml
@@ -70,11 +68,13 @@ type options struct {
 	wrapUp     time.Duration
 	report     string
 	tandem     string
+	rev        string
 	keep       string
 	logLevel   string
 	sample     time.Duration
 	profSecs   int
 	goOn       bool
+	heap       bool
 	dialed     string
 	drainLimit time.Duration
 }
@@ -92,11 +92,13 @@ func run() int {
 	flag.StringVar(&o.audio, "audio", "none", "caller RTP while it hears the menu: none (only the key's RFC 4733 packets) or pcap (SIPp plays g711a.pcap, cut at the key)")
 	flag.DurationVar(&o.wrapUp, "wrap-up", 0, "router wrap_up (0: agents are ready again as soon as the call ends)")
 	flag.StringVar(&o.report, "report", "sqlite", "report.driver: sqlite (the default store) or off")
-	flag.StringVar(&o.tandem, "tandem", "", "tandem binary to run (default: go build ./cmd/tandem from this module)")
+	flag.StringVar(&o.tandem, "tandem", "", "tandem binary to run (default: go build ./cmd/tandem from this module's working tree); it must match the tree's internal/config/demo.yaml")
+	flag.StringVar(&o.rev, "rev", "", "build tandem from this git revision (git archive), untouched by uncommitted edits, and take the demo router document from it")
 	flag.StringVar(&o.keep, "keep", "", "copy the run's files (config, logs, SIPp statistics and errors, profiles) to this folder")
 	flag.StringVar(&o.logLevel, "log-level", "warn", "tandem's log level")
 	flag.DurationVar(&o.sample, "sample", 500*time.Millisecond, "how often tandem's gauges are read during a step")
 	flag.IntVar(&o.profSecs, "profile", 10, "seconds of CPU profile taken in each step (0: none)")
+	flag.BoolVar(&o.heap, "heap", true, "print tandem's heap in use after the run")
 	flag.BoolVar(&o.goOn, "continue", false, "go on to higher rates after a step with failed calls")
 	flag.DurationVar(&o.drainLimit, "drain", 60*time.Second, "how long to wait after a step for calls to end and agents to be ready")
 	flag.Parse()
@@ -152,6 +154,7 @@ type bench struct {
 	opt  options
 	dir  string
 	bin  string
+	src  string // the source tandem is built from (its demo.yaml is read)
 	port struct {
 		sip, gw, ivr, cti, console, metrics int
 		uas, uasMedia, uasCtl               int
@@ -181,12 +184,28 @@ func (b *bench) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	rev := gitDescribe(root)
+	b.src = root
+	if b.opt.rev != "" {
+		// A committed revision, built apart from the working tree that
+		// others may be editing.
+		b.src = filepath.Join(b.dir, "src")
+		if err := os.MkdirAll(b.src, 0o755); err != nil {
+			return err
+		}
+		archive := exec.CommandContext(ctx, "sh", "-c", `git -C "$1" archive "$2" | tar -x -C "$3"`, "sh", root, b.opt.rev, b.src)
+		if out, err := archive.CombinedOutput(); err != nil {
+			return fmt.Errorf("git archive %s: %w\n%s", b.opt.rev, err, out)
+		}
+	}
 	if b.bin = b.opt.tandem; b.bin == "" {
 		b.bin = filepath.Join(b.dir, "tandem")
-		fmt.Printf("# building tandem (%s)\n", rev)
+		what := gitDescribe(root)
+		if b.opt.rev != "" {
+			what = b.opt.rev + " = " + gitRev(root, b.opt.rev)
+		}
+		fmt.Printf("# building tandem (%s)\n", what)
 		cmd := exec.CommandContext(ctx, "go", "build", "-o", b.bin, "./cmd/tandem")
-		cmd.Dir, cmd.Stdout, cmd.Stderr = root, os.Stderr, os.Stderr
+		cmd.Dir, cmd.Stdout, cmd.Stderr = b.src, os.Stderr, os.Stderr
 		if err := cmd.Run(); err != nil {
 			return fmt.Errorf("build tandem: %w", err)
 		}
@@ -225,7 +244,7 @@ func (b *bench) run(ctx context.Context) error {
 		}
 		b.rows = append(b.rows, r)
 		r.print()
-		if r.failed > 0 && !o.goOn {
+		if (r.failed != 0 || r.agentFailed != 0) && !o.goOn {
 			fmt.Println("# stopping: this step had failed calls (-continue goes on)")
 			break
 		}
@@ -306,8 +325,12 @@ func (b *bench) writeFiles() error {
 	// The demo's router document, as `tandem serve` runs it with no config,
 	// with the agents replaced: all in both skill groups, so whichever key
 	// the callers press, every agent can take the call.
+	demo, err := os.ReadFile(filepath.Join(b.src, "internal", "config", "demo.yaml"))
+	if err != nil {
+		return fmt.Errorf("demo router document: %w", err)
+	}
 	var router map[string]any
-	if err := yaml.Unmarshal(config.DemoRouter(), &router); err != nil {
+	if err := yaml.Unmarshal(demo, &router); err != nil {
 		return fmt.Errorf("demo router document: %w", err)
 	}
 	agents := make([]map[string]any, o.agents)
@@ -340,7 +363,7 @@ func (b *bench) writeFiles() error {
 		// Sessions and calls are bounded far above what the run needs, so
 		// that the limits measured are tandem's work, not its guards.
 		"vxml_gateway": map[string]any{"listen": loop(b.port.gw), "max_sessions": 50000,
-			"apps": []any{map[string]any{"pattern": "7777!", "url": config.IVRApp}}},
+			"apps": []any{map[string]any{"pattern": "7777!", "url": "builtin:ivr"}}}, // config.IVRApp: this process's IVR service
 		"ivr":         map[string]any{"listen": loop(b.port.ivr)},
 		"cti":         map[string]any{"listen": loop(b.port.cti), "supervisors": []any{map[string]any{"id": "bench", "password": "bench-supervisor"}}},
 		"console":     map[string]any{"listen": loop(b.port.console), "admin": map[string]any{"user": "admin", "password": "bench-admin"}},
@@ -484,7 +507,7 @@ func copyTree(src, dst string) error {
 		}
 		rel, _ := filepath.Rel(src, p)
 		if d.IsDir() {
-			if rel == "data" {
+			if rel == "data" || rel == "src" {
 				return filepath.SkipDir
 			}
 			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
@@ -814,6 +837,8 @@ type sample struct {
 
 type row struct {
 	rate, offered, completed, failed, unfinished int
+	agentFailed                                  int
+	answerMS, moveMS                             float64
 	gotRate                                      float64
 	retrans, uacRetrans                          int
 	cpuAll, cpuSteady, sippSteady, othersSteady  float64
@@ -826,16 +851,16 @@ type row struct {
 }
 
 func printHeader() {
-	fmt.Printf("%5s %6s %7s %7s %6s %7s  %7s %7s %7s  %6s %6s  %5s %5s %5s %6s %6s  %6s %6s  %s\n",
-		"rate", "got/s", "offered", "complet", "failed", "retrans",
+	fmt.Printf("%5s %6s %7s %7s %6s %6s %7s %6s %6s  %7s %7s %7s  %6s %6s  %5s %5s %5s %6s %6s  %6s %6s  %s\n",
+		"rate", "got/s", "offered", "complet", "failed", "agtfail", "retrans", "ansMs", "moveMs",
 		"cpu%st", "cpu%all", "cpu_s", "rssMB", "hwmMB",
 		"vru", "menu", "queue", "active", "agents",
 		"sipp%", "other%", "notes")
 }
 
 func (r row) print() {
-	fmt.Printf("%5d %6.0f %7d %7d %6d %7d  %7.0f %7.0f %7.1f  %6.1f %6.1f  %5d %5d %5d %6d %6d  %6.0f %6.0f  %s\n",
-		r.rate, r.gotRate, r.offered, r.completed, r.failed, r.retrans,
+	fmt.Printf("%5d %6.0f %7d %7d %6d %7d %7d %6.0f %6.0f  %7.0f %7.0f %7.1f  %6.1f %6.1f  %5d %5d %5d %6d %6d  %6.0f %6.0f  %s\n",
+		r.rate, r.gotRate, r.offered, r.completed, r.failed, r.agentFailed, r.retrans, r.answerMS, r.moveMS,
 		r.cpuSteady, r.cpuAll, r.cpuSec, r.rssMB, r.peakMB,
 		r.peakVRU, r.peakMenu, r.peakQueue, r.peakActive, r.peakBusy,
 		r.sippSteady, max(r.othersSteady, 0), strings.Join(r.notes, " "))
@@ -937,6 +962,9 @@ wait:
 	uasAfter, _ := readStats(filepath.Join(b.dir, "agents", "stat.csv"))
 	r.retrans = r.uacRetrans + uasAfter.last().int("Retransmissions(C)") - uasBefore.last().int("Retransmissions(C)")
 	r.gotRate = st.sendRate(calls)
+	r.answerMS = durMS(last["ResponseTime1(C)"])
+	r.moveMS = durMS(last["ResponseTime2(C)"])
+	r.agentFailed = uasAfter.last().int("FailedCall(C)") - uasBefore.last().int("FailedCall(C)")
 	for _, c := range failureCounters(last) {
 		r.notes = append(r.notes, c)
 	}
@@ -1024,15 +1052,20 @@ func window(ss []sample, from, to time.Time) (sample, sample) {
 }
 
 func (b *bench) fetchProfile(ctx context.Context, secs int, path string) error {
-	c := &http.Client{Timeout: time.Duration(secs+15) * time.Second}
-	req, _ := http.NewRequestWithContext(ctx, "GET", b.metricsURL(fmt.Sprintf("/debug/pprof/profile?seconds=%d", secs)), nil)
+	return b.fetch(ctx, fmt.Sprintf("/debug/pprof/profile?seconds=%d", secs), time.Duration(secs+15)*time.Second, path)
+}
+
+// fetch saves what the metrics listener serves at urlPath to path.
+func (b *bench) fetch(ctx context.Context, urlPath string, timeout time.Duration, path string) error {
+	c := &http.Client{Timeout: timeout}
+	req, _ := http.NewRequestWithContext(ctx, "GET", b.metricsURL(urlPath), nil)
 	resp, err := c.Do(req)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != 200 {
-		return fmt.Errorf("GET /debug/pprof/profile: %s", resp.Status)
+		return fmt.Errorf("GET %s: %s", urlPath, resp.Status)
 	}
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
@@ -1045,7 +1078,7 @@ func (b *bench) summary(ctx context.Context) {
 	fmt.Println()
 	var best *row
 	for i := range b.rows {
-		if r := &b.rows[i]; r.failed == 0 && (best == nil || r.rate > best.rate) {
+		if r := &b.rows[i]; r.failed == 0 && r.agentFailed == 0 && (best == nil || r.rate > best.rate) {
 			best = r
 		}
 	}
@@ -1065,6 +1098,16 @@ func (b *bench) summary(ctx context.Context) {
 	slices.Sort(outs)
 	fmt.Printf("# tandem calls by outcome after the run: %s; RSS %.1f MB, peak %.1f MB; load %s\n",
 		strings.Join(outs, " "), mb(rssKB(b.tandem.pid())), mb(hwmKB(b.tandem.pid())), loadavg())
+	// Memory: what the heap holds once every call has ended.
+	if b.opt.heap {
+		heap := filepath.Join(b.dir, "heap.pprof")
+		if err := b.fetch(ctx, "/debug/pprof/heap?gc=1", 30*time.Second, heap); err != nil {
+			fmt.Fprintln(os.Stderr, "flow: heap profile:", err)
+		} else {
+			fmt.Printf("\n## tandem heap in use after the run (every call ended; GC run first)\n")
+			b.pprofTop(ctx, heap, "-top", "-sample_index=inuse_space", "-nodecount=15")
+		}
+	}
 	// Profile: the highest step run (where the limit shows), else none.
 	var top *row
 	for i := range b.rows {
@@ -1076,17 +1119,19 @@ func (b *bench) summary(ctx context.Context) {
 		return
 	}
 	fmt.Printf("\n## tandem CPU profile at %d calls/s (%ds, during the steady window; pprof's own cost included)\n", top.rate, b.opt.profSecs)
-	for _, mode := range [][]string{{"-top"}, {"-top", "-cum"}} {
-		args := append([]string{"tool", "pprof"}, mode...)
-		args = append(args, "-nodecount=25", b.bin, top.profile)
-		cmd := exec.CommandContext(ctx, "go", args...)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			fmt.Printf("go tool pprof: %v\n%s\n", err, out)
-			return
-		}
-		fmt.Printf("%s\n", out)
+	b.pprofTop(ctx, top.profile, "-top", "-nodecount=25")
+	b.pprofTop(ctx, top.profile, "-top", "-cum", "-nodecount=30")
+}
+
+// pprofTop prints go tool pprof's report of a profile of tandem.
+func (b *bench) pprofTop(ctx context.Context, profile string, flags ...string) {
+	args := append([]string{"tool", "pprof"}, flags...)
+	out, err := exec.CommandContext(ctx, "go", append(args, b.bin, profile)...).CombinedOutput()
+	if err != nil {
+		fmt.Printf("go tool pprof: %v\n%s\n", err, out)
+		return
 	}
+	fmt.Printf("%s\n", out)
 }
 
 // ---- SIPp statistics -----------------------------------------------------------
@@ -1137,6 +1182,19 @@ func (s stats) sendRate(calls int) float64 {
 		}
 	}
 	return 0
+}
+
+// durMS reads SIPp's HH:MM:SS:microseconds response times, in ms.
+func durMS(v string) float64 {
+	f := strings.Split(strings.TrimSpace(v), ":")
+	if len(f) != 4 {
+		return 0
+	}
+	var n [4]float64
+	for i, x := range f {
+		n[i], _ = strconv.ParseFloat(x, 64)
+	}
+	return n[0]*3600e3 + n[1]*60e3 + n[2]*1e3 + n[3]/1e3
 }
 
 // epoch reads the seconds since 1970 SIPp writes after a tab in its times.
@@ -1345,6 +1403,14 @@ func moduleRoot() (string, error) {
 		return "", errors.New("run from inside the tandem module (go run ./bench/flow)")
 	}
 	return filepath.Dir(mod), nil
+}
+
+func gitRev(root, rev string) string {
+	out, err := exec.Command("git", "-C", root, "rev-parse", "--short", rev).Output()
+	if err != nil {
+		return "?"
+	}
+	return strings.TrimSpace(string(out))
 }
 
 func gitDescribe(root string) string {
