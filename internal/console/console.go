@@ -460,13 +460,46 @@ func (c *Console) proxyCTI(w http.ResponseWriter, r *http.Request, ss *session) 
 	c.deps.CTI.ServeHTTP(w, r2)
 }
 
-func (c *Console) proxyReports(w http.ResponseWriter, r *http.Request, _ *session) {
+// Principal is who the console says is asking, carried in the context of
+// a request it hands to an in-process handler (the reporting API). No
+// network peer can set a context value, so a handler mounted only behind
+// the console may trust it.
+type Principal struct {
+	User string
+	Role Role
+}
+
+type principalKey struct{}
+
+// PrincipalOf returns the console session a request was passed on for.
+func PrincipalOf(ctx context.Context) (Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(Principal)
+	return p, ok
+}
+
+// proxyReports hands /v1/reports/... to the reporting API in process, for
+// admins and supervisors. A supervisor's request carries its CTI bearer
+// token, as on the CTI listener; an admin has no CTI identity, so the
+// request's context names the session (Principal) for the handler's
+// Authorize to admit. The report API only reads: anything but GET is
+// refused here before it gets there.
+func (c *Console) proxyReports(w http.ResponseWriter, r *http.Request, ss *session) {
 	if c.deps.Reports == nil {
-		c.fail(w, http.StatusNotFound, errors.New("console: the reporting API is not running"))
+		c.fail(w, http.StatusNotFound, errors.New("console: the reporting API is not running (report.driver off?)"))
 		return
 	}
-	r2 := r.Clone(r.Context())
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", "GET")
+		c.fail(w, http.StatusMethodNotAllowed, fmt.Errorf("console: %s %s: the reporting API is read-only", r.Method, r.URL.Path))
+		return
+	}
+	r2 := r.Clone(context.WithValue(r.Context(), principalKey{}, Principal{User: ss.user, Role: ss.role}))
+	r2.RequestURI = ""
 	r2.Header.Del("Cookie")
 	r2.Header.Del(csrfHeader)
+	r2.Header.Del("Authorization")
+	if ss.ctiToken != "" {
+		r2.Header.Set("Authorization", "Bearer "+ss.ctiToken)
+	}
 	c.deps.Reports.ServeHTTP(w, r2)
 }

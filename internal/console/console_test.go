@@ -138,3 +138,85 @@ func TestLogin(t *testing.T) {
 		}
 	}
 }
+
+// TestReportsPassedOn: the reporting API gets admins' and supervisors'
+// GETs, with the session named in the context and a supervisor's CTI
+// token as its bearer token, never the console's cookie; agents and
+// writes are refused before it.
+func TestReportsPassedOn(t *testing.T) {
+	type seen struct {
+		p      Principal
+		ok     bool
+		bearer string
+		cookie string
+		path   string
+	}
+	var got []seen
+	reports := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ok := PrincipalOf(r.Context())
+		got = append(got, seen{p, ok, r.Header.Get("Authorization"), r.Header.Get("Cookie"), r.URL.RequestURI()})
+		w.WriteHeader(http.StatusOK)
+	})
+	c, err := New(Config{Admin: Admin{Password: "correct horse"}, MediaDir: t.TempDir()}, Deps{Reports: reports})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := &session{user: "admin", role: RoleAdmin}
+	sup := &session{user: "sue", role: RoleSupervisor, ctiToken: "sue-cti-token"}
+	agent := &session{user: "alice", role: RoleAgent, agent: "alice", ctiToken: "alice-cti-token"}
+	toks := map[*session]string{}
+	for _, ss := range []*session{admin, sup, agent} {
+		toks[ss], _ = c.auth.issue(ss)
+	}
+	tests := []struct {
+		name, method string
+		who          *session
+		csrf         bool
+		want         int
+		bearer       string
+	}{
+		{"admin reads", "GET", admin, false, 200, ""},
+		{"supervisor reads with its CTI token", "GET", sup, false, 200, "Bearer sue-cti-token"},
+		{"agent refused", "GET", agent, false, 403, ""},
+		{"no session", "GET", nil, false, 401, ""},
+		{"a write without CSRF token", "POST", admin, false, 403, ""},
+		{"a write, read-only API", "DELETE", sup, true, 405, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got = nil
+			r := httptest.NewRequest(tc.method, "http://console.test/v1/reports/intervals?kind=call_type&name=sales", nil)
+			r.Header.Set("Authorization", "Bearer forged")
+			if tc.who != nil {
+				r.AddCookie(&http.Cookie{Name: cookieName, Value: toks[tc.who]})
+				if tc.csrf {
+					r.Header.Set(csrfHeader, tc.who.csrf)
+				}
+			}
+			w := httptest.NewRecorder()
+			c.Handler().ServeHTTP(w, r)
+			if w.Code != tc.want {
+				t.Fatalf("got %d, want %d (%s)", w.Code, tc.want, w.Body)
+			}
+			if tc.want != 200 {
+				if len(got) != 0 {
+					t.Fatalf("refused request reached the reporting API: %+v", got)
+				}
+				return
+			}
+			if len(got) != 1 {
+				t.Fatalf("reporting API saw %d requests", len(got))
+			}
+			s := got[0]
+			if !s.ok || s.p.Role != tc.who.role || s.p.User != tc.who.user {
+				t.Errorf("principal %+v (%v), want %s %s", s.p, s.ok, tc.who.role, tc.who.user)
+			}
+			if s.bearer != tc.bearer || s.cookie != "" {
+				t.Errorf("passed on Authorization %q and Cookie %q, want %q and none", s.bearer, s.cookie, tc.bearer)
+			}
+			if s.path != "/v1/reports/intervals?kind=call_type&name=sales" {
+				t.Errorf("passed on %s", s.path)
+			}
+		})
+	}
+}

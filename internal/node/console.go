@@ -1,12 +1,15 @@
 package node
 
 import (
+	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"path/filepath"
 	"time"
 
 	"github.com/tandem-cc/tandem/internal/console"
+	"github.com/tandem-cc/tandem/internal/report"
 )
 
 // buildConsole makes the web console (with the router: its pages
@@ -18,6 +21,11 @@ func (n *Node) buildConsole(rc *RouterConfig) error {
 		return nil
 	}
 	deps := console.Deps{Log: n.log, RouterConfig: rc, Live: n.Engine, CTI: n.CTI.Handler(), Health: n.health}
+	if n.Reports != nil {
+		// The same reporting API as on the CTI listener, reached through
+		// the console's session (admins and supervisors).
+		deps.Reports = report.Handler(n.Reports, report.Options{Live: n.liveFigures, Authorize: consoleReports(deps.CTI), Log: n.log})
+	}
 	var err error
 	n.Console, err = console.New(console.Config{
 		Listen:     cc.Listen,
@@ -32,6 +40,28 @@ func (n *Node) buildConsole(rc *RouterConfig) error {
 		return fmt.Errorf("console: %w", err)
 	}
 	return nil
+}
+
+// consoleReports admits what the console passes on to the reporting API:
+// the console has already checked the session's role; a supervisor's
+// request carries its CTI token and is checked as on the CTI listener (a
+// CTI session ended ends its reports too); an admin has no CTI identity
+// and is admitted on the console's word, which only the console can give
+// (a context value, see console.PrincipalOf).
+func consoleReports(cti http.Handler) func(*http.Request) error {
+	sup := supervisorOnly(cti)
+	return func(r *http.Request) error {
+		p, ok := console.PrincipalOf(r.Context())
+		switch {
+		case !ok:
+			return errors.New("report: not passed on by the console")
+		case p.Role == console.RoleAdmin:
+			return nil
+		case p.Role == console.RoleSupervisor:
+			return sup(r)
+		}
+		return fmt.Errorf("report: console role %s may not read reports", p.Role)
+	}
 }
 
 // ConsoleAddr is the console's address, or "".
