@@ -11,7 +11,7 @@ export async function render(app) {
   const A = `/cti/v1/agents/${encodeURIComponent(me)}`;
   const reasons = await api('GET', '/api/reason-codes');
   const of = kind => reasons.filter(r => r.kind === kind);
-  const st = { state: 'logged_out', reason: 0, since: new Date().toISOString(), call: '', data: null, callState: '' };
+  const st = { state: 'logged_out', reason: 0, since: new Date().toISOString(), call: '', data: null, callState: '', consult: '', consultWith: '' };
 
   const stateEl = h('span', { id: 'agent-state' });
   const timer = h('span', { class: 'muted', id: 'state-timer' });
@@ -36,27 +36,89 @@ export async function render(app) {
     } catch (e) { toast(e.message, true); }
   };
   const callAction = async (action, body) => {
-    try { await api('POST', `${A}/calls/${encodeURIComponent(st.call)}/${action}`, body); }
-    catch (e) { toast(e.message, true); }
+    try { return await api('POST', `${A}/calls/${encodeURIComponent(st.call)}/${action}`, body); }
+    catch (e) { toast(e.message, true); throw e; }
   };
+  const act = action => () => callAction(action).catch(() => {});
+
+  // The consult's own state, which the router's agent state does not show
+  // (the agent stays talking or on hold): '' (none), 'pending' (the
+  // request is out: the target is being rung), 'active' (the target
+  // answered: complete, cancel or conference), 'conference' (all three
+  // joined). The consult's 200 starts it; complete, cancel and the call's
+  // end finish it. A 409 means the call server has no consult any more
+  // (the target hung up, say), so the desktop forgets it too.
+  const consultAction = action => async () => {
+    try {
+      await callAction(action);
+      st.consult = action === 'conference' ? 'conference' : '';
+    } catch (e) {
+      if (e.status === 409) st.consult = '';
+    }
+    paint();
+  };
+  const startConsult = async () => {
+    const to = consultTo.value, dest = consultDest.value.trim();
+    st.consult = 'pending';
+    paint();
+    try {
+      const r = await callAction('consult', { to, dest });
+      st.consult = 'active';
+      st.consultWith = (r && r.agent) || dest;
+    } catch {
+      st.consult = '';
+    }
+    paint();
+  };
+
+  // The call controls are built once, so that a destination being typed
+  // survives the events that repaint the desktop; paint only enables and
+  // disables them.
+  const callState = h('span', { id: 'call-state' });
+  const consultState = h('span', { id: 'consult-state' });
+  const transferTo = h('select', { id: 'transfer-to' }, ['queue', 'agent', 'number'].map(x => h('option', { value: x }, x)));
+  const transferDest = h('input', { id: 'transfer-dest', placeholder: 'skill group, agent id or number' });
+  const consultTo = h('select', { id: 'consult-to' }, ['agent', 'queue', 'number'].map(x => h('option', { value: x }, x)));
+  const consultDest = h('input', { id: 'consult-dest', placeholder: 'agent id, skill group or number' });
+  const btn = {
+    hold: h('button', { id: 'hold', onclick: act('hold') }, 'Hold'),
+    retrieve: h('button', { id: 'retrieve', onclick: act('retrieve') }, 'Retrieve'),
+    release: h('button', { id: 'release', class: 'danger', onclick: act('release') }, 'Release'),
+    transfer: h('button', { id: 'transfer', onclick: () => callAction('transfer', { to: transferTo.value, dest: transferDest.value.trim() }).catch(() => {}) }, 'Transfer'),
+    consult: h('button', { id: 'consult', onclick: startConsult }, 'Consult'),
+    complete: h('button', { id: 'consult-complete', class: 'primary', onclick: consultAction('complete'), title: 'the caller goes to the consulted party' }, 'Complete transfer'),
+    cancel: h('button', { id: 'consult-cancel', onclick: consultAction('cancel'), title: 'back to the caller' }, 'Cancel consult'),
+    conference: h('button', { id: 'conference', onclick: consultAction('conference'), title: 'the caller, you and the consulted party together' }, 'Conference'),
+  };
+  const callCard = h('div', { class: 'card' }, h('h2', {}, 'Call ', callState),
+    h('div', { class: 'row' }, btn.hold, btn.retrieve, btn.release),
+    h('div', { class: 'row' }, 'Transfer to', transferTo, transferDest, btn.transfer),
+    h('div', { class: 'row', id: 'consult-row' }, 'Consult', consultTo, consultDest, btn.consult, consultState),
+    h('div', { class: 'row' }, btn.complete, btn.cancel, btn.conference));
 
   const paint = () => {
     clear(stateEl).append(pill(st.state), st.reason ? ` (${(reasons.find(r => r.code === st.reason) || {}).label || st.reason})` : '');
     stateEl.dataset.state = st.state;
     const talking = ['talking', 'hold'].includes(st.state);
+    const onCall = st.call && (talking || st.state === 'reserved');
+    if (!onCall) st.consult = '';
     clear(controls);
-    if (st.call && (talking || st.state === 'reserved')) {
-      const to = h('select', { id: 'transfer-to' }, ['queue', 'agent', 'number'].map(x => h('option', { value: x }, x)));
-      const dest = h('input', { id: 'transfer-dest', placeholder: 'skill group, agent id or number' });
-      controls.append(h('div', { class: 'card' }, h('h2', {}, 'Call ', st.callState ? pill(st.callState, st.state) : ''),
-        h('div', { class: 'row' },
-          h('button', { id: 'hold', disabled: st.state !== 'talking', onclick: () => callAction('hold') }, 'Hold'),
-          h('button', { id: 'retrieve', disabled: st.state !== 'hold', onclick: () => callAction('retrieve') }, 'Retrieve'),
-          h('button', { id: 'release', class: 'danger', disabled: !talking, onclick: () => callAction('release') }, 'Release'),
-          h('button', { disabled: true, title: 'consult transfer: not yet in tandem\'s call server' }, 'Consult'),
-          h('button', { disabled: true, title: 'conference: not yet in tandem\'s call server' }, 'Conference')),
-        h('div', { class: 'row' }, 'Transfer to', to, dest,
-          h('button', { id: 'transfer', disabled: !talking, onclick: () => callAction('transfer', { to: to.value, dest: dest.value.trim() }) }, 'Transfer'))));
+    if (onCall) {
+      const c = st.consult;
+      clear(callState).append(st.callState ? pill(st.callState, st.state) : '');
+      clear(consultState).append(
+        c === 'pending' ? pill('ringing ' + consultDest.value.trim(), 'reserved')
+          : c === 'active' ? pill('consulting ' + st.consultWith, 'talking')
+            : c === 'conference' ? pill('conference with ' + st.consultWith, 'talking') : '');
+      consultState.dataset.consult = c;
+      callCard.classList.toggle('consult', !!c);
+      btn.hold.disabled = st.state !== 'talking' || !!c;
+      btn.retrieve.disabled = st.state !== 'hold' || !!c;
+      btn.release.disabled = !talking || c === 'pending' || c === 'active';
+      btn.transfer.disabled = !talking || !!c;
+      btn.consult.disabled = !talking || !!c;
+      btn.complete.disabled = btn.cancel.disabled = btn.conference.disabled = c !== 'active';
+      controls.append(callCard);
     }
     clear(wrap);
     if (st.state === 'work_ready' || st.state === 'work_not_ready') {
@@ -96,7 +158,7 @@ export async function render(app) {
       case 'call_answered': st.call = ev.call; st.callState = 'connected'; break;
       case 'call_held': st.callState = 'held'; break;
       case 'call_retrieved': st.callState = 'connected'; break;
-      case 'call_ended': st.callState = 'ended'; st.call = ''; break;
+      case 'call_ended': st.callState = 'ended'; st.call = ''; st.consult = ''; break;
     }
     paint();
   };
