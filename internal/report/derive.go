@@ -215,10 +215,15 @@ func (s *Store) markDerived(ctx context.Context, tx *sql.Tx, events []event.Even
 	due := time.Now().Add(DefaultSettle).UnixNano()
 	seen := map[event.CallID]bool{}
 	var calls, states [][]any
+	agentFrom := map[string]int64{}
 	for i := range events {
 		e := &events[i]
 		if e.Kind == event.AgentState {
-			states = append(states, []any{e.ID, string(e.Agent), e.Time.UnixNano(), e.State, e.ReasonCode})
+			ns := e.Time.UnixNano()
+			states = append(states, []any{e.ID, string(e.Agent), ns, e.State, e.ReasonCode})
+			if f, ok := agentFrom[string(e.Agent)]; !ok || ns < f {
+				agentFrom[string(e.Agent)] = ns
+			}
 		}
 		if e.Call != "" && !seen[e.Call] {
 			seen[e.Call] = true
@@ -233,6 +238,9 @@ func (s *Store) markDerived(ctx context.Context, tx *sql.Tx, events []event.Even
 		`ON CONFLICT (id) DO NOTHING`, 5, states); err != nil {
 		return fmt.Errorf("report: insert into %s: agent state: %w", s.name, err)
 	}
+	if err := s.markAgents(ctx, tx, agentFrom, due); err != nil {
+		return fmt.Errorf("report: insert into %s: mark agents: %w", s.name, err)
+	}
 	return nil
 }
 
@@ -243,13 +251,23 @@ const deriveChunk = 500
 // call marked due by now up to date, in transactions of deriveChunk calls,
 // and returns how many calls it derived. Deriving a call replaces its
 // records and takes its old interval contributions off before adding the
-// new, so it may run any number of times. The Writer runs it; pass a far
-// future to derive every marked call now.
+// new, so it may run any number of times. Then it derives the state
+// times of every agent marked due (deriveAgents). The Writer runs it;
+// pass a far future to derive every marked call and agent now.
 func (s *Store) Derive(ctx context.Context, now time.Time) (int, error) {
 	total := 0
 	for {
 		n, err := s.deriveOnce(ctx, now)
 		total += n
+		if err != nil {
+			return total, err
+		}
+		if n < deriveChunk {
+			break
+		}
+	}
+	for {
+		n, err := s.deriveAgents(ctx, now)
 		if err != nil || n < deriveChunk {
 			return total, err
 		}

@@ -74,6 +74,13 @@
 // counts it twice. Rates (the three service-level formulas, ASA, AHT) are
 // computed from the additive counters when read (Counters.Figures).
 //
+// Agent rows also hold the agent's time per state (StateTimes). Insert
+// marks each agent with a new state change (pending_agents, with its
+// earliest new change); deriveAgents recomputes the agent's rows from the
+// interval of the change before that on, from agent state detail, and
+// sets those columns (splitStates, a pure function, cuts each state's
+// span at interval boundaries), so it too may run any number of times.
+//
 // Handler serves them as JSON or CSV (docs/report-api.md); Purge, run
 // daily by the Writer with Retention set, deletes by age.
 //

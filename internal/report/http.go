@@ -267,7 +267,9 @@ func (h *api) intervals(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	head := []string{"kind", "name", "start", "offered", "handled", "abandoned", "short_abandoned", "sl_offered", "answered_in_sl",
-		"abandoned_in_sl", "rona", "asa_s", "aht_s", "talk_s", "hold_s", "wrapup_s", "sl_abandons_ignored", "sl_abandons_negative", "sl_abandons_positive"}
+		"abandoned_in_sl", "rona", "asa_s", "aht_s", "talk_s", "hold_s", "wrapup_s", "sl_abandons_ignored", "sl_abandons_negative", "sl_abandons_positive",
+		// Agent rows' time per state (empty on other kinds).
+		"logged_on_s", "ready_s", "not_ready_s", "reserved_s", "talking_s", "on_hold_s", "work_ready_s", "work_not_ready_s", "not_ready_by_reason_s"}
 	cfg := h.s.RecordConfig()
 	for i := 0; i <= len(cfg.Buckets); i++ {
 		if i < len(cfg.Buckets) {
@@ -284,12 +286,33 @@ func (h *api) intervals(w http.ResponseWriter, r *http.Request) {
 				i64(v.SLOffered), i64(v.AnsweredInSL), i64(v.AbandonedInSL), i64(v.RONA), f64(v.ASA), f64(v.AHT),
 				sec(time.Duration(v.TalkNS)), sec(time.Duration(v.HoldNS)), sec(time.Duration(v.WrapNS)),
 				f64(v.SLAbandonsIgnored), f64(v.SLAbandonsNegative), f64(v.SLAbandonsPositive)}
+			rec = append(rec, stateCSV(v.States)...)
 			for i := 0; i <= len(cfg.Buckets); i++ {
 				rec = append(rec, i64(v.Buckets[i]))
 			}
 			y(rec)
 		}
 	})
+}
+
+// stateCSV is an agent row's time per state in seconds, the not-ready
+// reasons as "code=seconds" joined by ";"; empty cells for other rows.
+func stateCSV(st *StateTimes) []string {
+	if st == nil {
+		return make([]string, 9)
+	}
+	d := func(ns int64) string { return sec(time.Duration(ns)) }
+	codes := make([]int, 0, len(st.NotReadyByReason))
+	for c := range st.NotReadyByReason {
+		codes = append(codes, c)
+	}
+	sort.Ints(codes)
+	var reasons []string
+	for _, c := range codes {
+		reasons = append(reasons, strconv.Itoa(c)+"="+d(st.NotReadyByReason[c]))
+	}
+	return []string{d(st.LoggedOnNS), d(st.ReadyNS), d(st.NotReadyNS), d(st.ReservedNS), d(st.TalkingNS), d(st.HoldNS),
+		d(st.WorkReadyNS), d(st.WorkNotReadyNS), strings.Join(reasons, ";")}
 }
 
 func (h *api) journey(w http.ResponseWriter, r *http.Request) {

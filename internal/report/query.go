@@ -206,6 +206,8 @@ type IntervalRow struct {
 	Start time.Time `json:"start"`
 	Counters
 	Figures
+	// States is an agent row's time per state (nil on other kinds).
+	States *StateTimes `json:"states,omitempty"`
 }
 
 // Intervals returns interval rows (Filter.Kind, Name, and the range on the
@@ -216,7 +218,7 @@ func (s *Store) Intervals(ctx context.Context, f Filter) ([]IntervalRow, error) 
 	w.eq("kind", f.Kind)
 	w.eq("name", f.Name)
 	rows, err := s.db.QueryContext(ctx, s.dialect.rebind(`SELECT kind, name, start_ns, `+strings.Join(counterColumns, ", ")+
-		` FROM intervals`+w.String()+` ORDER BY start_ns, kind, name`+limitOf(f)), w.args...)
+		`, `+strings.Join(stateColumns, ", ")+`, `+reasonsColumn+` FROM intervals`+w.String()+` ORDER BY start_ns, kind, name`+limitOf(f)), w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("report: intervals from %s: %w", s.name, err)
 	}
@@ -224,13 +226,22 @@ func (s *Store) Intervals(ctx context.Context, f Filter) ([]IntervalRow, error) 
 	var out []IntervalRow
 	for rows.Next() {
 		var (
-			r   IntervalRow
-			tns int64
+			r       IntervalRow
+			tns     int64
+			st      StateTimes
+			reasons string
 		)
-		if err := rows.Scan(append([]any{&r.Kind, &r.Name, &tns}, counterPtrs(&r.Counters)...)...); err != nil {
+		if err := rows.Scan(append(append([]any{&r.Kind, &r.Name, &tns}, counterPtrs(&r.Counters)...), st.ptrs(&reasons)...)...); err != nil {
 			return nil, fmt.Errorf("report: intervals from %s: %w", s.name, err)
 		}
 		r.Start = timeOf(tns)
+		if r.Kind == IntervalAgent {
+			var err error
+			if st.NotReadyByReason, err = decodeReasons(reasons); err != nil {
+				return nil, fmt.Errorf("report: intervals from %s: agent %s: %w", s.name, r.Name, err)
+			}
+			r.States = &st
+		}
 		r.Figures = r.Counters.Figures()
 		out = append(out, r)
 	}
@@ -246,6 +257,12 @@ func Sum(rows []IntervalRow) IntervalRow {
 	var out IntervalRow
 	for i := range rows {
 		out.Counters.add(&rows[i].Counters, 1)
+		if rows[i].States != nil {
+			if out.States == nil {
+				out.States = &StateTimes{}
+			}
+			out.States.add(rows[i].States)
+		}
 	}
 	out.Figures = out.Counters.Figures()
 	return out

@@ -292,6 +292,24 @@ var migrations = []migration{
 		)`,
 		`CREATE INDEX intervals_start ON intervals (start_ns)`,
 	}},
+	{version: 3, sql: stateTimesMigration()},
+}
+
+// stateTimesMigration adds the agent interval table's time per state
+// (StateTimes) to the intervals rows, and the agents whose times must be
+// derived again (from_ns: their earliest new change).
+func stateTimesMigration() []string {
+	var q []string
+	for _, c := range stateColumns {
+		q = append(q, `ALTER TABLE intervals ADD COLUMN `+c+` BIGINT NOT NULL DEFAULT 0`)
+	}
+	q = append(q, `ALTER TABLE intervals ADD COLUMN `+reasonsColumn+` TEXT NOT NULL DEFAULT ''`,
+		`CREATE TABLE pending_agents (
+			agent   TEXT   NOT NULL PRIMARY KEY,
+			from_ns BIGINT NOT NULL,
+			due_ns  BIGINT NOT NULL
+		)`)
+	return q
 }
 
 // migrate applies the migrations not yet recorded in schema_migrations,
