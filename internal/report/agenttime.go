@@ -17,14 +17,14 @@ import (
 // once the agent has left it (the next state change is stored): the state
 // an agent is in now is not in the table yet.
 type StateTimes struct {
-	LoggedOnNS       int64           `json:"logged_on_ns"`
-	ReadyNS          int64           `json:"ready_ns"`
-	NotReadyNS       int64           `json:"not_ready_ns"`
-	ReservedNS       int64           `json:"reserved_ns"`
-	TalkingNS        int64           `json:"talking_ns"`
-	HoldNS           int64           `json:"hold_ns"`
-	WorkReadyNS      int64           `json:"work_ready_ns"`
-	WorkNotReadyNS   int64           `json:"work_not_ready_ns"`
+	LoggedOnNS       int64         `json:"logged_on_ns"`
+	ReadyNS          int64         `json:"ready_ns"`
+	NotReadyNS       int64         `json:"not_ready_ns"`
+	ReservedNS       int64         `json:"reserved_ns"`
+	TalkingNS        int64         `json:"talking_ns"`
+	HoldNS           int64         `json:"hold_ns"`
+	WorkReadyNS      int64         `json:"work_ready_ns"`
+	WorkNotReadyNS   int64         `json:"work_not_ready_ns"`
 	NotReadyByReason map[int]int64 `json:"not_ready_by_reason_ns,omitempty"`
 }
 
