@@ -75,6 +75,7 @@ type options struct {
 	profSecs   int
 	goOn       bool
 	heap       bool
+	settle     time.Duration
 	dialed     string
 	drainLimit time.Duration
 }
@@ -99,6 +100,7 @@ func run() int {
 	flag.DurationVar(&o.sample, "sample", 500*time.Millisecond, "how often tandem's gauges are read during a step")
 	flag.IntVar(&o.profSecs, "profile", 10, "seconds of CPU profile taken in each step (0: none)")
 	flag.BoolVar(&o.heap, "heap", true, "print tandem's heap in use after the run")
+	flag.DurationVar(&o.settle, "settle", 40*time.Second, "idle time before the heap is read (past sipgo's 32 s transaction timers)")
 	flag.BoolVar(&o.goOn, "continue", false, "go on to higher rates after a step with failed calls")
 	flag.DurationVar(&o.drainLimit, "drain", 60*time.Second, "how long to wait after a step for calls to end and agents to be ready")
 	flag.Parse()
@@ -833,6 +835,7 @@ type sample struct {
 	selfTicks, machineBusy, machineIdle int64
 	rssKB                               int64
 	active, vru, waiting, busy          int
+	sipRxQ, sipDrops, gwDrops           int64
 }
 
 type row struct {
@@ -846,6 +849,7 @@ type row struct {
 	rssMB, peakMB                                float64
 	peakVRU, peakMenu, peakQueue, peakActive     int
 	peakBusy                                     int
+	peakRxQ, sipDrops, gwDrops                   int64
 	notes                                        []string
 	profile                                      string
 }
@@ -925,6 +929,8 @@ func (b *bench) step(ctx context.Context, rate int) (row, error) {
 		s.active = int(m["tandem_calls_active"])
 		s.vru = b.gatewaySessions(ctx)
 		s.waiting, s.busy = b.queueFigures(ctx)
+		s.sipRxQ, s.sipDrops = udpSocket(b.port.sip)
+		_, s.gwDrops = udpSocket(b.port.gw)
 		samples = append(samples, s)
 	}
 	sampleNow()
@@ -1001,8 +1007,13 @@ wait:
 		}
 		r.peakActive = max(r.peakActive, s.active)
 		r.peakBusy = max(r.peakBusy, s.busy)
+		r.peakRxQ = max(r.peakRxQ, s.sipRxQ)
 	}
 	r.rssMB = mb(lastS.rssKB)
+	r.sipDrops, r.gwDrops = lastS.sipDrops-first.sipDrops, lastS.gwDrops-first.gwDrops
+	if r.peakRxQ > 0 || r.sipDrops > 0 || r.gwDrops > 0 {
+		r.notes = append(r.notes, fmt.Sprintf("sip-socket(rxq-peak=%dkB,drops=%d) gateway-socket(drops=%d)", r.peakRxQ>>10, r.sipDrops, r.gwDrops))
+	}
 	r.peakMB = mb(hwmKB(b.tandem.pid()))
 
 	// Let the calls end and the agents come back before the next rate.
@@ -1100,11 +1111,20 @@ func (b *bench) summary(ctx context.Context) {
 		strings.Join(outs, " "), mb(rssKB(b.tandem.pid())), mb(hwmKB(b.tandem.pid())), loadavg())
 	// Memory: what the heap holds once every call has ended.
 	if b.opt.heap {
+		// sipgo keeps each transaction for its RFC 3261 timers (32 s over
+		// UDP): the heap is read after they have fired, so what remains
+		// is what tandem holds for good.
+		if b.opt.settle > 0 {
+			fmt.Printf("# RSS %.1f MB when the last step drained; waiting %s for SIP transaction timers\n", mb(rssKB(b.tandem.pid())), b.opt.settle)
+			if sleep(ctx, b.opt.settle) != nil {
+				return
+			}
+		}
 		heap := filepath.Join(b.dir, "heap.pprof")
 		if err := b.fetch(ctx, "/debug/pprof/heap?gc=1", 30*time.Second, heap); err != nil {
 			fmt.Fprintln(os.Stderr, "flow: heap profile:", err)
 		} else {
-			fmt.Printf("\n## tandem heap in use after the run (every call ended; GC run first)\n")
+			fmt.Printf("\n## tandem heap in use %s after the run (every call ended; GC run first); RSS now %.1f MB\n", b.opt.settle, mb(rssKB(b.tandem.pid())))
 			b.pprofTop(ctx, heap, "-top", "-sample_index=inuse_space", "-nodecount=15")
 		}
 	}
@@ -1357,6 +1377,29 @@ func numCPU() int {
 		}
 	}
 	return n
+}
+
+// udpSocket reads the receive queue (bytes waiting to be read) and the
+// drop count (datagrams lost to a full receive buffer) of the UDP socket
+// bound to 127.0.0.1:port, from /proc/net/udp.
+func udpSocket(port int) (rxQueue, drops int64) {
+	data, err := os.ReadFile("/proc/net/udp")
+	if err != nil {
+		return 0, 0
+	}
+	local := fmt.Sprintf("0100007F:%04X", port)
+	for _, l := range strings.Split(string(data), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 13 || f[1] != local {
+			continue
+		}
+		if _, rx, ok := strings.Cut(f[4], ":"); ok {
+			rxQueue, _ = strconv.ParseInt(rx, 16, 64)
+		}
+		drops, _ = strconv.ParseInt(f[len(f)-1], 10, 64)
+		return rxQueue, drops
+	}
+	return 0, 0
 }
 
 // udpBound reports whether something listens on 127.0.0.1:port (UDP).
