@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/tandem-cc/tandem/internal/event"
@@ -226,6 +227,11 @@ type segment struct {
 	disposition            string
 	wrapReason             int
 	rona, abandonedRinging bool
+	// consult: an agent's consult call about the call (offer Reason
+	// "consult"); joined is when the caller was put through to it (a
+	// consult transfer or a conference), zero if it never was.
+	consult bool
+	joined  time.Time
 }
 
 // buildCall derives a call's records from its events in order. It is a
@@ -254,6 +260,10 @@ func buildCall(evs []event.Event, cfg *RecordConfig) callRecords {
 		sip                 = map[event.LegID]*TCD{}
 		sipOrder            []event.LegID
 		sipAnswer           = map[event.LegID]time.Time{}
+		// A courtesy callback: the caller's SIP call ends (call.ended)
+		// while the call keeps its place in queue; the call goes on until
+		// the callback's own end, or the router gives it up.
+		cbRequested, cbPending bool
 	)
 	stopQueue := func(t time.Time) {
 		if inQueue == 0 && !episode.IsZero() {
@@ -295,7 +305,14 @@ func buildCall(evs []event.Event, cfg *RecordConfig) callRecords {
 				t.Disposition = "inbound"
 			}
 		case event.CallEnded:
+			// The last call.ended is the call's end and disposition.
 			callEnded, end, outcome = true, e.Time, e.Outcome
+		case event.CallbackRequested:
+			cbRequested, cbPending = true, true
+		case event.CallAnswered:
+			if strings.HasPrefix(e.Reason, "courtesy callback") {
+				cbPending = false
+			}
 		case event.RouteRequest:
 			callType = e.CallType
 			if e.Data != nil {
@@ -303,8 +320,8 @@ func buildCall(evs []event.Event, cfg *RecordConfig) callRecords {
 			}
 		case event.CallData:
 			dataSeen = true
-			if end.IsZero() {
-				end = e.Time
+			if end.IsZero() || cbPending {
+				end = e.Time // a callback given up ends here, not at the caller's release
 			}
 			if e.Data != nil {
 				sipID := data.SIPCallID
@@ -348,7 +365,7 @@ func buildCall(evs []event.Event, cfg *RecordConfig) callRecords {
 				abandonedFrom[e.Queue] = true
 			}
 		case event.AgentOffer:
-			s := &segment{agent: e.Agent, queue: e.Queue, offer: e.Time, n: len(segs) + 1}
+			s := &segment{agent: e.Agent, queue: e.Queue, offer: e.Time, n: len(segs) + 1, consult: e.Reason == "consult"}
 			if t, ok := firstEnter[e.Queue]; ok {
 				s.queueWait = e.Time.Sub(t)
 			}
@@ -370,6 +387,20 @@ func buildCall(evs []event.Event, cfg *RecordConfig) callRecords {
 				s.hold += e.Time.Sub(s.holdStart)
 				s.holdStart = time.Time{}
 			}
+		case event.AgentTransfer, event.AgentConference:
+			// A consult transfer (Reason consult) or a conference puts the
+			// caller through to the consult target (Target, an agent id);
+			// a target still ringing is taken as answered then. A blind
+			// transfer's Target is a queue or a number: nothing to join.
+			if e.Kind == event.AgentTransfer && e.Reason != "consult" {
+				break
+			}
+			if s := lastSeg(event.AgentID(e.Target)); s != nil && s.consult && s.end.IsZero() && s.joined.IsZero() {
+				s.joined = e.Time
+				if s.answer.IsZero() {
+					s.answer = e.Time
+				}
+			}
 		case event.AgentCallEnd:
 			if s := lastSeg(e.Agent); s != nil && s.end.IsZero() {
 				s.end = e.Time
@@ -378,6 +409,13 @@ func buildCall(evs []event.Event, cfg *RecordConfig) callRecords {
 					s.holdStart = time.Time{}
 				}
 				switch {
+				case e.Reason == "callback not answered":
+					// The agent took the callback; the caller did not.
+					s.disposition = "callback_not_answered"
+				case s.consult && s.answer.IsZero():
+					s.disposition = "consult_cancelled"
+				case s.consult && s.joined.IsZero():
+					s.disposition = "consult" // talked to the agent only
 				case s.answer.IsZero():
 					s.abandonedRinging, s.disposition = true, "abandoned_ringing"
 					abandonedFrom[s.queue] = true
@@ -415,7 +453,7 @@ func buildCall(evs []event.Event, cfg *RecordConfig) callRecords {
 			}
 		}
 	}
-	r.ended = callEnded || dataSeen
+	r.ended = dataSeen || (callEnded && !cbPending)
 	if end.IsZero() {
 		end = evs[len(evs)-1].Time
 	}
@@ -430,7 +468,10 @@ func buildCall(evs []event.Event, cfg *RecordConfig) callRecords {
 	if r.ended {
 		caller.End = end
 		caller.Disposition = string(outcome)
-		if caller.Disposition == "" {
+		switch {
+		case cbRequested && cbPending:
+			caller.Disposition = "callback_failed"
+		case caller.Disposition == "":
 			caller.Disposition = "ended"
 		}
 	} else {
@@ -442,14 +483,26 @@ func buildCall(evs []event.Event, cfg *RecordConfig) callRecords {
 	case len(segs) > 0:
 		caller.Delay = segs[0].offer.Sub(start)
 	}
+	// The caller talks while any agent is on the call with it (several at
+	// once in a conference), less hold; a consult target counts from when
+	// the caller was put through to it.
+	var spans [][2]time.Time
 	for _, s := range segs {
-		caller.Ring += ringOf(s)
-		caller.Talk += talkOf(s)
-		caller.Hold += s.hold
-		if caller.Agent == "" && !s.answer.IsZero() {
+		from := s.answer
+		if s.consult {
+			from = s.joined
+		} else {
+			caller.Ring += ringOf(s)
+		}
+		if !from.IsZero() && !s.end.IsZero() {
+			spans = append(spans, [2]time.Time{from, s.end})
+			caller.Hold += s.hold
+		}
+		if caller.Agent == "" && !s.answer.IsZero() && !s.consult {
 			caller.Agent, caller.SkillGroup = s.agent, s.queue
 		}
 	}
+	caller.Talk = union(spans) - caller.Hold
 	r.tcd = append(r.tcd, caller)
 	for _, s := range segs {
 		t := TCD{Call: id, Leg: fmt.Sprintf("agent-%d", s.n), LegKind: "agent", Agent: s.agent, SkillGroup: s.queue, CallType: callType,
@@ -487,6 +540,11 @@ func buildCall(evs []event.Event, cfg *RecordConfig) callRecords {
 	if waitFrom.IsZero() {
 		waitFrom = start
 	}
+	// A courtesy callback given up is not an abandon: the caller asked to
+	// be called back and was not reached.
+	if cbPending {
+		clear(abandonedFrom)
+	}
 	abandoned := len(abandonedFrom) > 0 && firstAnswer.IsZero()
 	outcomeCounts(&ct, cfg, firstAnswer, waitFrom, end, abandoned)
 	ct.Offered = 1
@@ -519,7 +577,7 @@ func buildCall(evs []event.Event, cfg *RecordConfig) callRecords {
 		}
 		c.Offered++
 		addSegment(c, s)
-		if !s.answer.IsZero() {
+		if !s.answer.IsZero() && (!s.consult || !s.joined.IsZero()) {
 			// An agent's answer wait is its ring time.
 			c.Handled++
 			ring := ringOf(s)
@@ -532,6 +590,30 @@ func buildCall(evs []event.Event, cfg *RecordConfig) callRecords {
 		r.contribs = append(r.contribs, contribution{IntervalAgent, string(a), iv, *byAgent[a]})
 	}
 	return r
+}
+
+// union is the length of the union of spans.
+func union(spans [][2]time.Time) time.Duration {
+	sort.Slice(spans, func(i, j int) bool { return spans[i][0].Before(spans[j][0]) })
+	var total time.Duration
+	var cur [2]time.Time
+	for i, sp := range spans {
+		switch {
+		case i == 0:
+			cur = sp
+		case !sp[0].After(cur[1]):
+			if sp[1].After(cur[1]) {
+				cur[1] = sp[1]
+			}
+		default:
+			total += cur[1].Sub(cur[0])
+			cur = sp
+		}
+	}
+	if len(spans) > 0 {
+		total += cur[1].Sub(cur[0])
+	}
+	return total
 }
 
 // addSegment adds a segment's RONA and handle times.
