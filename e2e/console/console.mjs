@@ -1,9 +1,10 @@
 // Drives tandem's console in Debian's headless Chromium, as people use it:
-// an admin, an agent and a supervisor, each in their own browser context.
+// an admin, two agents and a supervisor, each in their own browser context.
 // console_test.go starts tandem and the SIP peers and reads this script's
-// stdout: "STEP name" marks progress (at "STEP need-call" it places the
-// SIPp call), "SCREENSHOT path" names an artifact. Any failed check throws,
-// and the exit code says so.
+// stdout: "STEP name" marks progress (at "STEP need-call",
+// "need-transfer-call" and "need-consult-call" it registers that call's
+// SIPp phones and places the SIPp call), "SCREENSHOT path" names an
+// artifact. Any failed check throws, and the exit code says so.
 import { chromium } from 'playwright-core';
 
 const env = process.env;
@@ -193,12 +194,139 @@ try {
   await shot(agent, '12-desktop-ready');
   step('wrap-up-set');
 
-  if (env.REPORTS === '1') {
-    await admin.goto('/reports');
-    await admin.waitForSelector('#rep-chart svg.chart rect.handled:not([data-value="0"])');
-    await shot(admin, '13-reports');
-    step('report-chart');
+  // ---- hold, retrieve and a blind transfer to bob, from the desktop ----
+  const bob = await (await ctx()).newPage();
+  bob.setDefaultTimeout(T);
+  watch(bob, 'bob');
+  await signIn(bob, env.AGENT2, env.AGENT2_PASS, env.AGENT2_EXT);
+  await bob.waitForURL('**/desktop');
+  await bob.waitForSelector('#agent-state[data-state="not_ready"]');
+  await bob.waitForFunction(() => document.body.dataset.events === 'open');
+  step('need-transfer-call');
+  await agent.waitForSelector('#agent-state[data-state="talking"]', { timeout: 30000 });
+  await agent.waitForSelector('#call-state .pill:text-is("connected")');
+  const enabled = async (page, ids) => page.evaluate(ids => Object.fromEntries(ids.map(id => [id, !document.getElementById(id).disabled])), ids);
+  const buttons = ['hold', 'retrieve', 'release', 'transfer', 'consult', 'consult-complete', 'consult-cancel', 'conference'];
+  let en = await enabled(agent, buttons);
+  check(en.hold && !en.retrieve && en.release && en.transfer && en.consult && !en['consult-complete'] && !en['consult-cancel'] && !en.conference,
+    'talking: hold, release, transfer and consult enabled; retrieve and the consult actions not: ' + JSON.stringify(en));
+  await agent.click('#hold');
+  await agent.waitForSelector('#agent-state[data-state="hold"]');
+  await agent.waitForSelector('#call-state .pill:text-is("held")');
+  en = await enabled(agent, buttons);
+  check(!en.hold && en.retrieve && en.consult && !en['consult-complete'], 'on hold: retrieve and consult enabled, hold not: ' + JSON.stringify(en));
+  await shot(agent, '13-desktop-on-hold');
+  await agent.click('#retrieve');
+  await agent.waitForSelector('#agent-state[data-state="talking"]');
+  await agent.waitForSelector('#call-state .pill:text-is("connected")');
+  await agent.selectOption('#transfer-to', 'agent');
+  await agent.fill('#transfer-dest', env.AGENT2);
+  await agent.click('#transfer');
+  // The caller's media moves to bob's phone; alice's leg ends and she
+  // goes to wrap-up.
+  await agent.waitForSelector('#agent-state[data-state="work_ready"]');
+  await agent.waitForSelector('#call-controls:empty', { state: 'attached' });
+  await agent.selectOption('#wrapup-reason', { label: 'Sale made' });
+  await agent.click('#wrapup-ready');
+  await agent.waitForSelector('#agent-state[data-state="ready"]');
+  step('hold-retrieve-transfer');
+
+  // ---- a consult to bob, completed ----
+  await bob.click('#ready');
+  await bob.waitForSelector('#agent-state[data-state="ready"]');
+  step('need-consult-call');
+  await agent.waitForSelector('#agent-state[data-state="talking"]', { timeout: 30000 });
+  await agent.waitForSelector('#call-state .pill:text-is("connected")');
+  await agent.selectOption('#consult-to', 'agent');
+  await agent.fill('#consult-dest', env.AGENT2);
+  await agent.click('#consult');
+  // The 200 comes once bob's phone has answered; bob's desktop pops the
+  // call's data as for any offer.
+  await agent.waitForSelector('#consult-state[data-consult="active"]');
+  await agent.waitForSelector(`#consult-state .pill:text-is("consulting ${env.AGENT2}")`);
+  await agent.waitForSelector('#call-state .pill:text-is("caller held")');
+  await bob.waitForSelector(`#pop-ani:text-is("${env.ANI}")`);
+  await bob.waitForSelector('#agent-state[data-state="talking"]');
+  en = await enabled(agent, buttons);
+  check(!en.hold && !en.retrieve && !en.release && !en.transfer && !en.consult && en['consult-complete'] && en['consult-cancel'] && en.conference,
+    'consulting: only complete, cancel and conference enabled: ' + JSON.stringify(en));
+  await shot(agent, '14-desktop-in-consult');
+  await shot(bob, '15-desktop-consulted');
+  await agent.click('#consult-complete');
+  await agent.waitForSelector('#agent-state[data-state="work_ready"]');
+  await agent.waitForSelector('#call-controls:empty', { state: 'attached' });
+  // bob has the caller now; the caller hangs up a second later.
+  await bob.waitForSelector('#agent-state[data-state="work_ready"]', { timeout: 30000 });
+  await bob.selectOption('#wrapup-reason', { label: 'Sale made' });
+  await bob.click('#wrapup-not-ready');
+  await bob.waitForSelector('#agent-state[data-state="not_ready"]');
+  await agent.click('#wrapup-ready');
+  await agent.waitForSelector('#agent-state[data-state="ready"]');
+  step('consult-complete');
+
+  // ---- the reports show the calls ----
+  const agentReports = await agent.evaluate(async () => (await fetch('/v1/reports/realtime')).status);
+  check(agentReports === 403, `an agent reading the reporting API gets 403, got ${agentReports}`);
+  await admin.goto('/reports');
+  await admin.waitForSelector('#chart-volume');
+  // A call's records are derived about a second after its last event (a
+  // wrap-up's end is one): show again until the three calls are there.
+  const handledInChart = () => admin.evaluate(() => [...document.querySelectorAll('#chart-volume rect.handled')].reduce((s, r) => s + Number(r.dataset.value), 0));
+  let handled = await handledInChart();
+  for (let i = 0; i < 30 && handled < 3; i++) {
+    await admin.waitForTimeout(1000);
+    await admin.click('#rep-show');
+    await admin.waitForSelector('#chart-volume');
+    handled = await handledInChart();
   }
+  check(handled === 3, `the interval chart shows the 3 handled calls, got ${handled}`);
+  await admin.waitForSelector('#rep-rows tr[data-name="sales"]');
+  // Each call was answered at once (alice was ready), well inside the
+  // 20 s service level.
+  const slPoint = await admin.getAttribute('#chart-rates circle.sl', 'data-value');
+  check(Number(slPoint) === 1, `the rates chart's service level point is 100 %, got ${slPoint}`);
+  const sl = await admin.textContent('#rep-total td:nth-of-type(6)');
+  check(sl.trim() === '100%', `the total row's service level is 100 %, got ${sl}`);
+  const csvText = await admin.evaluate(async () => {
+    const r = await fetch(document.getElementById('csv-intervals').href);
+    return r.status + ' ' + await r.text();
+  });
+  check(csvText.startsWith('200 kind,name,start,offered,handled') && csvText.includes('call_type,sales,'), 'the intervals CSV downloads: ' + csvText.slice(0, 120));
+  await admin.selectOption('#rep-kind', 'skill_group');
+  await admin.waitForSelector('#rep-rows tr[data-name="sales"]');
+  await admin.selectOption('#rep-kind', 'call_type');
+  await admin.waitForSelector('#rep-rows tr[data-name="sales"]');
+  await shot(admin, '16-reports');
+  step('report-chart');
+
+  // ---- the call search finds the consult call; its journey opens ----
+  await admin.fill('#search-number', env.ANI);
+  await admin.click('#search-go');
+  await admin.waitForSelector('#search-table tbody tr[data-call]');
+  const found = await admin.locator('#search-table tbody tr[data-call]').count();
+  check(found === 3, `the search by number finds the 3 calls, got ${found}`);
+  const consultRow = admin.locator('#search-table tbody tr[data-call]', { hasText: env.AGENT2 }).filter({ hasText: 'answered' }).first();
+  await consultRow.locator('button.open-journey').click();
+  await admin.waitForSelector('#journey-events li[data-kind="call.new"]');
+  await admin.waitForSelector('#journey-events li[data-kind="call.consult"]');
+  await admin.waitForSelector('#journey-events li[data-kind="agent.transfer"]');
+  await admin.waitForSelector('#journey-events li[data-kind="call.ended"]');
+  await admin.fill('#search-agent', env.AGENT2);
+  await admin.fill('#search-number', '');
+  await admin.click('#search-go');
+  await admin.waitForFunction(() => document.querySelectorAll('#search-table tbody tr[data-call]').length === 1);
+  await shot(admin, '17-report-journey');
+  step('report-journey');
+
+  // ---- the supervisor: the same reports, the wallboard's day figures ----
+  await sup.goto('/reports');
+  await sup.waitForSelector('#chart-volume rect.handled[data-value="3"]');
+  await sup.goto('/wallboard');
+  await sup.waitForSelector('[data-queue="sales"] [data-fig="handled-today"]:text-is("3")');
+  const slToday = await sup.textContent('[data-queue="sales"] [data-fig="sl-today"]');
+  check(slToday === '100%', `the wallboard shows today's service level (100 %), got ${slToday}`);
+  await shot(sup, '18-wallboard-service-level');
+  step('wallboard-service-level');
 
   check(pageErrors.length === 0, 'no script errors in the pages: ' + pageErrors.join('; '));
   step('done');

@@ -38,18 +38,24 @@ const (
 	agentID   = "alice"
 	agentPass = "alice-pw"
 	agentExt  = "1001"
-	ani       = "5551234"
-	dnis      = "3000"
+	// bob is the second agent: the target of the blind transfer and of
+	// the consult. He is in support only, so sales calls go to alice.
+	agent2ID   = "bob"
+	agent2Pass = "bob-pw"
+	agent2Ext  = "1002"
+	ani        = "5551234"
+	dnis       = "3000"
 )
 
-// contactCenter: one agent phone registered to tandem, 3000 queued to
-// sales, wrap-up long enough for the agent to choose a reason.
+// contactCenter: two agents' phones registered to tandem, 3000 queued to
+// sales (alice's), wrap-up long enough for the agents to choose a reason.
 const contactCenter = `
 sip:
   listen: [{transport: udp, address: "127.0.0.1:SIPPORT"}]
 trunks: [{name: gw, networks: ["127.0.0.1"]}]
 users:
   - {user: "1001", password: p1001}
+  - {user: "1002", password: p1002}
 server_groups:
   - name: vxml
     destinations: [{address: "127.0.0.1:9"}]
@@ -72,9 +78,10 @@ router:
     - {number: "3000", call_type: sales}
   call_types:
     - {name: sales, script: sales}
-  skill_groups: [{name: sales}]
+  skill_groups: [{name: sales}, {name: support}]
   agents:
     - {id: alice, name: Alice, extension: "1001", password: alice-pw, skill_groups: [sales]}
+    - {id: bob, name: Bob, extension: "1002", password: bob-pw, skill_groups: [support]}
   scripts:
     - name: sales
       nodes:
@@ -242,12 +249,14 @@ func sipp(t *testing.T, args ...string) *proc {
 	return start(t, dir, nil, nil, "sipp", args...)
 }
 
-// agentPhone registers extension 1001 for a SIPp UAS that answers and
-// hangs up after 6 s.
-func agentPhone(t *testing.T, sipAddr string) *proc {
+// phone registers extension ext (password pass) for a SIPp UAS started
+// with uasArgs (a scenario and its -m), once SIPp has bound its port. The
+// newest registration is tried first, so each call of the test can have a
+// phone that expects exactly its SIP flow.
+func phone(t *testing.T, sipAddr, ext, pass string, uasArgs ...string) *proc {
 	t.Helper()
 	port := freePort(t)
-	uas := sipp(t, "-i", "127.0.0.1", "-p", strconv.Itoa(port), "-sf", scenario(t, "uas-bye.xml", "HOLD", "6000"), "-m", "1")
+	uas := sipp(t, append([]string{"-i", "127.0.0.1", "-p", strconv.Itoa(port)}, uasArgs...)...)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		pc, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
@@ -261,10 +270,10 @@ func agentPhone(t *testing.T, sipAddr string) *proc {
 		time.Sleep(20 * time.Millisecond)
 	}
 	reg := sipp(t, sipAddr, "-i", "127.0.0.1", "-p", strconv.Itoa(freePort(t)), "-m", "1", "-timeout", "10s", "-timeout_error",
-		"-sf", scenario(t, "register.xml", "USER", agentExt, "PASS", "p1001", "CODE", "200", "CONTACT", "127.0.0.1:"+strconv.Itoa(port)))
+		"-sf", scenario(t, "register.xml", "USER", ext, "PASS", pass, "CODE", "200", "CONTACT", "127.0.0.1:"+strconv.Itoa(port)))
 	reg.wait(t, 20*time.Second, "register")
 	if reg.err != nil {
-		t.Fatalf("register %s: %v\n%s", agentExt, reg.err, reg.output())
+		t.Fatalf("register %s: %v\n%s", ext, reg.err, reg.output())
 	}
 	return uas
 }
@@ -313,7 +322,9 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	n, sipAddr, dataDir := startTandem(t)
 	base := "http://" + n.ConsoleAddr()
-	phone := agentPhone(t, sipAddr)
+	// The first call: alice's phone answers and hangs up after 6 s.
+	phones := map[string]*proc{"alice's phone, call 1": phone(t, sipAddr, agentExt, "p1001", "-sf", scenario(t, "uas-bye.xml", "HOLD", "6000"), "-m", "1")}
+	callers := map[string]*proc{}
 
 	work := t.TempDir()
 	prompt, bad := filepath.Join(work, "welcome.wav"), filepath.Join(work, "bad.wav")
@@ -334,13 +345,18 @@ func TestConsoleInBrowser(t *testing.T) {
 		"BASE=" + base, "ARTIFACTS=" + art, "CHROMIUM=" + chromium,
 		"ADMIN_USER=" + adminUser, "ADMIN_PASS=" + adminPass, "SUP=" + supUser, "SUP_PASS=" + supPass,
 		"AGENT=" + agentID, "AGENT_PASS=" + agentPass, "AGENT_EXT=" + agentExt,
+		"AGENT2=" + agent2ID, "AGENT2_PASS=" + agent2Pass, "AGENT2_EXT=" + agent2Ext,
 		"ANI=" + ani, "DNIS=" + dnis, "SCRIPT=sales", "PROMPT=" + prompt, "BAD_PROMPT=" + bad,
 	}, "node", "console.mjs")
 	go func() { <-script.done; pw.Close() }()
-	var caller *proc
+	// call places a SIPp caller to the sales number with scenario name.
+	call := func(name string) *proc {
+		return sipp(t, sipAddr, "-i", "127.0.0.1", "-p", strconv.Itoa(freePort(t)), "-s", dnis, "-m", "1",
+			"-timeout", "90s", "-timeout_error", "-sf", scenario(t, name, "ANI", ani))
+	}
 	var steps, shots []string
 	lines := bufio.NewScanner(pr)
-	timeout := time.AfterFunc(4*time.Minute, func() { _ = syscall.Kill(-script.cmd.Process.Pid, syscall.SIGKILL) })
+	timeout := time.AfterFunc(5*time.Minute, func() { _ = syscall.Kill(-script.cmd.Process.Pid, syscall.SIGKILL) })
 	defer timeout.Stop()
 	for lines.Scan() {
 		line := lines.Text()
@@ -348,9 +364,27 @@ func TestConsoleInBrowser(t *testing.T) {
 		switch {
 		case strings.HasPrefix(line, "STEP "):
 			steps = append(steps, strings.TrimPrefix(line, "STEP "))
-			if line == "STEP need-call" {
-				caller = sipp(t, sipAddr, "-i", "127.0.0.1", "-p", strconv.Itoa(freePort(t)), "-s", dnis, "-m", "1",
-					"-timeout", "90s", "-timeout_error", "-sf", scenario(t, "uac-caller.xml", "ANI", ani))
+			// Each call's phones are registered before its caller
+			// dials, and each SIPp checks its side's SIP flow: the
+			// re-INVITEs of hold, retrieve, transfer and consult with
+			// the SDP directions they must carry.
+			switch line {
+			case "STEP need-call":
+				callers["call 1"] = call("uac-caller.xml")
+			case "STEP need-transfer-call":
+				// Hold, retrieve, then a blind transfer to bob: alice's
+				// phone is re-INVITEd sendonly then sendrecv, then sent
+				// BYE; bob's late-offer INVITE is answered by SIPp's
+				// built-in UAS; the caller sees three re-INVITEs.
+				phones["alice's phone, call 2"] = phone(t, sipAddr, agentExt, "p1001", "-sf", scenario(t, "uas-held.xml"), "-m", "1")
+				phones["bob's phone, call 2"] = phone(t, sipAddr, agent2Ext, "p1002", "-sn", "uas", "-m", "1")
+				callers["call 2"] = call("uac-held-transfer.xml")
+			case "STEP need-consult-call":
+				// A consult to bob, completed (the scenarios of
+				// e2e/consult_test.go).
+				phones["alice's phone, call 3"] = phone(t, sipAddr, agentExt, "p1001", "-sf", scenario(t, "uas-consult-agent-complete.xml"), "-m", "1")
+				phones["bob's phone, call 3"] = phone(t, sipAddr, agent2Ext, "p1002", "-sf", scenario(t, "uas-consult-target-complete.xml"), "-m", "1")
+				callers["call 3"] = call("uac-consult.xml")
 			}
 		case strings.HasPrefix(line, "SCREENSHOT "):
 			shots = append(shots, strings.TrimPrefix(line, "SCREENSHOT "))
@@ -370,15 +404,24 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	fmt.Printf("console screenshots (%d) in %s\n", len(shots), art)
 
-	// What the pages did is what tandem now has.
-	if caller == nil {
-		t.Fatal("the script never asked for the call")
+	// What the pages did is what tandem now has: every SIP party saw the
+	// flow its scenario expects.
+	if len(callers) != 3 {
+		t.Fatalf("the script asked for %d calls, want 3", len(callers))
 	}
-	caller.wait(t, 30*time.Second, "the caller")
-	if caller.err != nil {
-		t.Errorf("the caller's SIPp failed: %v\n%s", caller.err, caller.output())
+	for name, p := range callers {
+		p.wait(t, 30*time.Second, name+"'s caller")
+		if p.err != nil {
+			t.Errorf("%s: the caller's SIPp failed: %v\n%s", name, p.err, p.output())
+		}
 	}
-	phone.wait(t, 10*time.Second, "the agent's phone")
+	for name, p := range phones {
+		p.wait(t, 10*time.Second, name)
+		if p.err != nil {
+			t.Errorf("%s: SIPp failed: %v\n%s", name, p.err, p.output())
+		}
+	}
+	reportsAccess(t, base)
 	if _, err := n.Engine.Stats("billing"); err != nil {
 		t.Errorf("the skill group added in the browser is not in the router: %v", err)
 	}
@@ -408,7 +451,7 @@ func forged(t *testing.T, base string) {
 		{"session with CSRF token from another origin", "PUT", "/api/config/sections/skill_groups", `{"version":0,"items":[]}`, "http://evil.example", true, true, http.StatusForbidden},
 		{"cross-origin sign-in", "POST", "/api/login", `{"user":"admin","password":"` + adminPass + `"}`, "http://evil.example", false, false, http.StatusForbidden},
 	}
-	csrf, jar := signIn(t, base)
+	csrf, jar := signIn(t, base, adminUser, adminPass)
 	for _, tc := range cases {
 		req, err := http.NewRequest(tc.method, base+tc.path, strings.NewReader(tc.body))
 		if err != nil {
@@ -436,20 +479,62 @@ func forged(t *testing.T, base string) {
 	}
 }
 
-// signIn signs the admin in over plain HTTP and returns the CSRF token and
+// signIn signs user in over plain HTTP and returns the CSRF token and
 // the cookie jar holding the session.
-func signIn(t *testing.T, base string) (string, http.CookieJar) {
+func signIn(t *testing.T, base, user, pass string) (string, http.CookieJar) {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	cl := &http.Client{Jar: jar}
-	res, err := cl.Post(base+"/api/login", "application/json", strings.NewReader(`{"user":"`+adminUser+`","password":"`+adminPass+`"}`))
+	body, _ := json.Marshal(map[string]string{"user": user, "password": pass})
+	res, err := cl.Post(base+"/api/login", "application/json", strings.NewReader(string(body)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
 	var me struct{ CSRF string }
 	if err := json.NewDecoder(res.Body).Decode(&me); err != nil || res.StatusCode != 200 || me.CSRF == "" {
-		t.Fatalf("admin sign-in: %d %v", res.StatusCode, err)
+		t.Fatalf("%s sign-in: %d %v", user, res.StatusCode, err)
 	}
 	return me.CSRF, jar
+}
+
+// reportsAccess reads the reporting API through the console as the admin
+// (no CTI identity) and the supervisor (its CTI token): both see the
+// day's three sales calls handled; a write is refused.
+func reportsAccess(t *testing.T, base string) {
+	t.Helper()
+	for _, who := range [][2]string{{adminUser, adminPass}, {supUser, supPass}} {
+		csrf, jar := signIn(t, base, who[0], who[1])
+		cl := &http.Client{Jar: jar}
+		res, err := cl.Get(base + "/v1/reports/intervals?kind=call_type&name=sales")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows []struct {
+			Name    string `json:"name"`
+			Handled int    `json:"handled"`
+		}
+		err = json.NewDecoder(res.Body).Decode(&rows)
+		res.Body.Close()
+		if res.StatusCode != 200 || err != nil {
+			t.Fatalf("%s: GET /v1/reports/intervals: %d %v", who[0], res.StatusCode, err)
+		}
+		handled := 0
+		for _, r := range rows {
+			handled += r.Handled
+		}
+		if handled != 3 {
+			t.Errorf("%s: sales calls handled in the reports: %d, want 3 (%+v)", who[0], handled, rows)
+		}
+		req, _ := http.NewRequest("POST", base+"/v1/reports/tcd", nil)
+		req.Header.Set("X-CSRF-Token", csrf)
+		res, err = cl.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusMethodNotAllowed {
+			t.Errorf("%s: POST /v1/reports/tcd: %d, want 405", who[0], res.StatusCode)
+		}
+	}
 }

@@ -55,8 +55,25 @@
 //
 // The live view and wallboard poll /api/live: router.Engine.Calls (where
 // each call is: script, IVR, queue, ringing, agent, and the node it is
-// at), queue figures and agents by state. Reports use the reporting API
-// (/v1/reports) when the process mounts it (Deps.Reports).
+// at), queue figures and agents by state.
+//
+// # Reports
+//
+// The reports page and the wallboard's day figures read the reporting
+// API (Deps.Reports, a report.Handler the process builds for the console)
+// as /v1/reports/... on the console's origin, GET only, for admins and
+// supervisors. A supervisor's request carries its CTI token; an admin has
+// none, so every passed-on request names its session in the context
+// (PrincipalOf), which the handler's Authorize trusts because no network
+// peer can set it.
+//
+// # The desktop's call control
+//
+// Hold, retrieve, release, blind transfer, and consult with complete,
+// cancel and conference, each enabled for the states the CTI API allows.
+// The router's agent state does not show a consult, so the desktop keeps
+// it from the consult's 200 until complete, cancel, the call's end or a
+// 409.
 //
 // # Lifecycle
 //

@@ -105,7 +105,10 @@ export async function render(app) {
     clear(controls);
     if (onCall) {
       const c = st.consult;
-      clear(callState).append(st.callState ? pill(st.callState, st.state) : '');
+      // During a consult the caller is held by the call server, whatever
+      // the router's agent state says.
+      const shown = c === 'pending' || c === 'active' ? 'caller held' : st.callState;
+      clear(callState).append(shown ? pill(shown, st.state) : '');
       clear(consultState).append(
         c === 'pending' ? pill('ringing ' + consultDest.value.trim(), 'reserved')
           : c === 'active' ? pill('consulting ' + st.consultWith, 'talking')
@@ -152,6 +155,7 @@ export async function render(app) {
         break;
       case 'call_offered':
         Object.assign(st, { call: ev.call, data: ev.data, callState: 'ringing' });
+        transferDest.value = consultDest.value = ''; // a new call, new destinations
         showPop(ev.call, ev.data);
         break;
       case 'call_ringing': st.call = ev.call; st.callState = 'ringing'; break;

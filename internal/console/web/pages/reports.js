@@ -95,7 +95,7 @@ export async function render(app) {
       h('thead', {}, h('tr', {}, ['Interval', kind.value.replace('_', ' '), 'Offered', 'Handled', 'Abandoned', 'RONA', 'Service level', 'ASA s', 'AHT s'].map(x => h('th', {}, x)))),
       h('tbody', {},
         rows.map(r => line([h('td', {}, new Date(r.start).toLocaleString()), h('td', {}, r.name)], r, { 'data-name': r.name, 'data-start': r.start })),
-        rows.length ? line([h('th', {}, 'Total'), h('td', {}, rows.length + ' rows')], total, { class: 'total', id: 'rep-total' })
+        rows.length ? line([h('th', {}, 'Total'), h('td', {}, rows.length === 1 ? '1 row' : rows.length + ' rows')], total, { class: 'total', id: 'rep-total' })
           : h('tr', {}, h('td', { colspan: 9, class: 'muted' }, 'No calls ended in this range.')))));
     const nq = picked ? `&name=${encodeURIComponent(picked)}` : '';
     clear(csvLinks).append('CSV:', csv('intervals', qs + nq, 'intervals', 'csv-intervals'), csv('tcd', range(), 'call detail (TCD)', 'csv-tcd'),
@@ -143,13 +143,14 @@ export async function render(app) {
 }
 
 // callsOf folds TCD legs into calls: the caller leg gives the call's
-// start, numbers, call type and outcome; agent legs name the agents. A
-// search by agent returns agent legs only, which then stand in.
+// start, numbers, call type, queue and talk time and outcome; agent legs
+// name the agents. A search by agent returns agent legs only, which then
+// stand in.
 function callsOf(legs) {
   const by = new Map();
   for (const l of legs) {
     let c = by.get(l.call_id);
-    if (!c) by.set(l.call_id, c = { id: l.call_id, start: l.start, ani: '', dnis: '', callType: '', agents: [], queue: 0, talk: 0, outcome: '' });
+    if (!c) by.set(l.call_id, c = { id: l.call_id, start: l.start, ani: '', dnis: '', callType: '', agents: [], queue: null, talk: null, agentTalk: 0, outcome: '' });
     const d = l.data || {};
     c.ani ||= d.ani || ''; c.dnis ||= d.dnis || ''; c.callType ||= l.call_type || '';
     if (l.start < c.start) c.start = l.start;
@@ -159,8 +160,12 @@ function callsOf(legs) {
     } else if (l.leg_kind === 'agent') {
       if (l.agent && !c.agents.includes(l.agent)) c.agents.push(l.agent);
       c.outcome ||= l.disposition;
+      c.agentTalk += sec(l.talk_ns);
     }
   }
+  // Without the caller leg (a search by agent) the talk is the agents'
+  // legs' and the queue time is not known.
+  for (const c of by.values()) if (c.talk === null) c.talk = c.agentTalk;
   return [...by.values()].sort((a, b) => (a.start < b.start ? 1 : -1));
 }
 
@@ -184,7 +189,8 @@ function describe(e) {
   if (e.ReasonCode) bits.push('reason ' + e.ReasonCode);
   if (e.Outcome) bits.push(e.Outcome);
   if (e.Leg) bits.push('leg ' + e.Leg);
-  if (e.Code) bits.push('SIP ' + e.Code);
+  // Code is a SIP status on call and leg events, a priority on queue.enter.
+  if (e.Code) bits.push((e.Kind === 'queue.enter' ? 'priority ' : e.Kind.startsWith('leg.') || e.Kind.startsWith('call.') ? 'SIP ' : 'code ') + e.Code);
   if (e.Reason) bits.push(e.Reason);
   if (e.Peer) bits.push(e.Peer);
   if (e.Data?.ani) bits.push(`${e.Data.ani} → ${e.Data.dnis}`);
@@ -211,7 +217,8 @@ function drawJourney(id, evs) {
 // drawVolume: offered, handled and abandoned per interval as grouped bars.
 function drawVolume(points, label) {
   const W = Math.max(420, points.length * 46 + 70), H = 230, top = 24, bottom = H - 40;
-  const max = Math.max(1, ...points.map(p => Math.max(p.c.offered, p.c.handled, p.c.abandoned)));
+  // The axis goes to a multiple of 4, so its five marks are whole calls.
+  const max = 4 * Math.ceil(Math.max(1, ...points.map(p => Math.max(p.c.offered, p.c.handled, p.c.abandoned))) / 4);
   const svg = h('svg', { class: 'chart', id: 'chart-volume', width: W, height: H, viewBox: `0 0 ${W} ${H}`, 'data-points': points.length,
     role: 'img', 'aria-label': `calls per interval, ${label}` });
   for (let i = 0; i <= 4; i++) {
@@ -237,7 +244,7 @@ function drawVolume(points, label) {
 function drawRates(points, f) {
   const W = Math.max(420, points.length * 46 + 90), H = 230, top = 24, bottom = H - 40, left = 44, right = W - 46;
   const series = points.map(p => ({ t: p.t, sl: f(p.c), asa: asa(p.c), aht: aht(p.c) }));
-  const maxS = Math.max(1, ...series.flatMap(s => [s.asa || 0, s.aht || 0]));
+  const maxS = 4 * Math.ceil(Math.max(1, ...series.flatMap(s => [s.asa || 0, s.aht || 0])) / 4);
   const X = i => (points.length < 2 ? (left + right) / 2 : left + 10 + (right - left - 20) * i / (points.length - 1));
   const Y = (v, max) => bottom - (bottom - top) * v / max;
   const svg = h('svg', { class: 'chart', id: 'chart-rates', width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'service level, ASA and AHT per interval' });
@@ -251,10 +258,11 @@ function drawRates(points, f) {
     const pts = series.map((s, i) => [i, s[key]]).filter(([, v]) => v !== null);
     if (!pts.length) return;
     svg.append(h('polyline', { class: cls, points: pts.map(([i, v]) => `${X(i)},${Y(v, max)}`).join(' ') }),
-      pts.map(([i, v]) => h('circle', { class: cls, cx: X(i), cy: Y(v, max), r: 3, 'data-value': v }, h('title', {}, `${hhmm(series[i].t)} ${key} ${key === 'sl' ? pct(v) : num(v) + ' s'}`))));
+      ...pts.map(([i, v]) => h('circle', { class: cls, cx: X(i), cy: Y(v, max), r: 3, 'data-value': v }, h('title', {}, `${hhmm(series[i].t)} ${key} ${key === 'sl' ? pct(v) : num(v) + ' s'}`))));
   };
   line('sl', 1, 'sl'); line('asa', maxS, 'asa'); line('aht', maxS, 'aht');
   series.forEach((s, i) => { if (points.length < 12 || i % Math.ceil(points.length / 12) === 0) svg.append(h('text', { x: X(i) - 14, y: bottom + 16 }, hhmm(s.t))); });
-  svg.append(h('text', { x: left, y: 14 }, 'service level (%, left) · ASA · AHT (s, right)'));
+  svg.append(h('text', { x: left, y: 14, class: 'sl' }, 'service level (%, left)'),
+    h('text', { x: left + 140, y: 14, class: 'asa' }, 'ASA'), h('text', { x: left + 175, y: 14, class: 'aht' }, 'AHT (s, right)'));
   return svg;
 }

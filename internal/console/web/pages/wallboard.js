@@ -42,8 +42,8 @@ export function render(app) {
           h('div', {}, h('div', { class: 'muted' }, 'Waiting'), h('div', { class: 'big', 'data-fig': 'waiting' }, q.waiting)),
           h('div', {}, h('div', { class: 'muted' }, 'Oldest'), h('div', { class: 'big' }, q.oldest ? age(q.oldest, now) : '—')),
           h('div', {}, h('div', { class: 'muted' }, 'Service level today'), h('div', { class: 'big', 'data-fig': 'sl-today' }, serviceLevel(s))),
-          h('div', {}, h('div', { class: 'muted' }, 'Handled today'), h('div', { class: 'big', 'data-fig': 'handled-today' }, s ? s.handled : '—')),
-          h('div', {}, h('div', { class: 'muted' }, 'Abandoned today'), h('div', { class: 'big', 'data-fig': 'abandoned-today' }, s ? s.abandoned : '—'))),
+          h('div', {}, h('div', { class: 'muted' }, 'Handled today'), h('div', { class: 'big', 'data-fig': 'handled-today' }, s ? s.handled : day ? 0 : '—')),
+          h('div', {}, h('div', { class: 'muted' }, 'Abandoned today'), h('div', { class: 'big', 'data-fig': 'abandoned-today' }, s ? s.abandoned : day ? 0 : '—'))),
         h('p', { class: 'muted' }, states)));
     }
   }, 2000);
