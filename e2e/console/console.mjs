@@ -2,7 +2,8 @@
 // an admin, two agents and a supervisor, each in their own browser context.
 // console_test.go starts tandem and the SIP peers and reads this script's
 // stdout: "STEP name" marks progress (at "STEP need-call",
-// "need-transfer-call" and "need-consult-call" it registers that call's
+// "need-transfer-call", "need-consult-call" and "need-consult-cancel-call"
+// it registers that call's
 // SIPp phones and places the SIPp call), "SCREENSHOT path" names an
 // artifact. Any failed check throws, and the exit code says so.
 import { chromium } from 'playwright-core';
@@ -252,17 +253,41 @@ try {
     'consulting: only complete, cancel and conference enabled: ' + JSON.stringify(en));
   await shot(agent, '14-desktop-in-consult');
   await shot(bob, '15-desktop-consulted');
+  const transferredCall = await agent.getAttribute('#screen-pop .pop', 'data-call');
   await agent.click('#consult-complete');
   await agent.waitForSelector('#agent-state[data-state="work_ready"]');
   await agent.waitForSelector('#call-controls:empty', { state: 'attached' });
   // bob has the caller now; the caller hangs up a second later.
   await bob.waitForSelector('#agent-state[data-state="work_ready"]', { timeout: 30000 });
   await bob.selectOption('#wrapup-reason', { label: 'Sale made' });
-  await bob.click('#wrapup-not-ready');
-  await bob.waitForSelector('#agent-state[data-state="not_ready"]');
+  await bob.click('#wrapup-ready');
+  await bob.waitForSelector('#agent-state[data-state="ready"]');
   await agent.click('#wrapup-ready');
   await agent.waitForSelector('#agent-state[data-state="ready"]');
   step('consult-complete');
+
+  // ---- a consult to bob, cancelled: alice has the caller back ----
+  step('need-consult-cancel-call');
+  await agent.waitForSelector('#agent-state[data-state="talking"]', { timeout: 30000 });
+  await agent.waitForSelector('#call-state .pill:text-is("connected")');
+  await agent.selectOption('#consult-to', 'agent');
+  await agent.fill('#consult-dest', env.AGENT2);
+  await agent.click('#consult');
+  await agent.waitForSelector('#consult-state[data-consult="active"]');
+  await bob.waitForSelector('#agent-state[data-state="talking"]');
+  await agent.click('#consult-cancel');
+  await agent.waitForSelector('#consult-state[data-consult=""]', { state: 'attached' });
+  await agent.waitForSelector('#call-state .pill:text-is("connected")');
+  en = await enabled(agent, buttons);
+  check(en.hold && en.release && en.consult && !en['consult-complete'], 'consult cancelled: back to talking with the caller: ' + JSON.stringify(en));
+  // bob talked, so he wraps up; the caller hangs up on alice a second later.
+  await bob.waitForSelector('#agent-state[data-state="work_ready"]');
+  await bob.click('#wrapup-not-ready');
+  await bob.waitForSelector('#agent-state[data-state="not_ready"]');
+  await agent.waitForSelector('#agent-state[data-state="work_ready"]', { timeout: 30000 });
+  await agent.click('#wrapup-ready');
+  await agent.waitForSelector('#agent-state[data-state="ready"]');
+  step('consult-cancel');
 
   // ---- the reports show the calls ----
   const agentReports = await agent.evaluate(async () => (await fetch('/v1/reports/realtime')).status);
@@ -270,16 +295,16 @@ try {
   await admin.goto('/reports');
   await admin.waitForSelector('#chart-volume');
   // A call's records are derived about a second after its last event (a
-  // wrap-up's end is one): show again until the three calls are there.
+  // wrap-up's end is one): show again until the four calls are there.
   const handledInChart = () => admin.evaluate(() => [...document.querySelectorAll('#chart-volume rect.handled')].reduce((s, r) => s + Number(r.dataset.value), 0));
   let handled = await handledInChart();
-  for (let i = 0; i < 30 && handled < 3; i++) {
+  for (let i = 0; i < 30 && handled < 4; i++) {
     await admin.waitForTimeout(1000);
     await admin.click('#rep-show');
     await admin.waitForSelector('#chart-volume');
     handled = await handledInChart();
   }
-  check(handled === 3, `the interval chart shows the 3 handled calls, got ${handled}`);
+  check(handled === 4, `the interval chart shows the 4 handled calls, got ${handled}`);
   await admin.waitForSelector('#rep-rows tr[data-name="sales"]');
   // Each call was answered at once (alice was ready), well inside the
   // 20 s service level.
@@ -304,9 +329,9 @@ try {
   await admin.click('#search-go');
   await admin.waitForSelector('#search-table tbody tr[data-call]');
   const found = await admin.locator('#search-table tbody tr[data-call]').count();
-  check(found === 3, `the search by number finds the 3 calls, got ${found}`);
-  const consultRow = admin.locator('#search-table tbody tr[data-call]', { hasText: env.AGENT2 }).filter({ hasText: 'answered' }).first();
-  await consultRow.locator('button.open-journey').click();
+  check(found === 4, `the search by number finds the 4 calls, got ${found}`);
+  await admin.click(`#search-table tbody tr[data-call="${transferredCall}"] button.open-journey`);
+  await admin.waitForSelector(`#journey .journey[data-call="${transferredCall}"]`);
   await admin.waitForSelector('#journey-events li[data-kind="call.new"]');
   await admin.waitForSelector('#journey-events li[data-kind="call.consult"]');
   await admin.waitForSelector('#journey-events li[data-kind="agent.transfer"]');
@@ -314,15 +339,16 @@ try {
   await admin.fill('#search-agent', env.AGENT2);
   await admin.fill('#search-number', '');
   await admin.click('#search-go');
-  await admin.waitForFunction(() => document.querySelectorAll('#search-table tbody tr[data-call]').length === 1);
+  // bob talked on the two consult calls.
+  await admin.waitForFunction(() => document.querySelectorAll('#search-table tbody tr[data-call]').length === 2);
   await shot(admin, '17-report-journey');
   step('report-journey');
 
   // ---- the supervisor: the same reports, the wallboard's day figures ----
   await sup.goto('/reports');
-  await sup.waitForSelector('#chart-volume rect.handled[data-value="3"]');
+  await sup.waitForSelector('#chart-volume rect.handled[data-value="4"]');
   await sup.goto('/wallboard');
-  await sup.waitForSelector('[data-queue="sales"] [data-fig="handled-today"]:text-is("3")');
+  await sup.waitForSelector('[data-queue="sales"] [data-fig="handled-today"]:text-is("4")');
   const slToday = await sup.textContent('[data-queue="sales"] [data-fig="sl-today"]');
   check(slToday === '100%', `the wallboard shows today's service level (100 %), got ${slToday}`);
   await shot(sup, '18-wallboard-service-level');

@@ -385,6 +385,12 @@ func TestConsoleInBrowser(t *testing.T) {
 				phones["alice's phone, call 3"] = phone(t, sipAddr, agentExt, "p1001", "-sf", scenario(t, "uas-consult-agent-complete.xml"), "-m", "1")
 				phones["bob's phone, call 3"] = phone(t, sipAddr, agent2Ext, "p1002", "-sf", scenario(t, "uas-consult-target-complete.xml"), "-m", "1")
 				callers["call 3"] = call("uac-consult.xml")
+			case "STEP need-consult-cancel-call":
+				// A consult to bob, cancelled: bob's phone is sent BYE,
+				// alice's is re-INVITEd to reconnect the caller.
+				phones["alice's phone, call 4"] = phone(t, sipAddr, agentExt, "p1001", "-sf", scenario(t, "uas-consult-agent-cancel.xml"), "-m", "1")
+				phones["bob's phone, call 4"] = phone(t, sipAddr, agent2Ext, "p1002", "-sf", scenario(t, "uas-consult-target-cancel.xml"), "-m", "1")
+				callers["call 4"] = call("uac-consult.xml")
 			}
 		case strings.HasPrefix(line, "SCREENSHOT "):
 			shots = append(shots, strings.TrimPrefix(line, "SCREENSHOT "))
@@ -406,8 +412,8 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	// What the pages did is what tandem now has: every SIP party saw the
 	// flow its scenario expects.
-	if len(callers) != 3 {
-		t.Fatalf("the script asked for %d calls, want 3", len(callers))
+	if len(callers) != 4 {
+		t.Fatalf("the script asked for %d calls, want 4", len(callers))
 	}
 	for name, p := range callers {
 		p.wait(t, 30*time.Second, name+"'s caller")
@@ -500,7 +506,7 @@ func signIn(t *testing.T, base, user, pass string) (string, http.CookieJar) {
 
 // reportsAccess reads the reporting API through the console as the admin
 // (no CTI identity) and the supervisor (its CTI token): both see the
-// day's three sales calls handled; a write is refused.
+// day's four sales calls handled; a write is refused.
 func reportsAccess(t *testing.T, base string) {
 	t.Helper()
 	for _, who := range [][2]string{{adminUser, adminPass}, {supUser, supPass}} {
@@ -523,8 +529,8 @@ func reportsAccess(t *testing.T, base string) {
 		for _, r := range rows {
 			handled += r.Handled
 		}
-		if handled != 3 {
-			t.Errorf("%s: sales calls handled in the reports: %d, want 3 (%+v)", who[0], handled, rows)
+		if handled != 4 {
+			t.Errorf("%s: sales calls handled in the reports: %d, want 4 (%+v)", who[0], handled, rows)
 		}
 		req, _ := http.NewRequest("POST", base+"/v1/reports/tcd", nil)
 		req.Header.Set("X-CSRF-Token", csrf)
