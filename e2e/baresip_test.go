@@ -35,6 +35,23 @@ type baresip struct {
 // recording what it hears, with its control port open.
 func startBaresip(t *testing.T, uri string, source []int16) *baresip {
 	t.Helper()
+	return runBaresip(t, "<sip:caller@127.0.0.1>;regint=0;audio_codecs=PCMU", "", source, "-e", "/dial "+uri)
+}
+
+// startBaresipPhone runs baresip as extension ext's phone: it registers
+// with tandem at addr (digest, password pass), answers every call at once
+// and says source.
+func startBaresipPhone(t *testing.T, addr, ext, pass string, source []int16) *baresip {
+	t.Helper()
+	account := fmt.Sprintf("<sip:%s@%s;transport=udp>;auth_pass=%s;regint=600;answermode=auto;audio_codecs=PCMU", ext, addr, pass)
+	// Registering needs the loopback interface: on another one baresip
+	// finds no transport for the loopback registrar (ENOSYS).
+	return runBaresip(t, account, "net_interface 127.0.0.1\n", source)
+}
+
+// runBaresip starts baresip with one account line and extra arguments.
+func runBaresip(t *testing.T, account, extraConfig string, source []int16, args ...string) *baresip {
+	t.Helper()
 	need(t, "baresip")
 	b := &baresip{t: t, dir: t.TempDir(), exited: make(chan struct{})}
 	b.rec = filepath.Join(b.dir, "rec")
@@ -47,8 +64,11 @@ func startBaresip(t *testing.T, uri string, source []int16) *baresip {
 	if err := media.WriteWAVFile(src, padded); err != nil {
 		t.Fatal(err)
 	}
-	sipPort := freePort(t)
-	b.ctrl = freePort(t)
+	// baresip listens for SIP on UDP and TCP at sip_listen and for TLS at
+	// the next port: take three free ports in a row (the third for its
+	// control socket), so its TLS bind cannot hit another test's port.
+	sipPort := freeRun(t, 3)
+	b.ctrl = sipPort + 2
 	cfg := fmt.Sprintf(`poll_method epoll
 sip_listen 127.0.0.1:%d
 audio_source aufile,%s
@@ -62,11 +82,11 @@ module_app account.so
 module_app menu.so
 module_app ctrl_tcp.so
 ctrl_tcp_listen 127.0.0.1:%d
-`, sipPort, src, filepath.Join(b.dir, "heard.wav"), b.rec, b.ctrl)
+%s`, sipPort, src, filepath.Join(b.dir, "heard.wav"), b.rec, b.ctrl, extraConfig)
 	if err := os.WriteFile(filepath.Join(b.dir, "config"), []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(b.dir, "accounts"), []byte("<sip:caller@127.0.0.1>;regint=0;audio_codecs=PCMU\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(b.dir, "accounts"), []byte(account+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	out, err := os.Create(filepath.Join(b.dir, "out.txt"))
@@ -74,7 +94,7 @@ ctrl_tcp_listen 127.0.0.1:%d
 		t.Fatal(err)
 	}
 	defer out.Close()
-	cmd := exec.Command("baresip", "-f", b.dir, "-e", "/dial "+uri, "-t", "30")
+	cmd := exec.Command("baresip", append([]string{"-f", b.dir, "-t", "60"}, args...)...)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -91,6 +111,40 @@ ctrl_tcp_listen 127.0.0.1:%d
 func (b *baresip) output() string {
 	out, _ := os.ReadFile(filepath.Join(b.dir, "out.txt"))
 	return string(out)
+}
+
+// freeRun returns the first of n consecutive ports free for UDP and TCP.
+func freeRun(t *testing.T, n int) int {
+	t.Helper()
+	for i := 0; i < 100; i++ {
+		p := freePort(t)
+		if p+n-1 > 65535 {
+			continue
+		}
+		ok := true
+		for j := 1; j < n && ok; j++ {
+			ok = portFree(p + j)
+		}
+		if ok {
+			return p
+		}
+	}
+	t.Fatalf("no %d free ports in a row", n)
+	return 0
+}
+
+func portFree(p int) bool {
+	pc, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", p))
+	if err != nil {
+		return false
+	}
+	defer pc.Close()
+	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+	if err != nil {
+		return false
+	}
+	l.Close()
+	return true
 }
 
 // command sends one ctrl_tcp command (a netstring of JSON).

@@ -197,8 +197,10 @@ type SIP struct {
 	UserAgent string `yaml:"user_agent"`
 	// AuthAlgorithms are the digest algorithms offered, one challenge each,
 	// in order of preference (RFC 8760 §2.4: a client answers the first it
-	// supports). MD5 comes first by default because many deployed phones,
-	// and SIPp, give up on a challenge list that starts with SHA-256.
+	// supports). The default offers MD5 alone: SIPp gives up on a list
+	// that starts with SHA-256, and baresip 1.0 (libre) fails to register
+	// at all when a SHA-256 challenge is anywhere in the list (ENOSYS)
+	// instead of skipping it. Offer [SHA-256, MD5] where the phones cope.
 	AuthAlgorithms []string `yaml:"auth_algorithms"`
 }
 
@@ -423,7 +425,7 @@ func (c *Config) fill() {
 	def(&c.SIP.Realm, "tandem")
 	def(&c.SIP.UserAgent, "tandem")
 	if len(c.SIP.AuthAlgorithms) == 0 {
-		c.SIP.AuthAlgorithms = []string{"MD5", "SHA-256"}
+		c.SIP.AuthAlgorithms = []string{"MD5"}
 	}
 	for i := range c.SIP.Listen {
 		c.SIP.Listen[i].Transport = strings.ToLower(c.SIP.Listen[i].Transport)
