@@ -170,6 +170,7 @@ type bench struct {
 	web         *http.Client // CTI and metrics
 	console     *http.Client // with the admin's session cookie
 	supToken    string
+	tokens      []string // each agent's CTI token, by index
 	rows        []row
 }
 
@@ -608,6 +609,7 @@ func (b *bench) startAgents(ctx context.Context) error {
 		return err
 	}
 	b.supToken = sup.Token
+	b.tokens = make([]string, o.agents)
 	work := make(chan int)
 	errc := make(chan error, 8)
 	var wg sync.WaitGroup
@@ -622,6 +624,7 @@ func (b *bench) startAgents(ctx context.Context) error {
 					errc <- err
 					return
 				}
+				b.tokens[i] = lr.Token
 				if err := b.post(ctx, "/v1/agents/"+e+"/state", lr.Token, map[string]string{"state": "ready"}, nil); err != nil {
 					errc <- err
 					return
@@ -770,6 +773,32 @@ func (b *bench) queueFigures(ctx context.Context) (waiting, busy int) {
 	return waiting, busy
 }
 
+// agentStates returns every agent's state name, by index (supervisor's
+// GET /v1/agents).
+func (b *bench) agentStates(ctx context.Context) ([]string, error) {
+	req, _ := http.NewRequestWithContext(ctx, "GET", b.ctiURL("/v1/agents"), nil)
+	req.Header.Set("Authorization", "Bearer "+b.supToken)
+	resp, err := b.web.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("GET /v1/agents: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return nil, fmt.Errorf("GET /v1/agents: %s", resp.Status)
+	}
+	var list []struct{ ID, State string }
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		return nil, fmt.Errorf("GET /v1/agents: %w", err)
+	}
+	out := make([]string, b.opt.agents)
+	for _, a := range list {
+		if i, err := strconv.Atoi(a.ID); err == nil && i >= 20000 && i-20000 < len(out) {
+			out[i-20000] = a.State
+		}
+	}
+	return out, nil
+}
+
 // readyAgents is the number of agents ready in the sales skill group (all
 // agents are in it), or -1.
 func (b *bench) readyAgents(ctx context.Context) int {
@@ -845,7 +874,7 @@ type row struct {
 	gotRate                                      float64
 	retrans, uacRetrans                          int
 	cpuAll, cpuSteady, sippSteady, othersSteady  float64
-	cpuSec                                       float64
+	cpuSec, msPerCall                            float64
 	rssMB, peakMB                                float64
 	peakVRU, peakMenu, peakQueue, peakActive     int
 	peakBusy                                     int
@@ -857,15 +886,15 @@ type row struct {
 func printHeader() {
 	fmt.Printf("%5s %6s %7s %7s %6s %6s %7s %6s %6s  %7s %7s %7s  %6s %6s  %5s %5s %5s %6s %6s  %6s %6s  %s\n",
 		"rate", "got/s", "offered", "complet", "failed", "agtfail", "retrans", "ansMs", "moveMs",
-		"cpu%st", "cpu%all", "cpu_s", "rssMB", "hwmMB",
+		"cpu%st", "ms/call", "cpu_s", "rssMB", "hwmMB",
 		"vru", "menu", "queue", "active", "agents",
 		"sipp%", "other%", "notes")
 }
 
 func (r row) print() {
-	fmt.Printf("%5d %6.0f %7d %7d %6d %7d %7d %6.0f %6.0f  %7.0f %7.0f %7.1f  %6.1f %6.1f  %5d %5d %5d %6d %6d  %6.0f %6.0f  %s\n",
+	fmt.Printf("%5d %6.0f %7d %7d %6d %7d %7d %6.0f %6.0f  %7.0f %7.2f %7.1f  %6.1f %6.1f  %5d %5d %5d %6d %6d  %6.0f %6.0f  %s\n",
 		r.rate, r.gotRate, r.offered, r.completed, r.failed, r.agentFailed, r.retrans, r.answerMS, r.moveMS,
-		r.cpuSteady, r.cpuAll, r.cpuSec, r.rssMB, r.peakMB,
+		r.cpuSteady, r.msPerCall, r.cpuSec, r.rssMB, r.peakMB,
 		r.peakVRU, r.peakMenu, r.peakQueue, r.peakActive, r.peakBusy,
 		r.sippSteady, max(r.othersSteady, 0), strings.Join(r.notes, " "))
 }
@@ -992,6 +1021,9 @@ wait:
 	clk := float64(clkTck)
 	r.cpuSec = float64(lastS.tandemTicks-first.tandemTicks) / clk
 	r.cpuAll = 100 * r.cpuSec / wall.Seconds()
+	if r.offered > 0 {
+		r.msPerCall = 1000 * r.cpuSec / float64(r.offered)
+	}
 	a, z := window(samples, t0.Add(warm), t0.Add(o.step))
 	if dt := z.t.Sub(a.t).Seconds(); dt > 0.5 {
 		r.cpuSteady = 100 * float64(z.tandemTicks-a.tandemTicks) / clk / dt
@@ -1020,12 +1052,39 @@ wait:
 	deadline := time.Now().Add(o.drainLimit)
 	for {
 		m := b.metrics()
-		active, vru, ready := int(m["tandem_calls_active"]), b.gatewaySessions(ctx), b.readyAgents(ctx)
-		if active == 0 && vru == 0 && ready == o.agents {
+		active, vru := int(m["tandem_calls_active"]), b.gatewaySessions(ctx)
+		agents, err := b.agentStates(ctx)
+		if err != nil {
+			return r, err
+		}
+		var notReady []int
+		busy := 0
+		for i, a := range agents {
+			switch a {
+			case "ready":
+			case "not_ready":
+				notReady = append(notReady, i)
+			default:
+				busy++
+			}
+		}
+		if active == 0 && vru == 0 && busy == 0 {
+			// Agents whose phone did not answer in time were made not
+			// ready by the router (ring-no-answer); their desk puts them
+			// back, as a person would, so each rate starts with all.
+			if len(notReady) > 0 {
+				r.notes = append(r.notes, fmt.Sprintf("rona-not-ready=%d(made-ready-again)", len(notReady)))
+				for _, i := range notReady {
+					e := ext(i)
+					if err := b.post(ctx, "/v1/agents/"+e+"/state", b.tokens[i], map[string]string{"state": "ready"}, nil); err != nil {
+						return r, err
+					}
+				}
+			}
 			break
 		}
 		if time.Now().After(deadline) {
-			r.notes = append(r.notes, fmt.Sprintf("not-drained(active=%d,vru=%d,ready=%d/%d)", active, vru, ready, o.agents))
+			r.notes = append(r.notes, fmt.Sprintf("not-drained(active=%d,vru=%d,agents-busy=%d)", active, vru, busy))
 			if r.failed == 0 {
 				r.failed = -1 // a leak is a failure of the step even if SIPp saw none
 			}
