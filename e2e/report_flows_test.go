@@ -185,6 +185,30 @@ server_groups:
 		if n := countKind(rec.journey, event.CallEnded); n != 2 {
 			t.Errorf("%d call.ended in the journey, want 2 (the caller's release, the callback's end)", n)
 		}
+		// The caller's IVR steps: the menu key (1) and the callback key (9)
+		// as the gateway's VoiceXML fields saw them, and the router's
+		// micro-app results.
+		var steps []report.IVRStep
+		if code := ctiCall(t, n, "GET", "/v1/reports/ivr?call="+string(id), sup, nil, &steps); code != 200 {
+			t.Fatalf("ivr steps: %d", code)
+		}
+		keys := map[string]bool{}
+		micro := 0
+		for _, st := range steps {
+			t.Logf("ivr step %d: %s %s %s %s input=%q %s", st.N, st.Source, st.Script, st.Element, st.Item, st.Input, st.Outcome)
+			if st.Source == "vxml" && st.Outcome == "filled" {
+				keys[st.Input] = true
+			}
+			if st.Source == "micro_app" {
+				micro++
+			}
+		}
+		if !keys["1"] || !keys["9"] || micro == 0 {
+			t.Errorf("ivr steps %+v: want vxml fields filled with 1 and 9, and micro-app results", steps)
+		}
+		if !rec.hasKind("ivr.step") {
+			t.Errorf("the journey has no ivr.step")
+		}
 		var rows []report.IntervalRow
 		if code := ctiCall(t, n, "GET", "/v1/reports/intervals?kind=call_type", sup, nil, &rows); code != 200 {
 			t.Fatalf("intervals: %d", code)

@@ -11,4 +11,9 @@
 // Requests inside the dialog (BYE, re-INVITE, INFO) reach the call through
 // the gateway's dialog table and act on the media session, which is safe for
 // concurrent use, or cancel the call's context.
+//
+// Events: besides the dialog's leg events and the interpreter's session
+// events, each <log> is a vxml.log event and each input item the caller
+// visits an ivr.step event (event.IVRStep, from vxml.Config.OnStep), under
+// the call's global id, for the call's journey and IVR-step records.
 package gateway

@@ -426,7 +426,8 @@ func (c *call) run(url string, req *sip.Request) {
 		info.AAI = h.Value()
 	}
 	p := &platform{c: c, events: c.sess.Events(), voice: c.g.cfg.Voice}
-	s, err := vxml.NewSession(vxml.Config{Platform: p, Fetcher: c.g.deps.Fetcher, Logger: c.log, Events: c.g.events, Session: info})
+	s, err := vxml.NewSession(vxml.Config{Platform: p, Fetcher: c.g.deps.Fetcher, Logger: c.log, Events: c.g.events, Session: info,
+		OnStep: c.step})
 	why := ""
 	if err != nil {
 		why = err.Error()

@@ -286,5 +286,16 @@ func (p *platform) Log(label, text string) {
 	p.c.g.events.Emit(event.Event{Time: time.Now(), Kind: KindLog, Call: p.c.id, Reason: text, Peer: label})
 }
 
+// step reports a visited input item of the VoiceXML session as an
+// ivr.step event of the call (the IVR steps of its journey).
+func (c *call) step(st vxml.Step) {
+	script := st.Document
+	if st.Form != "" {
+		script += "#" + st.Form
+	}
+	c.g.events.Emit(event.Event{Time: time.Now(), Kind: event.IVRStep, Call: c.id, Script: script, Node: st.Item,
+		State: st.Element, Target: st.Input, Reason: st.Outcome})
+}
+
 // KindLog is the event a VoiceXML <log> produces.
 const KindLog event.Kind = "vxml.log"

@@ -350,12 +350,13 @@ func (s *Store) deriveOnce(ctx context.Context, now time.Time) (int, error) {
 		return fail("old facts", err)
 	}
 	for _, q := range []string{`DELETE FROM tcd WHERE call_id IN IN_LIST`, `DELETE FROM rcd WHERE call_id IN IN_LIST`,
-		`DELETE FROM call_facts WHERE call_id IN IN_LIST`, `DELETE FROM pending_calls WHERE call_id IN IN_LIST`} {
+		`DELETE FROM call_facts WHERE call_id IN IN_LIST`, `DELETE FROM pending_calls WHERE call_id IN IN_LIST`,
+		`DELETE FROM ivr_steps WHERE call_id IN IN_LIST`} {
 		if err := s.inList(ctx, tx, q, ids, nil); err != nil {
 			return fail("delete", err)
 		}
 	}
-	var tcdRows, rcdRows, factRows [][]any
+	var tcdRows, rcdRows, factRows, ivrRows [][]any
 	for _, id := range ids {
 		r := buildCall(byCall[event.CallID(id)], &s.rec)
 		for i := range r.tcd {
@@ -370,6 +371,9 @@ func (s *Store) deriveOnce(ctx context.Context, now time.Time) (int, error) {
 		}
 		for _, d := range r.rcd {
 			rcdRows = append(rcdRows, []any{id, d.N, d.Time.UnixNano(), d.CallType, d.Script, d.Node, d.Decision, d.Target, int64(d.Queue)})
+		}
+		for _, v := range r.ivr {
+			ivrRows = append(ivrRows, []any{id, v.N, v.Time.UnixNano(), v.CallType, v.Source, v.Script, v.Item, v.Element, v.Input, v.Outcome})
 		}
 		if r.ended {
 			js, err := json.Marshal(r.contribs)
@@ -387,6 +391,9 @@ func (s *Store) deriveOnce(ctx context.Context, now time.Time) (int, error) {
 	}
 	if err := s.bulk(ctx, tx, `INSERT INTO rcd (call_id, n, time_ns, call_type, script, node_path, decision, target, queue_ns)`, ``, 9, rcdRows); err != nil {
 		return fail("rcd", err)
+	}
+	if err := s.bulk(ctx, tx, `INSERT INTO ivr_steps (call_id, n, time_ns, call_type, source, script, item, element, input, outcome)`, ``, 10, ivrRows); err != nil {
+		return fail("ivr steps", err)
 	}
 	if err := s.bulk(ctx, tx, `INSERT INTO call_facts (call_id, end_ns, contribs)`, ``, 3, factRows); err != nil {
 		return fail("facts", err)

@@ -66,7 +66,8 @@
 // on Flush, for every marked call): each due call's events are read back
 // and buildCall, a pure function, turns them into its termination call
 // details (caller leg, one per agent offer, one per SIP dialog), route
-// call details, and, once it has ended, its contributions to the interval
+// call details, IVR steps (VoiceXML items visited, micro-app results),
+// and, once it has ended, its contributions to the interval
 // rows of its call type, each skill group it queued to and each agent it
 // was offered to, in the interval it ended in. The contributions are kept
 // per call (call_facts) and taken off before the new ones are added, so

@@ -50,8 +50,8 @@ type Options struct {
 }
 
 // Handler serves the query API (JSON, or CSV with format=csv) under
-// /v1/reports/: tcd, rcd, agent_state, intervals, calls/{id}/journey and
-// realtime. See docs/report-api.md.
+// /v1/reports/: tcd, rcd, ivr, agent_state, intervals, calls/{id}/journey
+// and realtime. See docs/report-api.md.
 func Handler(s *Store, opt Options) http.Handler {
 	if opt.Now == nil {
 		opt.Now = time.Now
@@ -66,6 +66,7 @@ func Handler(s *Store, opt Options) http.Handler {
 	m := http.NewServeMux()
 	m.HandleFunc("GET /v1/reports/tcd", h.tcd)
 	m.HandleFunc("GET /v1/reports/rcd", h.rcd)
+	m.HandleFunc("GET /v1/reports/ivr", h.ivr)
 	m.HandleFunc("GET /v1/reports/agent_state", h.agentState)
 	m.HandleFunc("GET /v1/reports/intervals", h.intervals)
 	m.HandleFunc("GET /v1/reports/calls/{id}/journey", h.journey)
@@ -233,6 +234,25 @@ func (h *api) rcd(w http.ResponseWriter, r *http.Request) {
 		func(y func([]string)) {
 			for _, d := range out {
 				y([]string{string(d.Call), strconv.Itoa(d.N), ts(d.Time), d.CallType, d.Script, d.Node, d.Decision, d.Target, sec(d.Queue)})
+			}
+		})
+}
+
+func (h *api) ivr(w http.ResponseWriter, r *http.Request) {
+	f, err := filterOf(r)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	out, err := h.s.IVRSteps(r.Context(), f)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	reply(w, r, "ivr", nonNil(out), []string{"call_id", "n", "time", "call_type", "source", "script", "item", "element", "input", "outcome"},
+		func(y func([]string)) {
+			for _, v := range out {
+				y([]string{string(v.Call), strconv.Itoa(v.N), ts(v.Time), v.CallType, v.Source, v.Script, v.Item, v.Element, v.Input, v.Outcome})
 			}
 		})
 }

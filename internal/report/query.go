@@ -156,6 +156,37 @@ func (s *Store) RCDs(ctx context.Context, f Filter) ([]RCD, error) {
 	return out, nil
 }
 
+// IVRSteps returns IVR steps by time (Filter: range, CallType, Call).
+func (s *Store) IVRSteps(ctx context.Context, f Filter) ([]IVRStep, error) {
+	var w where
+	w.timeRange("time_ns", f)
+	w.eq("call_type", f.CallType)
+	w.eq("call_id", f.Call)
+	rows, err := s.db.QueryContext(ctx, s.dialect.rebind(`SELECT call_id, n, time_ns, call_type, source, script, item, element, input, outcome
+		FROM ivr_steps`+w.String()+` ORDER BY time_ns, call_id, n`+limitOf(f)), w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("report: ivr steps from %s: %w", s.name, err)
+	}
+	defer rows.Close()
+	var out []IVRStep
+	for rows.Next() {
+		var (
+			v    IVRStep
+			call string
+			tns  int64
+		)
+		if err := rows.Scan(&call, &v.N, &tns, &v.CallType, &v.Source, &v.Script, &v.Item, &v.Element, &v.Input, &v.Outcome); err != nil {
+			return nil, fmt.Errorf("report: ivr steps from %s: %w", s.name, err)
+		}
+		v.Call, v.Time = event.CallID(call), timeOf(tns)
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("report: ivr steps from %s: %w", s.name, err)
+	}
+	return out, nil
+}
+
 // AgentState is one agent state detail row: the agent entered State at
 // Time and stayed Duration (zero while it still is in it, as far as the
 // store knows).

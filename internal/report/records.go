@@ -114,6 +114,28 @@ type RCD struct {
 	Queue    time.Duration `json:"queue_ns"` // queued after this decision, until the next or the end
 }
 
+// IVRStep is one IVR step of a call: a VoiceXML form item the caller
+// visited (Source "vxml", from the gateway's ivr.step) or a micro-app the
+// router ran (Source "micro_app", from ivr.result).
+type IVRStep struct {
+	Call     event.CallID `json:"call_id"`
+	N        int          `json:"n"` // 1, 2, 3... in the call
+	Time     time.Time    `json:"time"`
+	CallType string       `json:"call_type"`
+	Source   string       `json:"source"`
+	// Script is the document and form (vxml) or the micro-app.
+	Script string `json:"script"`
+	// Item and Element name the form item (vxml only).
+	Item    string `json:"item,omitempty"`
+	Element string `json:"element,omitempty"`
+	// Input is what the caller gave (vxml), or the micro-app's result
+	// values, URL-encoded.
+	Input string `json:"input"`
+	// Outcome is filled, noinput, nomatch, hangup, error.* (vxml), or ok
+	// or error (micro-app).
+	Outcome string `json:"outcome"`
+}
+
 // Counters are the additive figures of an interval row; Figures derives
 // the rates from them.
 type Counters struct {
@@ -208,6 +230,7 @@ type contribution struct {
 type callRecords struct {
 	tcd      []TCD
 	rcd      []RCD
+	ivr      []IVRStep
 	ended    bool
 	endNS    int64
 	contribs []contribution
@@ -333,6 +356,12 @@ func buildCall(evs []event.Event, cfg *RecordConfig) callRecords {
 			if callType == "" {
 				callType = e.CallType
 			}
+		case event.IVRStep:
+			r.ivr = append(r.ivr, IVRStep{Call: id, N: len(r.ivr) + 1, Time: e.Time, Source: "vxml", Script: e.Script,
+				Item: e.Node, Element: e.State, Input: e.Target, Outcome: e.Reason})
+		case event.IVRResult:
+			r.ivr = append(r.ivr, IVRStep{Call: id, N: len(r.ivr) + 1, Time: e.Time, Source: "micro_app", Script: e.Script,
+				Input: e.Target, Outcome: e.Reason})
 		case event.RouteDecision:
 			stopQueue(e.Time)
 			r.rcd = append(r.rcd, RCD{Call: id, N: len(r.rcd) + 1, Time: e.Time, CallType: e.CallType,
@@ -454,6 +483,9 @@ func buildCall(evs []event.Event, cfg *RecordConfig) callRecords {
 		}
 	}
 	r.ended = dataSeen || (callEnded && !cbPending)
+	for i := range r.ivr {
+		r.ivr[i].CallType = callType
+	}
 	if end.IsZero() {
 		end = evs[len(evs)-1].Time
 	}

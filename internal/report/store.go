@@ -293,6 +293,23 @@ var migrations = []migration{
 		`CREATE INDEX intervals_start ON intervals (start_ns)`,
 	}},
 	{version: 3, sql: stateTimesMigration()},
+	{version: 4, sql: []string{
+		// IVR steps: VoiceXML form items visited and micro-apps run.
+		`CREATE TABLE ivr_steps (
+			call_id   TEXT    NOT NULL,
+			n         INTEGER NOT NULL,
+			time_ns   BIGINT  NOT NULL,
+			call_type TEXT    NOT NULL,
+			source    TEXT    NOT NULL,
+			script    TEXT    NOT NULL,
+			item      TEXT    NOT NULL,
+			element   TEXT    NOT NULL,
+			input     TEXT    NOT NULL,
+			outcome   TEXT    NOT NULL,
+			PRIMARY KEY (call_id, n)
+		)`,
+		`CREATE INDEX ivr_steps_time ON ivr_steps (time_ns)`,
+	}},
 }
 
 // stateTimesMigration adds the agent interval table's time per state

@@ -17,6 +17,11 @@
 // other sessions except the Fetcher (and its HTTP cache), which is safe for
 // concurrent use. Platform methods are called from that goroutine only.
 //
+// For reporting, Config.Events receives session start and end and every
+// thrown event, and Config.OnStep each visit of an input item (field,
+// record, transfer, subdialog) with its input and outcome (Step), both
+// from that goroutine.
+//
 // # Documents and scopes
 //
 // Documents are parsed with encoding/xml into a Node tree and checked (unknown

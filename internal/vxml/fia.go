@@ -128,7 +128,7 @@ func (s *Session) runForm(ec *execCtx, form *Node) error {
 		if it == nil {
 			return nil
 		}
-		if err := s.process(fc, it, s.visit(fc, it)); err != nil {
+		if err := s.process(fc, it, s.visitObserved(fc, it)); err != nil {
 			return err
 		}
 	}
@@ -501,6 +501,7 @@ func (s *Session) getInput(req InputRequest) (*Input, error) {
 		}
 	}
 	s.lastMark = in.Mark
+	s.stepInput = in.Value
 	switch in.Kind {
 	case InputHangup:
 		s.hungUp = true

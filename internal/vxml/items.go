@@ -39,6 +39,9 @@ func (s *Session) visitRecord(fc *formCtx, it *formItem) error {
 	s.prompts = nil
 	rec, err := s.cfg.Platform.Record(s.ctx, p, req)
 	s.steps, s.e.spent = 0, 0
+	if len(rec.Audio) > 0 {
+		s.stepInput = strconv.FormatInt(rec.Duration.Milliseconds(), 10) + "ms"
+	}
 	if err != nil && !errors.Is(err, ErrHangup) {
 		return fmt.Errorf("vxml: record: %w", err)
 	}
@@ -135,6 +138,7 @@ func (s *Session) visitTransfer(fc *formCtx, it *formItem) error {
 		return throw("connection.disconnect.hangup", "caller hung up during transfer")
 	}
 	status := res.Status
+	s.stepInput = status
 	var matched *Result
 	if res.Input != nil && len(gs) > 0 {
 		if r, _, merr := s.matchInput(gs, res.Input); merr == nil {

@@ -34,7 +34,10 @@ type Config struct {
 	Logger   *slog.Logger
 	// Events, if set, receives session start/end and every thrown VoiceXML
 	// event, under Session.CallID.
-	Events  event.Sink
+	Events event.Sink
+	// OnStep, if set, is called after each visit of a form item that
+	// collects input (see Step), from the session's goroutine.
+	OnStep  func(Step)
 	Session SessionInfo
 	// ScriptTimeout bounds each ECMAScript evaluation (default 1 s).
 	ScriptTimeout time.Duration
@@ -103,6 +106,8 @@ type Session struct {
 	depth    int                // subdialog nesting
 	curApp   *Scope             // application scope of the running context
 	grammars map[*Node]*Grammar // compiled inline and src grammars
+	// stepInput is what the item being visited got, for Config.OnStep.
+	stepInput string
 }
 
 // Validate reports every problem with the configuration, each with its path.
