@@ -6,6 +6,7 @@
 //	go test -run '^$' -bench . -benchtime 200000x ./bench/report/
 //	BATCH=5000 go test -run '^$' -bench . -benchtime 200000x ./bench/report/
 //	QUEUE=262144 go test -run '^$' -bench SQLite -benchtime 160000x ./bench/report/
+//	CACHE=-1 go test -run '^$' -bench SQLite -benchtime 160000x ./bench/report/
 package report
 
 import (
@@ -81,7 +82,12 @@ func run(b *testing.B, cfg report.StoreConfig) {
 	// QUEUE sizes the in-memory queue; the default (65,536) overflows to
 	// the spool when emitters outrun the store, as they do here.
 	queue, _ := strconv.Atoi(os.Getenv("QUEUE"))
-	w, err := report.NewWriter(s, report.WriterConfig{SpoolPath: filepath.Join(b.TempDir(), "spool"), BatchSize: batchSize, QueueSize: queue, Logger: cfg.Logger})
+	// CACHE bounds the events the writer keeps to derive records from
+	// memory (default report.DefaultCacheEvents); CACHE=-1 reads every
+	// call's events back from the store, as before the cache.
+	cache, _ := strconv.Atoi(os.Getenv("CACHE"))
+	w, err := report.NewWriter(s, report.WriterConfig{SpoolPath: filepath.Join(b.TempDir(), "spool"), BatchSize: batchSize, QueueSize: queue,
+		CacheEvents: cache, Logger: cfg.Logger})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -255,9 +255,16 @@ const deriveChunk = 500
 // times of every agent marked due (deriveAgents). The Writer runs it;
 // pass a far future to derive every marked call and agent now.
 func (s *Store) Derive(ctx context.Context, now time.Time) (int, error) {
+	return s.DeriveWith(ctx, now, nil)
+}
+
+// DeriveWith is Derive taking a call's events from memory when have
+// returns them (all of them, in journey order; nil: read the database).
+// The Writer passes the events it committed itself (see callCache).
+func (s *Store) DeriveWith(ctx context.Context, now time.Time, have func(event.CallID) []event.Event) (int, error) {
 	total := 0
 	for {
-		n, err := s.deriveOnce(ctx, now)
+		n, err := s.deriveOnce(ctx, now, have)
 		total += n
 		if err != nil {
 			return total, err
@@ -274,7 +281,7 @@ func (s *Store) Derive(ctx context.Context, now time.Time) (int, error) {
 	}
 }
 
-func (s *Store) deriveOnce(ctx context.Context, now time.Time) (int, error) {
+func (s *Store) deriveOnce(ctx context.Context, now time.Time, have func(event.CallID) []event.Event) (int, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -303,9 +310,21 @@ func (s *Store) deriveOnce(ctx context.Context, now time.Time) (int, error) {
 		return 0, nil
 	}
 	sort.Strings(ids)
-	// The calls' events, in journey order.
-	byCall := map[event.CallID][]event.Event{}
-	for chunk := ids; len(chunk) > 0; {
+	// The calls' events, in journey order: from memory when the writer
+	// has them all, else from the database.
+	byCall := make(map[event.CallID][]event.Event, len(ids))
+	read := ids
+	if have != nil {
+		read = nil
+		for _, id := range ids {
+			if evs := have(event.CallID(id)); evs != nil {
+				byCall[event.CallID(id)] = evs
+			} else {
+				read = append(read, id)
+			}
+		}
+	}
+	for chunk := read; len(chunk) > 0; {
 		n := min(len(chunk), 500)
 		args := make([]any, n)
 		for i, id := range chunk[:n] {

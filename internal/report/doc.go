@@ -63,8 +63,11 @@
 // Insert marks, in the batch's own transaction, every call it touched
 // (pending_calls, due a settle time later) and writes agent state changes
 // as agent state detail rows. The Writer runs Derive every 250 ms (and
-// on Flush, for every marked call): each due call's events are read back
-// and buildCall, a pure function, turns them into its termination call
+// on Flush, for every marked call): each due call's events are taken from
+// the writer's memory (callCache: the events it committed itself from its
+// queue, when it has all of the call's) or else read back from the
+// database (a call from before a restart, events that went through the
+// spool), and buildCall, a pure function, turns them into its termination call
 // details (caller leg, one per agent offer, one per SIP dialog), route
 // call details, IVR steps (VoiceXML items visited, micro-app results),
 // and, once it has ended, its contributions to the interval

@@ -33,6 +33,10 @@ type WriterConfig struct {
 	// longer waits for room in a full queue, it hands the event to the
 	// spool (see Writer.Emit).
 	MaxBlock time.Duration `yaml:"max_block"`
+	// CacheEvents bounds the events the writer keeps in memory to derive
+	// records from without reading them back (see callCache); negative
+	// keeps none.
+	CacheEvents int `yaml:"cache_events"`
 	// Retention, if positive, is how long events and records are kept:
 	// the writer purges older ones a minute after it starts and then
 	// once a day.
@@ -86,6 +90,9 @@ func (c *WriterConfig) defaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.CacheEvents == 0 {
+		c.CacheEvents = DefaultCacheEvents
 	}
 }
 
@@ -161,6 +168,8 @@ type Writer struct {
 	batch   []event.Event
 	down    bool
 	lastErr error
+	cache   *callCache
+	derives int // derive ticks, to sweep the cache every few
 }
 
 type flushRequest struct {
@@ -187,6 +196,7 @@ func NewWriter(store *Store, cfg WriterConfig) (*Writer, error) {
 		req:      make(chan flushRequest),
 		done:     make(chan struct{}),
 		batch:    make([]event.Event, 0, cfg.BatchSize),
+		cache:    newCallCache(cfg.CacheEvents),
 		ovSignal: make(chan struct{}, 1), spilled: make(chan struct{}, 1),
 		stopSpill: make(chan struct{}), spillDone: make(chan struct{}),
 	}
@@ -478,8 +488,11 @@ const deriveEvery = 250 * time.Millisecond
 func (w *Writer) derive(now time.Time) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*w.cfg.StoreTimeout)
 	defer cancel()
-	if _, err := w.store.Derive(ctx, now); err != nil {
+	if _, err := w.store.DeriveWith(ctx, now, w.cache.lookup); err != nil {
 		w.log.Warn("report: records not derived; will retry", "err", err)
+	}
+	if w.derives++; w.derives%4 == 0 {
+		w.cache.sweep(time.Now())
 	}
 }
 
@@ -496,6 +509,7 @@ func (w *Writer) commit() {
 		cancel()
 		if err == nil {
 			w.stored.Add(uint64(len(w.batch)))
+			w.cache.add(w.batch, time.Now())
 			return
 		}
 		w.setDown(err)
@@ -579,6 +593,7 @@ func (w *Writer) retry(ctx context.Context) bool {
 		w.setDown(err)
 		return false
 	}
+	w.cache.spoil(events, time.Now()) // their calls are whole in the database only
 	w.setUp()
 	w.replayed.Add(uint64(len(events)))
 	w.spoolMu.Lock()
