@@ -79,7 +79,8 @@ const (
 	QueueEnter Kind = "queue.enter"
 	QueueLeave Kind = "queue.leave"
 	// AgentOffer: the call was offered to Agent (reserved) from Queue;
-	// Target is the extension rung.
+	// Target is the extension rung. Reason "consult": a consult call of
+	// the call's agent to this one.
 	AgentOffer Kind = "agent.offer"
 	// AgentRONA: the offer rang past ring-no-answer (or was refused).
 	AgentRONA Kind = "agent.rona"
@@ -88,11 +89,13 @@ const (
 	// AgentHold and AgentRetrieve: the agent's call went on and off hold.
 	AgentHold     Kind = "agent.hold"
 	AgentRetrieve Kind = "agent.retrieve"
-	// AgentTransfer: the agent blind-transferred the call to Target (a
-	// queue).
+	// AgentTransfer: the agent left the call to Target: a queue or a
+	// dialed number (a blind transfer), or the consult target's agent id
+	// with Reason "consult" (a consult transfer, or the agent leaving a
+	// conference).
 	AgentTransfer Kind = "agent.transfer"
-	// AgentConference: the agent conferenced Target in. Defined for the
-	// model; the router has no conference yet, so nothing emits it.
+	// AgentConference: the agent conferenced its consult target (Target,
+	// an agent id) in with the caller.
 	AgentConference Kind = "agent.conference"
 	// AgentCallEnd: the agent's part of the call ended (either side hung
 	// up, or a transfer); wrap-up time starts.
