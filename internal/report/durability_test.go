@@ -49,7 +49,13 @@ func TestPostgresOutage(t *testing.T) {
 		t.Fatalf("stats while down: %+v, want 500 spooled, none dropped", st)
 	}
 	pg.Start()
-	waitFor(t, "the spool replayed", func() bool { n, err := s.Count(ctx); return err == nil && n == 600 })
+	// The rows are committed a moment before the writer counts the replay:
+	// wait for both.
+	waitFor(t, "the spool replayed", func() bool {
+		n, err := s.Count(ctx)
+		st := w.Stats()
+		return err == nil && n == 600 && st.Replayed == 500 && !st.StoreDown && st.SpoolBytes == 0
+	})
 	if st := w.Stats(); st.Replayed != 500 || st.StoreDown || st.SpoolBytes != 0 {
 		t.Fatalf("stats after replay: %+v", st)
 	}
