@@ -61,6 +61,14 @@ func (b *RouterBridge) ConsultEnded(_ context.Context, id event.CallID, complete
 	if err != nil && !errors.Is(err, router.ErrUnknownCall) {
 		b.Log.Info("router: consult end", "call", string(id), "completed", completed, "error", err)
 	}
+	if !completed {
+		// The call server reconnected the caller and the agent talking (a
+		// caller the agent held before consulting is not held again): the
+		// agent's state follows the media.
+		if err := b.Engine.Retrieve(router.CallID(id)); err == nil {
+			b.publish(id, cti.EventCallRetrieved, false)
+		}
+	}
 	if b.Publish == nil {
 		return
 	}
