@@ -402,6 +402,28 @@ func Default() *Config {
 	return c
 }
 
+// Fill puts the named defaults in every field left empty, as Parse does;
+// for configuration assembled in parts (the SIP document of the config
+// store over the file's other sections).
+func (c *Config) Fill() { c.fill() }
+
+// LineIndex returns the line of every mapping key and sequence item of the
+// YAML text data under its dotted path (sip.listen[0].transport), for
+// LineAt; nil when data is not YAML.
+func LineIndex(data []byte) map[string]int {
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) != nil {
+		return nil
+	}
+	lines := map[string]int{}
+	indexLines(&root, "", lines)
+	return lines
+}
+
+// LineAt is the line of a FieldError's path in a LineIndex, or of its
+// nearest parent present; 0 when none is.
+func LineAt(lines map[string]int, path string) int { return lineOf(lines, path) }
+
 // fill puts the named defaults in every field left empty.
 func (c *Config) fill() {
 	def := func(s *string, v string) {

@@ -3,7 +3,6 @@ package sipedge
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"sort"
 	"strings"
@@ -37,7 +36,8 @@ type dialRule struct {
 }
 
 // dialPlan turns labels into targets. Read-only after construction apart
-// from the destinations' health, which each destination guards itself.
+// from the destinations' health, which each destination guards itself; a
+// reload builds a new one (tables) instead of changing it.
 type dialPlan struct {
 	rules  []dialRule // most specific first
 	groups map[string]*serverGroup
@@ -221,43 +221,6 @@ func weightedOrder(ds []*destination) []*destination {
 
 // pinger sends one OPTIONS to a destination and reports whether it answered.
 // Any final answer but 503 counts as up (CVP treats 503 as "overloaded").
+// The heartbeats that use it are in heartbeat.go: one goroutine per
+// destination, started and stopped as reloads add and remove them.
 type pinger func(ctx context.Context, addr, transport string) error
-
-// heartbeat runs the OPTIONS ping of every destination of g until ctx ends.
-func (g *serverGroup) heartbeat(ctx context.Context, ping pinger, log *slog.Logger) {
-	if !g.hb.On() {
-		return
-	}
-	var wg sync.WaitGroup
-	for _, d := range g.dests {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				interval := g.hb.UpInterval.D()
-				if !d.isUp() {
-					interval = g.hb.DownInterval.D()
-				}
-				select {
-				case <-ctx.Done():
-					return
-				case <-time.After(interval):
-				}
-				pctx, cancel := context.WithTimeout(ctx, g.hb.Timeout.D())
-				err := ping(pctx, d.addr, d.transport)
-				cancel()
-				if ctx.Err() != nil {
-					return
-				}
-				if d.result(err == nil, g.hb.Failures) {
-					if err == nil {
-						log.Info("destination up", "group", g.name, "dest", d.addr)
-					} else {
-						log.Warn("destination down", "group", g.name, "dest", d.addr, "error", err)
-					}
-				}
-			}
-		}()
-	}
-	wg.Wait()
-}

@@ -61,8 +61,16 @@ type Edge struct {
 	cli  *sipgo.Client
 	auth *authenticator
 	reg  *registrar
-	dp   *dialPlan
 	now  func() time.Time
+
+	// tab holds the trunks, users, dial plan and server groups: Reload
+	// swaps it whole, every request reads it once (tables).
+	tab atomic.Pointer[tables]
+	// cfgMu serialises Reload and guards the heartbeats below.
+	cfgMu sync.Mutex
+	hbCtx context.Context // Run's, nil outside Run
+	beats map[hbKey]*hbRunner
+	hbWG  sync.WaitGroup // the heartbeat goroutines
 
 	handler  CallHandler
 	tlsConf  *tls.Config
@@ -89,7 +97,7 @@ type boundListener struct {
 
 // New builds the edge from cfg (already validated).
 func New(cfg *config.Config, deps Deps) (*Edge, error) {
-	e := &Edge{cfg: cfg, log: deps.Log, now: deps.Now, udpConns: map[string]*countingPacketConn{}}
+	e := &Edge{cfg: cfg, log: deps.Log, now: deps.Now, udpConns: map[string]*countingPacketConn{}, beats: map[hbKey]*hbRunner{}}
 	if e.log == nil {
 		e.log = slog.Default()
 	}
@@ -97,18 +105,14 @@ func New(cfg *config.Config, deps Deps) (*Edge, error) {
 	if e.now == nil {
 		e.now = time.Now
 	}
-	users := map[string]string{}
-	for _, u := range cfg.Users {
-		users[u.User] = u.Password
-	}
 	r := cfg.Registrar
-	e.auth = newAuthenticator(cfg.SIP.Realm, cfg.SIP.AuthAlgorithms, users, r.FailedAuthLimit, r.FailedAuthWindow.D(), e.now)
 	e.reg = newRegistrar(r.MinExpires.D(), r.MaxExpires.D(), r.DefaultExpires.D(), r.MaxContacts, e.now)
-	dp, err := newDialPlan(cfg, e.reg)
+	tab, err := buildTables(cfg, e.reg, nil)
 	if err != nil {
 		return nil, err
 	}
-	e.dp = dp
+	e.tab.Store(tab)
+	e.auth = newAuthenticator(cfg.SIP.Realm, cfg.SIP.AuthAlgorithms, tab.users, r.FailedAuthLimit, r.FailedAuthWindow.D(), e.now)
 
 	// sipgo logs at its own levels; keep its chatter at warn and above so a
 	// scan does not flood the log, and tag it.
@@ -312,16 +316,10 @@ func (e *Edge) Run(ctx context.Context) error {
 		e.log.Info("sip listening", "transport", l.transport, "addr", l.addr.String())
 	}
 	e.mu.Unlock()
-	for _, g := range e.dp.groups {
-		for _, d := range g.dests {
-			e.mDestsUp.WithLabelValues(g.name, d.addr).Set(1)
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			g.heartbeat(ctx, e.ping, e.log)
-		}()
-	}
+	e.setDestMetrics(e.tables())
+	// The heartbeats are per destination and outlive reloads; they stop
+	// (and are waited for) below, after the listeners close.
+	e.startHeartbeats(ctx)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -333,15 +331,7 @@ func (e *Edge) Run(ctx context.Context) error {
 				return
 			case <-t.C:
 				e.reg.sweepExpired()
-				for _, g := range e.dp.groups {
-					for _, d := range g.dests {
-						v := 0.0
-						if d.isUp() {
-							v = 1
-						}
-						e.mDestsUp.WithLabelValues(g.name, d.addr).Set(v)
-					}
-				}
+				e.setDestMetrics(e.tables())
 			}
 		}
 	}()
@@ -355,6 +345,7 @@ func (e *Edge) Run(ctx context.Context) error {
 	e.closeListenersLocked()
 	e.mu.Unlock()
 	e.ua.Close()
+	e.stopHeartbeats()
 	wg.Wait()
 	return err
 }
@@ -364,21 +355,30 @@ func (e *Edge) Run(ctx context.Context) error {
 func (e *Edge) Drain() { e.draining.Store(true) }
 
 // Resolve turns a label into the targets to try, in order.
-func (e *Edge) Resolve(label string) ([]Target, error) { return e.dp.resolve(label) }
+func (e *Edge) Resolve(label string) ([]Target, error) { return e.tables().dp.resolve(label) }
 
 // Report feeds the outcome of an INVITE to a server-group destination back
 // into its health: a timeout, transport error or 503 counts as a failure.
+// The outcome goes to the destination as the current tables have it: a
+// call resolved before a reload reports to the destination's successor,
+// and not at all when the reload removed it.
 func (e *Edge) Report(t Target, ok bool) {
 	if t.dest == nil {
 		return
 	}
-	g := e.dp.groups[t.Group]
-	if t.dest.result(ok, g.hb.Failures) {
-		v := 0.0
-		if ok {
-			v = 1
+	dp := e.tables().dp
+	g := dp.groups[t.Group]
+	if g == nil {
+		return
+	}
+	changed := false
+	for _, d := range dp.find(t.Group, t.dest.addr) {
+		if d.result(ok, g.hb.Failures) {
+			changed = true
 		}
-		e.mDestsUp.WithLabelValues(g.name, t.dest.addr).Set(v)
+	}
+	if changed {
+		e.setDestUp(g.name, t.dest.addr, ok)
 		if ok {
 			e.log.Info("destination up", "group", g.name, "dest", t.dest.addr)
 		} else {
@@ -575,6 +575,13 @@ func (e *Edge) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	r := e.reg.register(user, req)
+	if r.code == 200 && !e.auth.hasUser(user) {
+		// A reload removed the user while this REGISTER was on its way:
+		// the reload's sweep may have run before the binding was made.
+		e.reg.drop(user)
+		e.respond(req, tx, 403, "Forbidden (no such user)")
+		return
+	}
 	switch r.code {
 	case 200:
 		res := sip.NewResponseFromRequest(req, 200, "OK", nil)
@@ -620,10 +627,10 @@ func (e *Edge) trunkOf(ip string) string {
 		return ""
 	}
 	a = a.Unmap()
-	for _, t := range e.cfg.Trunks {
-		for _, p := range t.Prefixes() {
+	for _, t := range e.tables().trunks {
+		for _, p := range t.prefixes {
 			if p.Contains(a) {
-				return t.Name
+				return t.name
 			}
 		}
 	}

@@ -38,8 +38,9 @@ type Registration struct {
 // order, for monitoring. It reads the state as is: unlike Resolve it does
 // not half-open a destination whose retry time has come.
 func (e *Edge) ServerGroups() []GroupHealth {
-	out := make([]GroupHealth, 0, len(e.dp.groups))
-	for _, g := range e.dp.groups {
+	dp := e.tables().dp
+	out := make([]GroupHealth, 0, len(dp.groups))
+	for _, g := range dp.groups {
 		gh := GroupHealth{Name: g.name, Heartbeat: g.hb.On()}
 		for _, d := range g.dests {
 			d.mu.Lock()
