@@ -27,10 +27,10 @@ const nonceLifetime = 5 * time.Minute
 // SHA-256). Nonces are stateless: a timestamp and an HMAC of it with a
 // per-process secret, so a flood of challenges costs no memory.
 type authenticator struct {
-	realm   string
-	algs    []string // offered, in order
-	secret  [32]byte
-	now     func() time.Time
+	realm  string
+	algs   []string // offered, in order
+	secret [32]byte
+	now    func() time.Time
 	// users maps user → password. Edge.Reload swaps the whole map; a
 	// map once stored is never written, so a request reads one snapshot.
 	users   atomic.Pointer[map[string]string]
