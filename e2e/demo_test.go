@@ -8,6 +8,7 @@ import (
 
 	"github.com/tandem-cc/tandem/internal/cti"
 	"github.com/tandem-cc/tandem/internal/event"
+	"github.com/tandem-cc/tandem/internal/router"
 )
 
 // TestDemoContactCenter runs the demo that `tandem serve` runs with no
@@ -16,7 +17,8 @@ import (
 // treatment at the VRU; then agent 1002 logs in with the password the
 // README gives and goes ready; the call is offered to 1002's registered
 // phone, the caller is moved off the VRU, and the desktop pops what the
-// caller chose.
+// caller chose; after the caller's BYE the agent wraps up with a reason
+// and is ready again.
 func TestDemoContactCenter(t *testing.T) {
 	need(t, "sipp")
 	if _, err := os.Stat("/usr/share/sip-tester/dtmf_2833_1.pcap"); err != nil {
@@ -51,5 +53,15 @@ func TestDemoContactCenter(t *testing.T) {
 	evs := n.events.ForCall(event.CallID(offer.Call))
 	if countKind(evs, event.CallMoved) != 1 {
 		t.Fatalf("the caller was not moved from the VRU to the agent: %+v", evs)
+	}
+	// The caller's BYE sends 1002 to wrap-up; the agent ends it with a
+	// wrap-up reason (20, Sale) and is ready for the next call.
+	desk.await(t, cti.EventCallEnded)
+	waitFor(t, 5*time.Second, "1002 in wrap-up", func() bool { return agentState(t, n, "1002").State == router.WorkReady })
+	if code := ctiCall(t, n, "POST", "/v1/agents/1002/state", desk.token, map[string]any{"state": "ready", "reason": 20}, nil); code/100 != 2 {
+		t.Fatalf("end wrap-up: %d", code)
+	}
+	if st := agentState(t, n, "1002"); st.State != router.Ready {
+		t.Fatalf("1002 after wrap-up: %s, want ready", st.State)
 	}
 }
