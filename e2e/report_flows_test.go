@@ -142,6 +142,15 @@ server_groups:
 				Destinations: []config.Destination{{Address: "127.0.0.1:" + strconv.Itoa(pstnPort), Transport: "udp", Priority: 1, Weight: 1}}})
 			cfg.DialPlan = append(cfg.DialPlan, config.DialRule{Pattern: "444XXXX", ServerGroup: "pstn"})
 			cfg.CTI.Supervisors = append(cfg.CTI.Supervisors, config.CTISupervisor{ID: "sue", Password: "s3cret"})
+			// The demo's bridge listens on a fixed port; another node on
+			// this machine may hold it.
+			bridge := "127.0.0.1:" + strconv.Itoa(freePort(t))
+			cfg.Conference.Listen = bridge
+			for i := range cfg.ServerGroups {
+				if cfg.ServerGroups[i].Name == "conference" {
+					cfg.ServerGroups[i].Destinations[0].Address = bridge
+				}
+			}
 		})
 		agentPhone := phone(t, n, "1003", "pw1003", "", "-m", "1")
 		caller := startSIPp(t, "-sf", scenario(t, "uac-callback.xml", "ANI", "4441234"), "-s", "1000", "-m", "1",
