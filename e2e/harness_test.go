@@ -102,6 +102,14 @@ func startDemo(t *testing.T, edit ...func(*config.Config)) *node {
 		}
 	}
 	cfg.IVR.Listen = "127.0.0.1:0"
+	// The conference bridge too, so two demo nodes never meet on a port.
+	bridge := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	cfg.Conference.Listen = bridge
+	for i := range cfg.ServerGroups {
+		if cfg.ServerGroups[i].Name == "conference" {
+			cfg.ServerGroups[i].Destinations[0].Address = bridge
+		}
+	}
 	return startNode(t, cfg, port)
 }
 
