@@ -59,6 +59,9 @@ type Deps struct {
 	// Reports, when set, is the reporting API (/v1/reports/...), served to
 	// admins and supervisors under the same path.
 	Reports http.Handler
+	// SIPConfig, when set, is the SIP edge's configuration store: the SIP
+	// page edits trunks, users, server groups and the dial plan with it.
+	SIPConfig SIPConfig
 }
 
 // Console is the web console and agent desktop: one HTTP handler.
@@ -210,6 +213,8 @@ func (c *Console) routes() {
 	m.HandleFunc("POST /api/config/router/check", c.guard([]Role{RoleAdmin}, c.handleRouterCheck))
 	m.HandleFunc("GET /api/config/sections/{section}", c.guard([]Role{RoleAdmin}, c.handleSectionGet))
 	m.HandleFunc("PUT /api/config/sections/{section}", c.guard([]Role{RoleAdmin}, c.handleSectionPut))
+	m.HandleFunc("GET /api/config/sip", c.guard([]Role{RoleAdmin}, c.handleSIPGet))
+	m.HandleFunc("PUT /api/config/sip", c.guard([]Role{RoleAdmin}, c.handleSIPPut))
 	m.HandleFunc("GET /api/media", c.guard([]Role{RoleAdmin}, c.handleMediaList))
 	m.HandleFunc("POST /api/media", c.guard([]Role{RoleAdmin}, c.handleMediaUpload))
 	m.HandleFunc("DELETE /api/media/{name}", c.guard([]Role{RoleAdmin}, c.handleMediaDelete))

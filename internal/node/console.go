@@ -21,6 +21,9 @@ func (n *Node) buildConsole(rc *RouterConfig) error {
 		return nil
 	}
 	deps := console.Deps{Log: n.log, RouterConfig: rc, Live: n.Engine, CTI: n.CTI.Handler(), Health: n.health}
+	if n.SIP != nil {
+		deps.SIPConfig = n.SIP
+	}
 	if n.Reports != nil {
 		// The same reporting API as on the CTI listener, reached through
 		// the console's session (admins and supervisors).
@@ -96,7 +99,7 @@ func (n *Node) health() console.Health {
 		console.RoleHealth{Name: "console", Up: n.consoleLn != nil, Addr: n.ConsoleAddr()})
 	h.ServerGroups = n.Edge.ServerGroups()
 	h.Registrations = n.Edge.Registrations()
-	for _, t := range n.cfg.Trunks {
+	for _, t := range n.Edge.Trunks() { // as reloaded, not as the file has them
 		h.Trunks = append(h.Trunks, console.Trunk{Name: t.Name, Networks: t.Networks})
 	}
 	return h

@@ -44,7 +44,10 @@ type Node struct {
 	IVR     *ivr.Server      // nil without a router section
 	Store   *config.Store    // nil without a router section
 	Console *console.Console // nil without a router section or with console.listen off
-	Events  *event.Counter
+	// SIP keeps the SIP edge's reloadable sections in Store (nil without
+	// a router section, which brings the store).
+	SIP    *SIPConfig
+	Events *event.Counter
 	// Reports is the durable event store (nil with report.driver off);
 	// every role's events reach it through writer.
 	Reports *report.Store
@@ -85,9 +88,11 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
 	n = &Node{cfg: cfg, log: log, reg: prometheus.NewRegistry(), Events: event.NewCounter(), started: startedNow()}
+	// A failed New returns a nil node: close the one being built.
+	built := n
 	defer func() {
 		if err != nil {
-			n.close()
+			built.close()
 		}
 	}()
 	n.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -136,6 +141,14 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 		rc.Bridge = bridge
 		rt = bridge
 		log.Info("router configuration", "version", v)
+		// The edge was built from the file; a SIP document saved at run
+		// time replaces the file's sections before the edge serves.
+		n.SIP = &SIPConfig{Store: n.Store, Edge: n.Edge, File: cfg, Log: log}
+		sv, err := n.SIP.Seed(context.Background())
+		if err != nil {
+			return nil, err
+		}
+		log.Info("sip configuration", "version", sv)
 	}
 	if n.Calls, err = callserver.New(cfg.CallServer, callserver.Deps{Edge: n.Edge, Router: rt, Events: events, Log: log, Registry: n.reg}); err != nil {
 		return nil, err
