@@ -4,7 +4,8 @@
 // stdout: "STEP name" marks progress (at "STEP need-call",
 // "need-transfer-call", "need-consult-call" and "need-consult-cancel-call"
 // it registers that call's
-// SIPp phones and places the SIPp call), "SCREENSHOT path" names an
+// SIPp phones and places the SIPp call; at "need-branch-call" it calls the
+// dial-plan rule the SIP page added), "SCREENSHOT path" names an
 // artifact. Any failed check throws, and the exit code says so.
 import { chromium } from 'playwright-core';
 
@@ -353,6 +354,38 @@ try {
   check(slToday === '100%', `the wallboard shows today's service level (100 %), got ${slToday}`);
   await shot(sup, '18-wallboard-service-level');
   step('wallboard-service-level');
+
+  // ---- SIP: a bad CIDR shown at its field; a new server group and a
+  // dial-plan rule, applied to the running edge ----
+  await admin.goto('/config/sip');
+  await admin.waitForSelector('#sip-trunks tr.trunk input[data-key="networks"]');
+  await admin.waitForSelector(`#registrations tr[data-ext="${env.AGENT_EXT}"]`);
+  const nets = admin.locator('#sip-trunks tr.trunk').first().locator('input[data-key="networks"]');
+  const oldNets = await nets.inputValue();
+  await nets.fill(oldNets + ', 10.0.0.0/33');
+  await admin.click('#sip-save');
+  await admin.waitForSelector('#sip-trunks input[data-key="networks"].invalid + .field-error:has-text("is not a CIDR network")');
+  await shot(admin, '19-sip-bad-cidr-at-field');
+  await nets.fill(oldNets);
+  step('sip-bad-cidr-at-field');
+  await admin.click('#sip-add-group');
+  const grp = admin.locator('#sip-groups section.group').last();
+  await grp.locator('input[data-key="name"]').fill('branch');
+  // SIPp's UAS takes INVITEs only: no OPTIONS heartbeat to it.
+  await grp.locator('input[data-key="hb-enabled"]').uncheck();
+  await grp.locator('tr.dest input[data-key="address"]').fill(env.BRANCH_ADDR);
+  await grp.locator('tr.dest input[data-key="weight"]').fill('2');
+  await admin.click('#sip-add-rule');
+  const rule = admin.locator('#sip-rules tr.rule').last();
+  await rule.locator('input[data-key="pattern"]').fill(env.BRANCH_RULE);
+  await rule.locator('input[data-key="target"]').fill('branch');
+  await admin.click('#sip-save');
+  await admin.waitForSelector('#toast :text("SIP configuration saved")');
+  // Reloaded from the server: the new destination is live, and up.
+  await admin.waitForSelector(`#sip-groups tr.dest:has(input[value="${env.BRANCH_ADDR}"]) td.state[data-state="up"]`);
+  check(await admin.locator('#sip-problems li').count() === 0, 'the valid SIP configuration saved without problems');
+  await shot(admin, '20-sip');
+  step('need-branch-call');
 
   check(pageErrors.length === 0, 'no script errors in the pages: ' + pageErrors.join('; '));
   step('done');

@@ -76,8 +76,13 @@ router:
     - {code: 20, label: End of shift, kind: logout}
   dialed_numbers:
     - {number: "3000", call_type: sales}
+    - {number: "6000", call_type: branch}
   call_types:
     - {name: sales, script: sales}
+    - {name: branch, script: branch}
+  # 6000 reaches the server group "branch" through the dial plan's 6XXX,
+  # which the browser test adds in the SIP page (until then: no route).
+  labels: [{name: branch, kind: server_group, value: "6000"}]
   skill_groups: [{name: sales}, {name: support}]
   agents:
     - {id: alice, name: Alice, extension: "1001", password: alice-pw, skill_groups: [sales]}
@@ -88,6 +93,10 @@ router:
         - {id: s, type: start, next: q}
         - {id: q, type: queue, skill_groups: [sales], next: e}
         - {id: e, type: end}
+    - name: branch
+      nodes:
+        - {id: s, type: start, next: l}
+        - {id: l, type: label, labels: [branch]}
 `
 
 // need skips without a peer program, except under CI, where the test
@@ -333,6 +342,11 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	art := artifactDir(t)
+	// The destination the SIP page adds: a SIPp UAS for one call.
+	branchPort := freePort(t)
+	branchAddr := "127.0.0.1:" + strconv.Itoa(branchPort)
+	branchUAS := sipp(t, "-i", "127.0.0.1", "-p", strconv.Itoa(branchPort), "-sn", "uas", "-m", "1")
+	var branchCaller *proc
 
 	// Refusals straight over HTTP too, so they are checked without the
 	// page's script in the way.
@@ -347,6 +361,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		"AGENT=" + agentID, "AGENT_PASS=" + agentPass, "AGENT_EXT=" + agentExt,
 		"AGENT2=" + agent2ID, "AGENT2_PASS=" + agent2Pass, "AGENT2_EXT=" + agent2Ext,
 		"ANI=" + ani, "DNIS=" + dnis, "SCRIPT=sales", "PROMPT=" + prompt, "BAD_PROMPT=" + bad,
+		"BRANCH_ADDR=" + branchAddr, "BRANCH_RULE=6XXX",
 	}, "node", "console.mjs")
 	go func() { <-script.done; pw.Close() }()
 	// call places a SIPp caller to the sales number with scenario name.
@@ -391,6 +406,11 @@ func TestConsoleInBrowser(t *testing.T) {
 				phones["alice's phone, call 4"] = phone(t, sipAddr, agentExt, "p1001", "-sf", scenario(t, "uas-consult-agent-cancel.xml"), "-m", "1")
 				phones["bob's phone, call 4"] = phone(t, sipAddr, agent2Ext, "p1002", "-sf", scenario(t, "uas-consult-target-cancel.xml"), "-m", "1")
 				callers["call 4"] = call("uac-consult.xml")
+			case "STEP need-branch-call":
+				// The dial-plan rule and server group saved in the SIP
+				// page: 6000 → label branch → 6XXX → the UAS.
+				branchCaller = sipp(t, sipAddr, "-i", "127.0.0.1", "-p", strconv.Itoa(freePort(t)), "-sn", "uac", "-s", "6000", "-m", "1",
+					"-timeout", "30s", "-timeout_error")
 			}
 		case strings.HasPrefix(line, "SCREENSHOT "):
 			shots = append(shots, strings.TrimPrefix(line, "SCREENSHOT "))
@@ -426,6 +446,17 @@ func TestConsoleInBrowser(t *testing.T) {
 		if p.err != nil {
 			t.Errorf("%s: SIPp failed: %v\n%s", name, p.err, p.output())
 		}
+	}
+	if branchCaller == nil {
+		t.Fatal("the script never asked for the call to the SIP page's new rule")
+	}
+	branchCaller.wait(t, 40*time.Second, "the caller to 6000")
+	if branchCaller.err != nil {
+		t.Errorf("the call to the rule added in the SIP page failed: %v\n%s", branchCaller.err, branchCaller.output())
+	}
+	branchUAS.wait(t, 10*time.Second, "the UAS at the new destination")
+	if branchUAS.err != nil {
+		t.Errorf("the UAS at the destination added in the SIP page: %v\n%s", branchUAS.err, branchUAS.output())
 	}
 	reportsAccess(t, base)
 	if _, err := n.Engine.Stats("billing"); err != nil {
