@@ -48,8 +48,12 @@
 // without dropping a call, a new version stored; a change based on an
 // older version than the stored one is refused (409). Prompts are WAV
 // files checked with media.DecodeWAV on upload and served at /media/<name>
-// for the VoiceXML gateway. SIP trunks, server groups and users are in the
-// configuration file and shown read-only with their live state.
+// for the VoiceXML gateway. SIP trunks, users, server groups and the dial
+// plan are edited as forms too, through SIPConfig (node.SIPConfig): one
+// versioned document, validated with the rest of the configuration file
+// and applied with sipedge.Edge.Reload without dropping a call; each
+// problem comes back at its field path. Listeners and the registrar stay
+// in the file and change at a restart.
 //
 // # Live
 //

@@ -8,6 +8,12 @@
 // every dialog-forming INVITE it admits, and every in-dialog request, to a
 // CallHandler (the call server); it never imports the call server.
 //
+// Reload replaces the trunks, users, dial plan and server groups at run
+// time: the new tables are built and checked, then published with one
+// pointer swap that every request reads once. Destinations that survive
+// (by group and address) keep their health; heartbeats run one goroutine
+// per destination and follow the reloads. Listeners are not reloadable.
+//
 // Bad input: a datagram sipgo cannot parse is answered 400 here (or dropped
 // when it is a response or has no Via to answer to, as RFC 3261 §18 and RFC
 // 4475 allow); a parsed request that breaks RFC 3261 §8.2 rules is answered
