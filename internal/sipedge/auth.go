@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -31,26 +30,20 @@ type authenticator struct {
 	algs   []string // offered, in order
 	secret [32]byte
 	now    func() time.Time
-	// users maps user → password. Edge.Reload swaps the whole map; a
-	// map once stored is never written, so a request reads one snapshot.
-	users   atomic.Pointer[map[string]string]
-	limiter *failLimiter
+	// password looks a user's password up. The edge reads it from its
+	// current tables, so credentials change with a reload in the same
+	// pointer swap as the trunks and the dial plan.
+	password func(user string) (string, bool)
+	limiter  *failLimiter
 }
 
+// newAuthenticator checks credentials against users; the edge then points
+// password at its tables.
 func newAuthenticator(realm string, algs []string, users map[string]string, limit int, window time.Duration, now func() time.Time) *authenticator {
 	a := &authenticator{realm: realm, algs: algs, now: now, limiter: newFailLimiter(limit, window, now)}
-	a.users.Store(&users)
+	a.password = func(u string) (string, bool) { p, ok := users[u]; return p, ok }
 	_, _ = rand.Read(a.secret[:])
 	return a
-}
-
-// setUsers replaces the credentials; users must not be written after.
-func (a *authenticator) setUsers(users map[string]string) { a.users.Store(&users) }
-
-// hasUser reports whether user is among the current credentials.
-func (a *authenticator) hasUser(user string) bool {
-	_, ok := (*a.users.Load())[user]
-	return ok
 }
 
 func (a *authenticator) nonce() string {
@@ -123,7 +116,7 @@ func (a *authenticator) verifyOne(req *sip.Request, value string) (string, error
 	if cred.Realm != a.realm {
 		return "", errNoCredentials // credentials for someone else's realm
 	}
-	password, ok := (*a.users.Load())[cred.Username]
+	password, ok := a.password(cred.Username)
 	if !ok {
 		return "", errBadCredentials
 	}

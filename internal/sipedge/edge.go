@@ -112,7 +112,8 @@ func New(cfg *config.Config, deps Deps) (*Edge, error) {
 		return nil, err
 	}
 	e.tab.Store(tab)
-	e.auth = newAuthenticator(cfg.SIP.Realm, cfg.SIP.AuthAlgorithms, tab.users, r.FailedAuthLimit, r.FailedAuthWindow.D(), e.now)
+	e.auth = newAuthenticator(cfg.SIP.Realm, cfg.SIP.AuthAlgorithms, nil, r.FailedAuthLimit, r.FailedAuthWindow.D(), e.now)
+	e.auth.password = e.password
 
 	// sipgo logs at its own levels; keep its chatter at warn and above so a
 	// scan does not flood the log, and tag it.
@@ -575,7 +576,7 @@ func (e *Edge) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	r := e.reg.register(user, req)
-	if r.code == 200 && !e.auth.hasUser(user) {
+	if r.code == 200 && !e.hasUser(user) {
 		// A reload removed the user while this REGISTER was on its way:
 		// the reload's sweep may have run before the binding was made.
 		e.reg.drop(user)

@@ -95,6 +95,18 @@ func (d *destination) inherit(prev *destination) {
 
 func (e *Edge) tables() *tables { return e.tab.Load() }
 
+// password is the authenticator's lookup in the current tables.
+func (e *Edge) password(user string) (string, bool) {
+	p, ok := e.tables().users[user]
+	return p, ok
+}
+
+// hasUser reports whether user is among the current credentials.
+func (e *Edge) hasUser(user string) bool {
+	_, ok := e.password(user)
+	return ok
+}
+
 // Reload replaces the trunks, users, server groups and dial plan with
 // cfg's, at once: the new tables are built and checked first, then one
 // pointer swap publishes them, so a request sees either the old set or the
@@ -122,7 +134,6 @@ func (e *Edge) Reload(cfg *config.Config) error {
 		return fmt.Errorf("sipedge: reload: %w", err)
 	}
 	e.tab.Store(t)
-	e.auth.setUsers(t.users)
 	// After the swap, so that a REGISTER admitted on the old users either
 	// lands before this and is dropped, or is caught by onRegister's
 	// second look at the users.

@@ -96,8 +96,8 @@ func TestReload(t *testing.T) {
 		{"changed trunk network trusted", e.trunkOf("192.168.1.1"), "gw"},
 		{"surviving user keeps registration", len(e.Bindings("1001")), 1},
 		{"removed user's registration dropped", len(e.Bindings("1002")), 0},
-		{"removed user cannot authenticate", e.auth.hasUser("1002"), false},
-		{"surviving user", e.auth.hasUser("1001"), true},
+		{"removed user cannot authenticate", e.hasUser("1002"), false},
+		{"surviving user", e.hasUser("1001"), true},
 		{"surviving destination keeps its down state", destUp(e, "g1", "127.0.0.1:5002"), "down"},
 		{"new destination starts up", destUp(e, "g1", "127.0.0.1:5004"), "up"},
 		{"removed destination gone", destUp(e, "g1", "127.0.0.1:5001"), "absent"},
@@ -148,7 +148,7 @@ func TestReloadRefused(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("Reload: %v, want an error naming %s", err, tc.want)
 			}
-			if e.trunkOf("10.2.3.4") != "gw" || resolveFirst(e, "3000") != "127.0.0.1:5003" || !e.auth.hasUser("1002") {
+			if e.trunkOf("10.2.3.4") != "gw" || resolveFirst(e, "3000") != "127.0.0.1:5003" || !e.hasUser("1002") {
 				t.Error("a refused reload changed the tables")
 			}
 		})
@@ -323,7 +323,7 @@ func TestReloadConcurrent(t *testing.T) {
 				}
 				_ = e.trunkOf("10.1.2.3")
 				_ = e.ServerGroups()
-				_ = e.auth.hasUser("1002")
+				_ = e.hasUser("1002")
 			}
 		}()
 	}
