@@ -48,8 +48,9 @@
 //
 // A party is served by its INVITE's handler goroutine until it has its 200
 // and ACK, then by one goroutine that watches its media events until the
-// party ends. Its media session's audio is the room's (see media.Mixer: one
-// goroutine per room). The bridge's room table is guarded by Bridge.mu;
+// party ends. Its media session runs as any session does, and its room
+// (media.Mixer: one goroutine per room) mixes what it receives and gives it
+// what to send. The bridge's room table is guarded by Bridge.mu;
 // requests inside a dialog find the party through the party table and act
 // on the media session, which is safe for concurrent use.
 package conference

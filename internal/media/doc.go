@@ -30,6 +30,13 @@
 //     state and the in-band detector, and writes into the active recording;
 //   - the RTCP goroutine reads reports and BYE.
 //
+// A session in a conference room (Mixer) runs the same three. The room,
+// one goroutine of its own, is attached by a hook: the receive goroutine
+// hands it the peer's decoded audio after the recorder, and the send
+// goroutine takes the party's mix from it each slot and sends it where it
+// would send silence, so prompts, keys, hold, RTCP and the inactivity timer
+// are unchanged in a room.
+//
 // The API methods run on the caller's goroutines and talk to those through
 // atomics and channels: the peer's address and codecs are an immutable
 // snapshot swapped atomically (UpdateRemote, latching), a Play or Record is

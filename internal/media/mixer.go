@@ -1,11 +1,10 @@
 package media
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,9 +18,9 @@ var (
 	ErrRoomEnded = errors.New("media: mixer: room ended")
 	// ErrRoomFull is returned by Join past MixerConfig.MaxParties.
 	ErrRoomFull = errors.New("media: mixer: room full")
-	// ErrSessionInUse is returned by Join for a session that was started
-	// (it has its own send goroutine), closed, or is in a room already.
-	ErrSessionInUse = errors.New("media: mixer: session already started or closed")
+	// ErrSessionInUse is returned by Join for a session that is closed or
+	// in a room already.
+	ErrSessionInUse = errors.New("media: mixer: session closed or in a room already")
 )
 
 // DefaultMaxParties bounds a room when MixerConfig.MaxParties is 0: a
@@ -42,12 +41,20 @@ type MixerConfig struct {
 // the others (an N-1 mix: never its own voice), encoded in the codec it
 // negotiated, so PCMU and PCMA parties share a room.
 //
-// Threading: one goroutine per room (the room goroutine) owns the clock,
-// the member list and every party's send state; it is started by the first
-// Join and ends when the last party leaves (Done is closed then). Each
-// party's session keeps its receive and RTCP goroutines, which hand decoded
-// audio to the room goroutine through the party's jitter buffer. Join,
-// Leave and Close may be called from any goroutine.
+// A party's session runs as any session does, with its own send, receive
+// and RTCP goroutines; the room is attached to it by a hook (see audioHook)
+// that hands the room what the peer says, decoded by the session's receive
+// path, and gives the session's send path the party's mix to send in place
+// of silence. So latching, keys, recording, prompts, sent DTMF, hold, RTCP
+// and the inactivity timer are the session's own, in a room or not.
+//
+// Threading: one goroutine per room (the room goroutine) owns the clock of
+// the mix and the member list; it is started by the first Join and ends
+// when the last party leaves (Done is closed then). Two buffers per party
+// carry its audio across goroutines: in, from its receive goroutine to the
+// room (a jitter buffer against the network), and out, from the room to its
+// send goroutine (the two clocks tick at the same rate but in their own
+// phase). Join, Leave and Close may be called from any goroutine.
 type Mixer struct {
 	log *slog.Logger
 	max int
@@ -65,7 +72,8 @@ type Mixer struct {
 	done    chan struct{} // closed by the room goroutine when it ends
 
 	// Counters written by the room goroutine.
-	ticks, lateTicks, maxLate atomic.Uint64
+	ticks atomic.Uint64
+	late  lateness
 }
 
 // MixerStats are counters of a room.
@@ -93,16 +101,17 @@ func NewMixer(cfg MixerConfig) *Mixer {
 type Party struct {
 	m    *Mixer
 	sess *Session
-	jb   jitterBuffer
+	hook audioHook // attached to sess from Join until the room removes the party
+	in   jitterBuffer
+	out  jitterBuffer
 	// leaving is set by Leave; the room goroutine removes the party at its
 	// next slot and then closes gone.
 	leaving atomic.Bool
 	gone    chan struct{}
 
 	// Owned by the room goroutine.
-	st    *sender
-	in    [FrameSamples]int16 // this slot's frame of the party's voice
-	talks bool                // in holds the party's voice this slot
+	voice [FrameSamples]int16 // this slot's frame of the party's voice
+	talks bool                // voice holds the party's voice this slot
 
 	// Counters: written by the room goroutine, read by Stats.
 	mixedIn, concealed atomic.Uint64
@@ -119,6 +128,11 @@ type PartyStats struct {
 	// Dropped counts samples thrown away because they arrived faster than
 	// the room plays them (a burst, or a peer whose clock runs fast).
 	Dropped uint64
+	// Missed counts slots in which the party's session found no mix ready
+	// (the room goroutine was late, or its clock and the session's crossed)
+	// and sent silence instead; after the first, the room keeps one more
+	// frame ready for it.
+	Missed uint64
 }
 
 // Session returns the party's media session, for Play (an announcement or
@@ -128,24 +142,26 @@ func (p *Party) Session() *Session { return p.sess }
 
 // Stats returns the party's counters.
 func (p *Party) Stats() PartyStats {
-	return PartyStats{MixedIn: p.mixedIn.Load(), Concealed: p.concealed.Load(), Dropped: p.jb.dropped.Load()}
+	return PartyStats{MixedIn: p.mixedIn.Load(), Concealed: p.concealed.Load(), Dropped: p.in.dropped.Load(),
+		Missed: p.out.underruns.Load()}
 }
 
 // Join adds s to the room. s must have negotiated its peer (Answer, or Offer
-// and SetAnswer) and must not be started: the room takes the place of its
-// send goroutine, and starts its receive and RTCP goroutines. From then on
-// s.Play, s.SendDTMF and s.Record work as on a started session; the room's
-// mix is what the party hears when no prompt plays. The caller keeps
-// ownership of s: after Leave (or when the room ends) it closes it.
+// and SetAnswer), or will before its audio counts; Join starts it if it was
+// not started. From then on the room's mix is what the party hears when no
+// prompt plays or key is sent, and what it says is mixed for the others;
+// s.Play, s.SendDTMF, s.Record and s.Events work as on any session. The
+// caller keeps ownership of s: after Leave (or when the room ends) it closes
+// it. Closing s without Leave takes the party out of the room as well.
 //
 // Hold is read from s's negotiated directions at each slot, so a re-INVITE
 // applied with s.Answer takes effect at the next 20 ms: a party whose peer
 // does not send (sendonly is the peer holding us with its own music,
 // recvonly a listener such as a supervisor's silent monitor, inactive, or
 // c=0.0.0.0) is not mixed in, and a party that does not want to receive
-// is sent nothing.
+// is sent nothing (by its session, as on hold anywhere).
 func (m *Mixer) Join(s *Session) (*Party, error) {
-	p := &Party{m: m, sess: s, gone: make(chan struct{}), st: s.newSender()}
+	p := newParty(m, s)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.ended || m.closing.Load() {
@@ -154,28 +170,12 @@ func (m *Mixer) Join(s *Session) (*Party, error) {
 	if m.count >= m.max {
 		return nil, fmt.Errorf("%w (%d parties)", ErrRoomFull, m.max)
 	}
-	ran := false
-	// startOnce is the session's own: a session that was started, or is
-	// closing (Close runs startOnce first), refuses; a session that joins
-	// can no longer be started, and Close waits for our goroutines.
-	s.startOnce.Do(func() {
-		select {
-		case <-s.quit:
-			return
-		default:
-		}
-		ran = true
-		s.started.Store(true)
-		s.wg.Add(1)
-		go s.mixRecvLoop(p)
-		if s.rtcpConn != nil {
-			s.wg.Add(1)
-			go s.rtcpLoop()
-		}
-	})
-	if !ran {
+	if !s.attach(&p.hook) {
 		return nil, ErrSessionInUse
 	}
+	// The session is the caller's: Close (or the ctx it was started with)
+	// ends it, not the room.
+	s.Start(context.Background())
 	m.count++
 	m.joins <- p
 	if !m.started {
@@ -185,9 +185,25 @@ func (m *Mixer) Join(s *Session) (*Party, error) {
 	return p, nil
 }
 
-// Leave takes the party out of the room and returns once the room no
-// longer sends to it (within one slot). The session stays open; the caller
-// closes it. Leave is safe to call more than once and after the room ended.
+func newParty(m *Mixer, s *Session) *Party {
+	p := &Party{m: m, sess: s, gone: make(chan struct{})}
+	p.in.init(jbStart, jbStart, jbMax)
+	p.out.init(outStart, outMaxStart, outMax)
+	p.hook = audioHook{sink: p.said, source: p.hears}
+	return p
+}
+
+// said is the party's audio sink: what its peer says, from its receive
+// goroutine.
+func (p *Party) said(gap int, pcm []int16) { p.in.write(gap, pcm) }
+
+// hears is the party's frame source: its mix, to its send goroutine.
+func (p *Party) hears(frame *[FrameSamples]int16) bool { return p.out.read(frame) }
+
+// Leave takes the party out of the room and returns once it is out (within
+// one slot): its session sends silence (or its own prompts) again, and what
+// it says goes to no one else. The session stays open; the caller closes
+// it. Leave is safe to call more than once and after the room ended.
 func (p *Party) Leave() {
 	p.leaving.Store(true)
 	select {
@@ -208,8 +224,8 @@ func (m *Mixer) Len() int {
 
 // Stats returns the room's counters.
 func (m *Mixer) Stats() MixerStats {
-	return MixerStats{Ticks: m.ticks.Load(), LateTicks: m.lateTicks.Load(),
-		MaxLate: time.Duration(m.maxLate.Load()), Parties: m.Len()}
+	return MixerStats{Ticks: m.ticks.Load(), LateTicks: m.late.count.Load(),
+		MaxLate: time.Duration(m.late.worst.Load()), Parties: m.Len()}
 }
 
 // Close ends the room: every party leaves (their sessions stay open) and
@@ -231,38 +247,24 @@ func (m *Mixer) Close() {
 type room struct {
 	parties []*Party            // capacity max: appending never allocates
 	sum     [FrameSamples]int32 // Σ of the voices of this slot
-	out     [FrameSamples]int16 // one party's N-1 mix
+	mix     [FrameSamples]int16 // one party's N-1 mix
 }
 
 // run is the room goroutine. It paces slots on an absolute clock, as a
-// Session's send goroutine does (see sendLoop): slot n is at start + n×20 ms
-// and a stall skips slots instead of bursting them.
+// Session's send goroutine does (see slotClock). The parties' sessions
+// send on clocks of their own, at the same rate; each party's out buffer
+// takes up the difference of phase.
 func (m *Mixer) run() {
 	r := &room{parties: make([]*Party, 0, m.max)}
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	start := time.Now()
-	for n := int64(0); ; n++ {
-		slot := start.Add(time.Duration(n) * FrameDuration)
-		if d := time.Until(slot); d > 0 {
-			timer.Reset(d)
-			<-timer.C
-		}
-		now := time.Now()
-		if late := now.Sub(slot); late > maxCatchUp {
-			n += int64(late / FrameDuration)
-			slot = start.Add(time.Duration(n) * FrameDuration)
-		}
+	c := newSlotClock()
+	defer c.stop()
+	for {
+		slot, now := c.next()
 		if !m.members(r) {
 			return
 		}
-		if late := now.Sub(slot); late > 5*time.Millisecond {
-			m.lateTicks.Add(1)
-			if uint64(late) > m.maxLate.Load() {
-				m.maxLate.Store(uint64(late))
-			}
-		}
-		r.mix(slot, now)
+		m.late.note(slot, now)
+		r.mixSlot()
 		m.ticks.Add(1)
 	}
 }
@@ -282,7 +284,7 @@ func (m *Mixer) members(r *room) bool {
 	closing := m.closing.Load()
 	for i := 0; i < len(r.parties); {
 		p := r.parties[i]
-		if !closing && !p.leaving.Load() && !p.sess.closing.Load() {
+		if !closing && !p.leaving.Load() && p.sess.attached(&p.hook) {
 			i++
 			continue
 		}
@@ -294,9 +296,7 @@ func (m *Mixer) members(r *room) bool {
 		m.mu.Lock()
 		m.count--
 		m.mu.Unlock()
-		if !p.sess.closing.Load() {
-			p.sess.sendReport(p.st, true) // RTCP BYE: our stream to it ends
-		}
+		p.sess.detach(&p.hook) // the session goes back to its own silence
 		close(p.gone)
 	}
 	if len(r.parties) > 0 {
@@ -314,51 +314,39 @@ func (m *Mixer) members(r *room) bool {
 	return false
 }
 
-// mix does one slot: every party's frame in, each party's N-1 mix out.
-// Work is bounded: N frames read, N×160 additions, N encodings and N
-// packets, with no allocation.
-func (r *room) mix(slot, now time.Time) {
+// mixSlot does one slot: every party's frame in, each party's N-1 mix out
+// to its session. Work is bounded: N frames read, N×160 additions and N
+// frames written, with no allocation; the sessions encode and send.
+func (r *room) mixSlot() {
 	r.sum = [FrameSamples]int32{}
 	for _, p := range r.parties {
-		rem := p.sess.peer.Load().remote
 		p.talks = false
-		if !speaks(rem) {
+		if !speaks(p.sess.Remote()) {
 			// Not mixed in, but what it sends still drains, so that when
 			// it comes off hold it is heard from its latest audio.
-			p.jb.skip()
+			p.in.skip()
 			continue
 		}
-		if !p.jb.read(&p.in) {
+		if !p.in.read(&p.voice) {
 			p.concealed.Add(1)
 			continue
 		}
 		p.talks = true
 		p.mixedIn.Add(1)
-		for j, v := range p.in {
+		for j, v := range p.voice {
 			r.sum[j] += int32(v)
 		}
 	}
 	for _, p := range r.parties {
-		ps := p.sess.peer.Load()
-		if ps.canSend() {
-			if p.talks {
-				minusOwn(&r.out, &r.sum, &p.in)
-			} else {
-				clip(&r.out, &r.sum)
-			}
-			law := ps.remote.Codec.Law
-			if law == ALaw {
-				EncodeALaw(p.st.silence[ALaw][:], r.out[:])
-			} else {
-				EncodeULaw(p.st.silence[ULaw][:], r.out[:])
-			}
+		// Written even for a party that is sent nothing (on hold, or its
+		// prompt playing): its session drains the buffer every slot, so
+		// what it hears next is this slot's mix, not a stale one.
+		if p.talks {
+			minusOwn(&r.mix, &r.sum, &p.voice)
+		} else {
+			clip(&r.mix, &r.sum)
 		}
-		// The session's own slot logic sends the frame: the mix is in
-		// st.silence[law], the frame its tick sends when no prompt or key
-		// takes the slot, so prompts (Play), keys (SendDTMF), hold, the
-		// RTP timestamp after a stall, RTCP reports and the inactivity
-		// timer work as in a session that is not in a room.
-		p.sess.sendSlot(p.st, slot, now)
+		p.out.write(0, r.mix[:])
 	}
 }
 
@@ -406,14 +394,36 @@ const (
 	jbMaxGap = 3 * FrameSamples
 )
 
-// jitterBuffer is a party's received audio between its receive goroutine
-// (write) and the room goroutine (read, skip); mu guards the ring.
+// Sizes of the out buffer, from the room goroutine to a party's send
+// goroutine. Both tick every 20 ms of the same clock, so one frame is
+// enough; only when their phases are so close that wake-up jitter swaps
+// their order (seen as an underrun) does the buffer keep a second frame.
+const (
+	outStart    = FrameSamples
+	outMaxStart = 2 * FrameSamples
+	outMax      = 3 * FrameSamples
+)
+
+// jitterBuffer carries a party's audio from one goroutine (write) to
+// another (read, skip) that runs on a clock of its own: what the party says,
+// from its receive goroutine to the room goroutine (in), and what it hears,
+// from the room goroutine to its send goroutine (out). mu guards the ring
+// and its positions.
 type jitterBuffer struct {
 	mu      sync.Mutex
 	ring    [jbCap]int16
 	r, n    int  // read position and samples held
 	playing bool // playout started; cleared by an underrun
-	dropped atomic.Uint64
+	// Depths in samples, set by init: see there.
+	start, maxStart, limit int
+	dropped, underruns     atomic.Uint64
+}
+
+// init sets the depths, in samples: playout starts once start is held,
+// each underrun raises start by a frame up to maxStart, and past limit the
+// oldest samples are dropped down to start.
+func (b *jitterBuffer) init(start, maxStart, limit int) {
+	b.start, b.maxStart, b.limit = start, maxStart, limit
 }
 
 // write appends gap samples of silence, then pcm.
@@ -423,50 +433,59 @@ func (b *jitterBuffer) write(gap int, pcm []int16) {
 	if gap > jbMaxGap || !b.playing && b.n == 0 {
 		gap = 0
 	}
-	for range gap {
-		b.push(0)
-	}
-	for _, v := range pcm {
-		b.push(v)
-	}
+	b.put(zeros[:gap])
+	b.put(pcm)
 }
 
-func (b *jitterBuffer) push(v int16) {
-	if b.n == jbCap { // full: the oldest sample goes
-		b.r = (b.r + 1) % jbCap
-		b.n--
-		b.dropped.Add(1)
+// zeros is the silence write appends for a gap; read only.
+var zeros [jbMaxGap]int16
+
+// put appends x to the ring in at most two copies; when it is full the
+// oldest samples go.
+func (b *jitterBuffer) put(x []int16) {
+	if len(x) >= jbCap { // only the newest jbCap samples can stay
+		b.dropped.Add(uint64(b.n + len(x) - jbCap))
+		x = x[len(x)-jbCap:]
+		b.r, b.n = 0, 0
 	}
-	b.ring[(b.r+b.n)%jbCap] = v
-	b.n++
+	if over := b.n + len(x) - jbCap; over > 0 {
+		b.r = (b.r + over) % jbCap
+		b.n -= over
+		b.dropped.Add(uint64(over))
+	}
+	w := (b.r + b.n) % jbCap
+	k := copy(b.ring[w:], x)
+	copy(b.ring[:], x[k:])
+	b.n += len(x)
 }
 
-// read takes one frame. It returns false (the party is silent this slot)
-// before playout starts and on an underrun, which restarts the prebuffer.
+// read takes one frame. It returns false (silence this slot) before
+// playout starts and on an underrun, which restarts the prebuffer.
 func (b *jitterBuffer) read(dst *[FrameSamples]int16) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if !b.playing {
-		if b.n < jbStart {
+		if b.n < b.start {
 			return false
 		}
 		b.playing = true
 	}
 	if b.n < FrameSamples {
 		b.playing = false
+		b.underruns.Add(1)
+		b.start = min(b.start+FrameSamples, b.maxStart)
 		return false
 	}
-	if b.n > jbMax {
+	if b.n > b.limit {
 		// Audio piled up (a burst after a stall, a fast clock): drop the
 		// oldest down to the prebuffer so the delay stays small.
-		drop := b.n - jbStart
+		drop := b.n - b.start
 		b.r = (b.r + drop) % jbCap
 		b.n -= drop
 		b.dropped.Add(uint64(drop))
 	}
-	for j := range dst {
-		dst[j] = b.ring[(b.r+j)%jbCap]
-	}
+	k := copy(dst[:], b.ring[b.r:])
+	copy(dst[k:], b.ring[:])
 	b.r = (b.r + FrameSamples) % jbCap
 	b.n -= FrameSamples
 	return true
@@ -477,114 +496,4 @@ func (b *jitterBuffer) skip() {
 	b.mu.Lock()
 	b.r, b.n, b.playing = 0, 0, false
 	b.mu.Unlock()
-}
-
-// mixRecvLoop is the receive goroutine of a session in a room: recvLoop with
-// the decoded audio going to the party's jitter buffer as well.
-func (s *Session) mixRecvLoop(p *Party) {
-	defer s.wg.Done()
-	rv := &receiver{detector: NewToneDetector(), start: time.Now()}
-	for {
-		n, from, err := s.conn.ReadFromUDPAddrPort(rv.buf[:])
-		if err != nil {
-			select {
-			case <-s.quit:
-				return
-			default:
-			}
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
-		}
-		s.mixRTP(p, rv, rv.buf[:n], from, time.Now())
-	}
-}
-
-// mixRTP is handleRTP for a party: the same checks, latching, statistics,
-// RFC 4733 and in-band keys and recording, and the audio to the jitter
-// buffer. Keep the two in step.
-func (s *Session) mixRTP(p *Party, rv *receiver, b []byte, from netip.AddrPort, now time.Time) {
-	if err := rv.pkt.Unmarshal(b); err != nil || rv.pkt.Version != 2 {
-		s.garbage.Add(1)
-		return
-	}
-	ps := s.peer.Load()
-	pt := int(rv.pkt.PayloadType)
-	law, isAudio := Law(0), false
-	for _, c := range ps.remote.Codecs {
-		if int(c.PT) == pt {
-			law, isAudio = c.Law, true
-			break
-		}
-	}
-	isEvent := pt == ps.remote.EventPT && ps.remote.EventPT >= 0
-	if !isAudio && !isEvent {
-		s.wrongPT.Add(1)
-		return
-	}
-	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
-	if !ps.latched {
-		// Symmetric RTP, as in handleRTP.
-		np := *ps
-		np.latched, np.source = true, from
-		if ps.remote.Addr.IsValid() {
-			np.sendTo = from
-		}
-		if !s.peer.CompareAndSwap(ps, &np) {
-			return
-		}
-		if from != ps.remote.Addr {
-			s.log.Info("media: latched to RTP source", "from", from, "sdp", ps.remote.Addr)
-		}
-	} else if from != ps.source {
-		s.foreign.Add(1)
-		return
-	}
-	s.lastRecv.Store(now.UnixNano())
-	s.received.Add(1)
-	if !s.track(rv, now, isAudio) {
-		return
-	}
-	if isEvent {
-		var ev TelephoneEvent
-		if ev.Unmarshal(rv.pkt.Payload) == nil {
-			rv.events.packet(rv.pkt.Timestamp, ev, func(d byte, e TelephoneEvent) {
-				s.digit(d, SourceRFC4733, time.Duration(e.Duration)*time.Second/SampleRate)
-			})
-		}
-		return
-	}
-	rv.events.audio(rv.pkt.Timestamp, func(d byte, e TelephoneEvent) {
-		s.digit(d, SourceRFC4733, time.Duration(e.Duration)*time.Second/SampleRate)
-	})
-	payload := rv.pkt.Payload
-	if len(payload) > len(rv.pcm) {
-		payload = payload[:len(rv.pcm)]
-	}
-	var pcm []int16
-	if law == ALaw {
-		pcm = rv.pcm[:DecodeALaw(rv.pcm[:], payload)]
-	} else {
-		pcm = rv.pcm[:DecodeULaw(rv.pcm[:], payload)]
-	}
-	gap := 0
-	if rv.haveAud {
-		if d := int32(rv.pkt.Timestamp - rv.lastTS - uint32(len(pcm))); d > 0 && d < SampleRate {
-			gap = int(d)
-		}
-	}
-	rv.lastTS, rv.haveAud = rv.pkt.Timestamp, true
-	if !p.leaving.Load() {
-		p.jb.write(gap, pcm)
-	}
-	if r := s.rec.Load(); r != nil {
-		r.add(gap, pcm)
-	}
-	if s.cfg.InBand == InBandOn || s.cfg.InBand == InBandAuto && ps.remote.EventPT < 0 {
-		if gap > 0 {
-			rv.detector.Reset()
-		}
-		rv.detector.Process(pcm, func(d byte) { s.digit(d, SourceInBand, 0) })
-	}
 }

@@ -8,9 +8,10 @@ import (
 
 // BenchmarkMixerRoom measures the whole work of one room for one 20 ms
 // slot, on real loopback sockets: the mix (every party's frame in, each
-// party's N-1 mix encoded and sent with sendto) and then, for each party,
-// the receive path (recvfrom, RTP parse, latching check, statistics,
-// decode, jitter buffer). Each party's peer is its own socket, so what the
+// party's N-1 mix out), then each party's session slot (its mix taken
+// through the hook, encoded and sent with sendto) and its receive path
+// (recvfrom, RTP parse, latching check, statistics, decode, the hook into
+// the jitter buffer). Each party's peer is its own socket, so what the
 // room sends comes back as what the party says: both directions' system
 // calls are counted and nothing outside the room is.
 //
@@ -20,6 +21,7 @@ func BenchmarkMixerRoom(b *testing.B) {
 	for _, n := range []int{3, 10} {
 		b.Run(strconv.Itoa(n)+"-parties", func(b *testing.B) {
 			r := &room{}
+			sts := make([]*sender, n)
 			rvs := make([]*receiver, n)
 			for i := range n {
 				s, err := NewSession(SessionConfig{LocalIP: loopback})
@@ -32,32 +34,40 @@ func BenchmarkMixerRoom(b *testing.B) {
 					c = PCMA
 				}
 				s.UpdateRemote(Remote{Addr: s.LocalAddr(), Codec: c, Codecs: []Codec{c}, EventPT: 101, Direction: SendRecv}, SendRecv)
-				r.parties = append(r.parties, &Party{sess: s, st: s.newSender(), gone: make(chan struct{})})
+				p := newParty(nil, s)
+				if !s.attach(&p.hook) {
+					b.Fatal("attach")
+				}
+				r.parties = append(r.parties, p)
+				sts[i] = s.newSender()
 				rvs[i] = &receiver{detector: NewToneDetector(), start: time.Now()}
 			}
 			// Something to mix: a tone in each party's buffer to start with;
 			// afterwards each hears back its own mix.
 			tone := Tone("t", FrameDuration*4, 6000, 440).Samples()
 			for _, p := range r.parties {
-				p.jb.write(0, tone)
+				p.in.write(0, tone)
 			}
 			b.ReportAllocs()
 			for b.Loop() {
 				now := time.Now()
-				r.mix(now, now)
+				r.mixSlot()
+				for i, p := range r.parties {
+					p.sess.sendSlot(sts[i], now, now)
+				}
 				for i, p := range r.parties {
 					s, rv := p.sess, rvs[i]
 					k, from, err := s.conn.ReadFromUDPAddrPort(rv.buf[:])
 					if err != nil {
 						b.Fatal(err)
 					}
-					s.mixRTP(p, rv, rv.buf[:k], from, now)
+					s.handleRTP(rv, rv.buf[:k], from, now)
 				}
 			}
 			perSlot := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
 			b.ReportMetric(float64(FrameDuration.Nanoseconds())/perSlot, "rooms/core")
-			if r.parties[0].sess.sent.Load() == 0 || r.parties[0].sess.received.Load() == 0 {
-				b.Fatal("nothing sent or received")
+			if p := r.parties[0]; p.sess.sent.Load() == 0 || p.sess.received.Load() == 0 || p.mixedIn.Load() == 0 {
+				b.Fatal("nothing sent, received or mixed")
 			}
 		})
 	}

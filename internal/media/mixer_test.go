@@ -231,20 +231,32 @@ func join(t *testing.T, m *Mixer, s *Session) *Party {
 	return p
 }
 
+// inRoom opens a room, joins a session for each peer to it and starts the
+// peers talking.
+func inRoom(t *testing.T, peers ...*tonePeer) (*Mixer, []*Session, []*Party) {
+	t.Helper()
+	m := NewMixer(MixerConfig{})
+	t.Cleanup(m.Close) // at once if the test ended the room
+	ss := make([]*Session, len(peers))
+	ps := make([]*Party, len(peers))
+	for i, peer := range peers {
+		ss[i] = peer.party(t)
+		ps[i] = join(t, m, ss[i])
+		peer.start(ss[i].LocalAddr())
+	}
+	return m, ss, ps
+}
+
 // TestMixerEachHearsTheOthers: three parties, two in PCMU and one in PCMA,
 // each saying its own tone; each hears the other two tones and not its own.
 func TestMixerEachHearsTheOthers(t *testing.T) {
-	m := NewMixer(MixerConfig{})
-	t.Cleanup(m.Close)
 	freqs := []float64{440, 1000, 1700}
 	codecs := []Codec{PCMU, PCMA, PCMU}
 	peers := make([]*tonePeer, 3)
 	for i := range peers {
 		peers[i] = newTonePeer(t, codecs[i], freqs[i])
-		s := peers[i].party(t)
-		join(t, m, s)
-		peers[i].start(s.LocalAddr())
 	}
+	m, _, _ := inRoom(t, peers...)
 	marks := make([]int, 3)
 	time.Sleep(300 * time.Millisecond) // let every party's buffer start
 	for i, p := range peers {
@@ -271,20 +283,20 @@ func TestMixerEachHearsTheOthers(t *testing.T) {
 // leaves and is no longer heard; when the last leaves the room ends and
 // does not reopen.
 func TestMixerJoinLeave(t *testing.T) {
-	m := NewMixer(MixerConfig{})
 	a := newTonePeer(t, PCMU, 440)
 	b := newTonePeer(t, PCMA, 1000)
-	sa, sb := a.party(t), b.party(t)
-	pa, pb := join(t, m, sa), join(t, m, sb)
-	a.start(sa.LocalAddr())
-	b.start(sb.LocalAddr())
+	m, _, ps := inRoom(t, a, b)
+	pa, pb := ps[0], ps[1]
 	a.waitHeard(t, 0, 4000)
 	i := a.mark()
 	a.waitHeard(t, i, 4000)
 	hears(t, "A with B", a.since(i, 0), []float64{1000}, []float64{440, 1700})
 
+	// C's session was started before it joins (a caller who heard the
+	// IVR first): the room takes it as it is.
 	c := newTonePeer(t, PCMU, 1700)
 	sc := c.party(t)
+	sc.Start(t.Context())
 	pc := join(t, m, sc)
 	c.start(sc.LocalAddr())
 	i = a.mark()
@@ -298,12 +310,11 @@ func TestMixerJoinLeave(t *testing.T) {
 	i = a.mark()
 	a.waitHeard(t, i, 6000)
 	hears(t, "A after B left", a.since(i, 800), []float64{1700}, []float64{440, 1000})
-	// B's peer hears nothing more from the room once it left.
-	n := b.received()
-	time.Sleep(100 * time.Millisecond)
-	if got := b.received(); got != n {
-		t.Errorf("B got %d packets after it left", got-n)
-	}
+	// Once it left, B's session is its own again: it sends its silence,
+	// none of the room's voices, until the caller closes it.
+	j = b.mark()
+	b.waitHeard(t, j, 4000)
+	hears(t, "B after it left", b.since(j, 0), nil, []float64{440, 1700})
 	if m.Len() != 2 {
 		t.Errorf("room has %d parties, want 2", m.Len())
 	}
@@ -321,23 +332,45 @@ func TestMixerJoinLeave(t *testing.T) {
 	pa.Leave() // again, after the end: returns at once
 }
 
+// TestMixerSessionClosedInRoom: a session closed without Leave is out of
+// the room at the next slot, and the room ends with the last one.
+func TestMixerSessionClosedInRoom(t *testing.T) {
+	a := newTonePeer(t, PCMU, 440)
+	b := newTonePeer(t, PCMA, 1000)
+	m, ss, ps := inRoom(t, a, b)
+	sa, sb, pb := ss[0], ss[1], ps[1]
+	a.waitHeard(t, 0, 4000)
+	sb.Close()
+	deadline := time.Now().Add(2 * time.Second)
+	for m.Len() != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("room has %d parties 2 s after a session closed, want 1", m.Len())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	pb.Leave() // after the fact: returns at once
+	i := a.mark()
+	a.waitHeard(t, i, 4000)
+	hears(t, "A after B closed", a.since(i, 800), nil, []float64{440, 1000})
+	if _, err := m.Join(sb); !errors.Is(err, ErrSessionInUse) {
+		t.Errorf("join of a closed session: %v, want ErrSessionInUse", err)
+	}
+	sa.Close()
+	select {
+	case <-m.Done():
+	case <-time.After(2 * time.Second):
+		t.Fatal("room did not end when its last session closed")
+	}
+}
+
 // TestMixerSilentPartyIsNoStall: a party that stops sending is silence to
 // the others, who keep hearing each other without a gap.
 func TestMixerSilentPartyIsNoStall(t *testing.T) {
-	m := NewMixer(MixerConfig{})
-	t.Cleanup(m.Close)
 	a := newTonePeer(t, PCMU, 440)
 	b := newTonePeer(t, PCMU, 1000)
 	c := newTonePeer(t, PCMA, 1700)
-	var pc *Party
-	for _, p := range []*tonePeer{a, b, c} {
-		s := p.party(t)
-		pt := join(t, m, s)
-		if p == c {
-			pc = pt
-		}
-		p.start(s.LocalAddr())
-	}
+	m, _, ps := inRoom(t, a, b, c)
+	pc := ps[2]
 	a.waitHeard(t, 0, 4000)
 	c.setSilent(true)
 	time.Sleep(100 * time.Millisecond)
@@ -356,15 +389,10 @@ func TestMixerSilentPartyIsNoStall(t *testing.T) {
 // TestMixerHold: a party whose peer holds the call (a=sendonly) is not
 // mixed in and is sent nothing; off hold it is heard again.
 func TestMixerHold(t *testing.T) {
-	m := NewMixer(MixerConfig{})
-	t.Cleanup(m.Close)
 	a := newTonePeer(t, PCMU, 440)
 	b := newTonePeer(t, PCMA, 1000)
-	sa, sb := a.party(t), b.party(t)
-	join(t, m, sa)
-	join(t, m, sb)
-	a.start(sa.LocalAddr())
-	b.start(sb.LocalAddr())
+	_, ss, _ := inRoom(t, a, b)
+	sb := ss[1]
 	a.waitHeard(t, 0, 4000)
 
 	if _, err := sb.Answer(b.offer(SendOnly)); err != nil { // B holds
@@ -394,15 +422,10 @@ func TestMixerHold(t *testing.T) {
 // 3PCC move to another phone) points the room at the new peer: the new
 // peer, in another codec, hears the room and is heard.
 func TestMixerMove(t *testing.T) {
-	m := NewMixer(MixerConfig{})
-	t.Cleanup(m.Close)
 	a := newTonePeer(t, PCMU, 440)
 	old := newTonePeer(t, PCMU, 1000)
-	sa, sb := a.party(t), old.party(t)
-	join(t, m, sa)
-	join(t, m, sb)
-	a.start(sa.LocalAddr())
-	old.start(sb.LocalAddr())
+	_, ss, _ := inRoom(t, a, old)
+	sb := ss[1]
 	a.waitHeard(t, 0, 4000)
 
 	moved := newTonePeer(t, PCMA, 1700)
@@ -421,15 +444,10 @@ func TestMixerMove(t *testing.T) {
 // TestMixerPlayToOneParty: a prompt played to one party replaces the mix
 // for it alone.
 func TestMixerPlayToOneParty(t *testing.T) {
-	m := NewMixer(MixerConfig{})
-	t.Cleanup(m.Close)
 	a := newTonePeer(t, PCMU, 440)
 	b := newTonePeer(t, PCMU, 1000)
-	sa, sb := a.party(t), b.party(t)
-	join(t, m, sa)
-	join(t, m, sb)
-	a.start(sa.LocalAddr())
-	b.start(sb.LocalAddr())
+	_, ss, _ := inRoom(t, a, b)
+	sa := ss[0]
 	a.waitHeard(t, 0, 1600)
 	i := a.mark()
 	if _, err := sa.Play(t.Context(), PlayOptions{}, Tone("announce", 600*time.Millisecond, 6000, 2500)); err != nil {
@@ -445,11 +463,6 @@ func TestMixerPlayToOneParty(t *testing.T) {
 func TestMixerJoinErrors(t *testing.T) {
 	m := NewMixer(MixerConfig{MaxParties: 1})
 	t.Cleanup(m.Close)
-	started := newSession(t, SessionConfig{})
-	started.Start(t.Context())
-	if _, err := m.Join(started); !errors.Is(err, ErrSessionInUse) {
-		t.Errorf("started session: %v", err)
-	}
 	closed := newSession(t, SessionConfig{})
 	closed.Close()
 	if _, err := m.Join(closed); !errors.Is(err, ErrSessionInUse) {
@@ -510,23 +523,26 @@ func TestMixClipping(t *testing.T) {
 	}
 }
 
+// constFrame is a frame of samples all v, to follow frames through a buffer.
+func constFrame(v int16) []int16 {
+	f := make([]int16, FrameSamples)
+	for i := range f {
+		f[i] = v
+	}
+	return f
+}
+
 // TestJitterBuffer: playout waits for the prebuffer, an underrun is silence
 // and restarts it, a pile-up is cut back, lost packets are filled.
 func TestJitterBuffer(t *testing.T) {
-	frame := func(v int16) []int16 {
-		f := make([]int16, FrameSamples)
-		for i := range f {
-			f[i] = v
-		}
-		return f
-	}
 	var b jitterBuffer
+	b.init(jbStart, jbStart, jbMax)
 	var dst [FrameSamples]int16
-	b.write(0, frame(1))
+	b.write(0, constFrame(1))
 	if b.read(&dst) {
 		t.Fatal("played before the prebuffer filled")
 	}
-	b.write(0, frame(2))
+	b.write(0, constFrame(2))
 	if !b.read(&dst) || dst[0] != 1 {
 		t.Fatalf("first frame: %d", dst[0])
 	}
@@ -537,12 +553,12 @@ func TestJitterBuffer(t *testing.T) {
 		t.Fatal("read from an empty buffer")
 	}
 	// After the underrun it waits for the prebuffer again.
-	b.write(0, frame(3))
+	b.write(0, constFrame(3))
 	if b.read(&dst) {
 		t.Fatal("played after an underrun before the prebuffer refilled")
 	}
 	// A lost packet (timestamp gap of one frame) is filled with silence.
-	b.write(FrameSamples, frame(4))
+	b.write(FrameSamples, constFrame(4))
 	for _, want := range []int16{3, 0, 4} {
 		if !b.read(&dst) || dst[0] != want {
 			t.Fatalf("got %d, want %d", dst[0], want)
@@ -551,12 +567,80 @@ func TestJitterBuffer(t *testing.T) {
 	// A burst of 7 frames is cut back to the prebuffer: the newest two play.
 	b.skip()
 	for v := range int16(7) {
-		b.write(0, frame(10+v))
+		b.write(0, constFrame(10+v))
 	}
 	if !b.read(&dst) || dst[0] != 15 {
 		t.Fatalf("after a burst got %d, want 15", dst[0])
 	}
 	if b.dropped.Load() != 5*FrameSamples {
 		t.Errorf("dropped %d samples, want %d", b.dropped.Load(), 5*FrameSamples)
+	}
+	// Past its capacity (8 frames) the ring keeps the newest samples, the
+	// copy wrapping round its end: with 22 held, 8 frames more push it out.
+	b.skip()
+	b.dropped.Store(0)
+	for v := range int16(3) {
+		b.write(0, constFrame(20+v))
+	}
+	for _, want := range []int16{20, 21} {
+		if !b.read(&dst) || dst[0] != want {
+			t.Fatalf("got %d, want %d", dst[0], want)
+		}
+	}
+	var long []int16
+	for v := range int16(8) {
+		long = append(long, constFrame(23+v)...)
+	}
+	b.write(0, long)
+	if got, want := b.dropped.Load(), uint64(FrameSamples); got != want {
+		t.Errorf("dropped %d samples, want %d", got, want)
+	}
+	if b.n != jbCap {
+		t.Fatalf("holds %d samples, want %d", b.n, jbCap)
+	}
+	for i := range b.n {
+		if want := 23 + int16(i/FrameSamples); b.ring[(b.r+i)%jbCap] != want {
+			t.Fatalf("sample %d = %d, want %d", i, b.ring[(b.r+i)%jbCap], want)
+		}
+	}
+}
+
+// TestOutBuffer: the buffer from the room to a session plays from one
+// frame; when the two clocks' order swaps (two reads between writes) the
+// party misses a slot once, and from then on one frame more is kept so the
+// same swap costs nothing; a pile-up is cut back.
+func TestOutBuffer(t *testing.T) {
+	var b jitterBuffer
+	b.init(outStart, outMaxStart, outMax)
+	var dst [FrameSamples]int16
+	steps := []struct {
+		op   string // "w" writes frame v, "r" reads and wants v (0: wants nothing)
+		v    int16
+		miss uint64 // underruns after the step
+	}{
+		{"w", 1, 0}, {"r", 1, 0}, // plays from one frame
+		{"w", 2, 0}, {"r", 2, 0},
+		{"r", 0, 1},              // the reader came first: a miss
+		{"w", 3, 1}, {"r", 0, 1}, // now it waits for two frames
+		{"w", 4, 1}, {"r", 3, 1},
+		{"r", 4, 1}, {"w", 5, 1}, {"w", 6, 1}, // the same swap again: no miss
+		{"r", 5, 1}, {"w", 7, 1}, {"r", 6, 1},
+		{"w", 8, 1}, {"w", 9, 1}, {"w", 10, 1}, // a burst: 4 frames held
+		{"r", 9, 1}, // cut back to two, the newest two
+		{"r", 10, 1},
+	}
+	for i, st := range steps {
+		switch st.op {
+		case "w":
+			b.write(0, constFrame(st.v))
+		case "r":
+			ok := b.read(&dst)
+			if st.v == 0 && ok || st.v != 0 && (!ok || dst[0] != st.v) {
+				t.Fatalf("step %d: read %v %d, want %d", i, ok, dst[0], st.v)
+			}
+		}
+		if got := b.underruns.Load(); got != st.miss {
+			t.Fatalf("step %d: %d underruns, want %d", i, got, st.miss)
+		}
 	}
 }

@@ -173,7 +173,8 @@ type Session struct {
 	wg        sync.WaitGroup
 
 	// Counters: written by one goroutine each, read by Stats.
-	sent, received, late, maxLate     atomic.Uint64
+	sent, received                    atomic.Uint64
+	late                              lateness // slots sent late
 	garbage, wrongPT, foreign, evDrop atomic.Uint64
 	// keysDropped counts keys refused by keyBucket.
 	keysDropped atomic.Uint64
@@ -187,7 +188,53 @@ type Session struct {
 	lastSR     atomic.Uint32 // LSR of the last SR received
 	lastSRTime atomic.Int64  // when it arrived, unix ns
 	rtcpTo     atomic.Pointer[netip.AddrPort]
+
+	// hook connects the audio to other audio in the process (a conference
+	// room); set by attach, cleared by detach and Close, read once per
+	// packet by the receive goroutine and once per slot by the send one.
+	hook atomic.Pointer[audioHook]
 }
+
+// audioHook connects a session's audio to other audio in the process (a
+// conference room: see Mixer) through the session's own receive and send
+// paths, so that latching, statistics, keys, recording, prompts, sent DTMF,
+// hold, RTCP and the inactivity timer work as on any session.
+type audioHook struct {
+	// sink gets the peer's audio, decoded, on the receive goroutine after
+	// the recorder: gap samples were missing before pcm (loss, or the peer
+	// sending a key as events instead of audio). It must not block, and
+	// must not keep pcm, which the next packet overwrites.
+	sink func(gap int, pcm []int16)
+	// source fills the next 20 ms frame, on the send goroutine. It is asked
+	// once a slot whatever the slot sends (a prompt or a key may take it,
+	// the peer may hold), so that a source with a clock of its own stays in
+	// step; its frame is sent in place of silence when nothing else takes
+	// the slot. false means it has nothing: silence is sent.
+	source func(frame *[FrameSamples]int16) bool
+}
+
+// attach connects h to the session. It fails when a hook is attached
+// already or the session is closing.
+func (s *Session) attach(h *audioHook) bool {
+	if !s.hook.CompareAndSwap(nil, h) {
+		return false
+	}
+	// Close sets closing before it detaches: either it detaches h, or we
+	// see closing here and take h back.
+	if s.closing.Load() {
+		s.hook.CompareAndSwap(h, nil)
+		return false
+	}
+	return true
+}
+
+// detach disconnects h if it is the hook attached; the paths go back to
+// silence and to the recorder alone at their next slot or packet.
+func (s *Session) detach(h *audioHook) { s.hook.CompareAndSwap(h, nil) }
+
+// attached reports whether h is the hook connected now: false once detached
+// or the session closed.
+func (s *Session) attached(h *audioHook) bool { return s.hook.Load() == h }
 
 // rxStats are the receive-side counters of RFC 3550 appendix A, written only
 // by the receive goroutine and read (atomically) by the send goroutine when it
@@ -428,6 +475,7 @@ func (s *Session) Close() error {
 		// Wait for a Start in progress, and make any later Start a no-op.
 		s.startOnce.Do(func() {})
 		s.closing.Store(true)
+		s.hook.Store(nil)
 		close(s.quit)
 		if s.stopAfter != nil {
 			s.stopAfter()
@@ -457,8 +505,8 @@ func (s *Session) Stats() Stats {
 	st := Stats{
 		PacketsSent:     s.sent.Load(),
 		PacketsReceived: s.received.Load(),
-		LateSends:       s.late.Load(),
-		MaxLate:         time.Duration(s.maxLate.Load()),
+		LateSends:       s.late.count.Load(),
+		MaxLate:         time.Duration(s.late.worst.Load()),
 		Garbage:         s.garbage.Load(),
 		WrongPT:         s.wrongPT.Load(),
 		Foreign:         s.foreign.Load(),
@@ -614,6 +662,8 @@ type sender struct {
 	pkt             rtp.Packet
 	buf             [1500]byte
 	silence         [2][FrameSamples]byte // per law
+	hookPCM         [FrameSamples]int16   // the hook's frame of this slot
+	hookFrame       [FrameSamples]byte    // and encoded
 	evBuf           [4]byte
 	marker          bool // next audio packet starts a talkspurt
 	dtmf            *dtmfSend
@@ -650,38 +700,72 @@ func (s *Session) newSender() *sender {
 	return st
 }
 
-// sendLoop is the session's send goroutine. It paces packets on an absolute
-// clock: the slot of packet n is start + n×20 ms, and the timer is set to
-// that instant each time. Sleeping 20 ms after each send instead would add
-// every wake-up delay to the next slot and the stream would drift slower
-// than the peer's clock, filling its jitter buffer; on an absolute clock one
-// late wake-up costs one late packet and the next is on time again.
+// sendLoop is the session's send goroutine: one packet a slot of its
+// clock, until Close.
 func (s *Session) sendLoop(st *sender) {
 	defer s.wg.Done()
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	start := time.Now()
-	for n := int64(0); ; n++ {
-		slot := start.Add(time.Duration(n) * FrameDuration)
-		if d := time.Until(slot); d > 0 {
-			// A plain receive, not a select with quit: at thousands of
-			// sessions the two-channel select was a tenth of the CPU.
-			// Close is noticed at the next slot, within 20 ms.
-			timer.Reset(d)
-			<-timer.C
-		}
+	c := newSlotClock()
+	defer c.stop()
+	for {
+		slot, now := c.next()
 		if s.closing.Load() {
 			s.sendReport(st, true)
 			return
 		}
-		now := time.Now()
-		// After a stall (a paused VM, a CPU starved by other work) do not
-		// burst the missed packets: skip their slots.
-		if late := now.Sub(slot); late > maxCatchUp {
-			n += int64(late / FrameDuration)
-			slot = start.Add(time.Duration(n) * FrameDuration)
-		}
 		s.sendSlot(st, slot, now)
+	}
+}
+
+// slotClock paces 20 ms slots on an absolute clock: slot n is at start +
+// n×20 ms, and the timer is set to that instant each time. Sleeping 20 ms
+// after each slot instead would add every wake-up delay to the next and
+// the stream would drift slower than the peer's clock, filling its jitter
+// buffer; on an absolute clock one late wake-up costs one late slot and
+// the next is on time again. Owned by the goroutine it paces (a session's
+// send goroutine, a room's).
+type slotClock struct {
+	timer *time.Timer
+	start time.Time
+	n     int64 // the next slot
+}
+
+func newSlotClock() *slotClock {
+	return &slotClock{timer: time.NewTimer(time.Hour), start: time.Now()}
+}
+
+func (c *slotClock) stop() { c.timer.Stop() }
+
+// next waits for the next slot and returns its time and the time it is
+// done. After a stall (a paused VM, a CPU starved by other work) it does
+// not burst the missed slots: it skips them, and returns the one due now.
+func (c *slotClock) next() (slot, now time.Time) {
+	slot = c.start.Add(time.Duration(c.n) * FrameDuration)
+	if d := time.Until(slot); d > 0 {
+		// A plain receive, not a select with quit: at thousands of
+		// sessions the two-channel select was a tenth of the CPU. The
+		// goroutine notices its end at the next slot, within 20 ms.
+		c.timer.Reset(d)
+		<-c.timer.C
+	}
+	now = time.Now()
+	if late := now.Sub(slot); late > maxCatchUp {
+		c.n += int64(late / FrameDuration)
+		slot = c.start.Add(time.Duration(c.n) * FrameDuration)
+	}
+	c.n++
+	return slot, now
+}
+
+// lateness counts slots done more than 5 ms after their time, and the
+// worst lateness; written by the paced goroutine, read by Stats.
+type lateness struct{ count, worst atomic.Uint64 }
+
+func (l *lateness) note(slot, now time.Time) {
+	if late := now.Sub(slot); late > 5*time.Millisecond {
+		l.count.Add(1)
+		if uint64(late) > l.worst.Load() {
+			l.worst.Store(uint64(late))
+		}
 	}
 }
 
@@ -698,12 +782,7 @@ const maxCatchUp = 10 * FrameDuration
 // goroutines starve and every session they carry goes late at once (95 %
 // late at 2,000 calls against 48 % with a goroutine per session, same box).
 func (s *Session) sendSlot(st *sender, slot, now time.Time) {
-	if late := now.Sub(slot); late > 5*time.Millisecond {
-		s.late.Add(1)
-		if uint64(late) > s.maxLate.Load() {
-			s.maxLate.Store(uint64(late))
-		}
-	}
+	s.late.note(slot, now)
 	// Slots skipped after a stall still advance the timestamp, keeping it in
 	// step with real time, and the next packet starts a talkspurt.
 	if !st.lastSlot.IsZero() {
@@ -724,11 +803,16 @@ func (s *Session) sendSlot(st *sender, slot, now time.Time) {
 	st.n++
 }
 
-// tick sends what belongs in one 20 ms slot.
+// tick sends what belongs in one 20 ms slot: a key being sent, else the
+// playing prompt, else the hook's frame, else silence.
 func (s *Session) tick(st *sender) {
 	p := s.peer.Load()
 	send := p.canSend()
 	law := p.remote.Codec.Law
+	hooked := false
+	if h := s.hook.Load(); h != nil {
+		hooked = h.source(&st.hookPCM) // every slot: see audioHook.source
+	}
 	// A key being sent takes the slot.
 	if st.dtmf == nil && st.gap == 0 {
 		select {
@@ -748,7 +832,7 @@ func (s *Session) tick(st *sender) {
 	if st.gap > 0 {
 		st.gap--
 	}
-	payload := st.silence[law][:]
+	var payload []byte
 	if pb := s.play.Load(); pb != nil {
 		if pb.stopped.Load() {
 			s.play.CompareAndSwap(pb, nil)
@@ -769,6 +853,17 @@ func (s *Session) tick(st *sender) {
 		st.pkt.Timestamp += FrameSamples
 		st.marker = true
 		return
+	}
+	switch {
+	case payload != nil:
+	case hooked && law == ALaw:
+		EncodeALaw(st.hookFrame[:], st.hookPCM[:])
+		payload = st.hookFrame[:]
+	case hooked:
+		EncodeULaw(st.hookFrame[:], st.hookPCM[:])
+		payload = st.hookFrame[:]
+	default:
+		payload = st.silence[law][:]
 	}
 	st.pkt.PayloadType = p.remote.Codec.PT
 	st.pkt.Marker = st.marker
@@ -1010,6 +1105,9 @@ func (s *Session) handleRTP(rv *receiver, b []byte, from netip.AddrPort, now tim
 	rv.lastTS, rv.haveAud = rv.pkt.Timestamp, true
 	if r := s.rec.Load(); r != nil {
 		r.add(gap, pcm)
+	}
+	if h := s.hook.Load(); h != nil {
+		h.sink(gap, pcm)
 	}
 	if s.cfg.InBand == InBandOn || s.cfg.InBand == InBandAuto && p.remote.EventPT < 0 {
 		if gap > 0 {

@@ -1,6 +1,7 @@
 package media
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net"
@@ -598,4 +599,100 @@ func TestSessionInjectDTMF(t *testing.T) {
 	if err := s.InjectDTMF('x', 0); !errors.Is(err, ErrBadDigit) {
 		t.Fatal(err)
 	}
+}
+
+// TestSessionAudioHook drives the send path slot by slot and the receive
+// path packet by packet: the hook's frame goes out where silence would, a
+// prompt or a hold still wins over it, its source is asked every slot
+// regardless, and its sink gets the decoded audio with the gap before it.
+func TestSessionAudioHook(t *testing.T) {
+	peer := newRawPeer(t)
+	s := newSession(t, SessionConfig{})
+	r := Remote{Addr: peer.addr(), Codec: PCMA, Codecs: []Codec{PCMA}, EventPT: 101, Direction: SendRecv}
+	s.UpdateRemote(r, SendRecv)
+
+	var asked int
+	say := true
+	var heard []int16
+	var gaps []int
+	h := &audioHook{
+		source: func(f *[FrameSamples]int16) bool {
+			asked++
+			for i := range f {
+				f[i] = int16(1000 * asked)
+			}
+			return say
+		},
+		sink: func(gap int, pcm []int16) {
+			gaps = append(gaps, gap)
+			heard = append(heard, pcm...)
+		},
+	}
+	if !s.attach(h) {
+		t.Fatal("attach to a fresh session failed")
+	}
+	if s.attach(&audioHook{}) {
+		t.Fatal("a second hook was attached")
+	}
+
+	prompt := Tone("p", FrameDuration, 6000, 2500)
+	silence := bytes.Repeat([]byte{ALawSilence}, FrameSamples)
+	st := s.newSender()
+	for _, tc := range []struct {
+		name  string
+		setup func()
+		want  []byte // payload the peer gets; nil: nothing sent
+		asked int    // source calls so far
+	}{
+		{"hook frame", func() {}, aLawFrame(1000), 1},
+		{"source has nothing", func() { say = false }, silence, 2},
+		{"prompt wins", func() {
+			say = true
+			s.play.Store(&playback{prompts: []*Prompt{prompt}, done: make(chan struct{}), barge: make(chan byte, 1), marker: true})
+		}, prompt.Frame(ALaw, 0), 3},
+		{"after the prompt", func() { s.play.Store(nil) }, aLawFrame(4000), 4},
+		{"peer holds", func() { held := r; held.Direction = SendOnly; s.UpdateRemote(held, RecvOnly) }, nil, 5},
+		{"resumed", func() { s.UpdateRemote(r, SendRecv) }, aLawFrame(6000), 6},
+		{"detached", func() { s.detach(h) }, silence, 6},
+	} {
+		tc.setup()
+		s.tick(st)
+		if tc.want == nil {
+			peer.expectNothing(50 * time.Millisecond)
+		} else if p, _ := peer.read(time.Second); string(p.Payload) != string(tc.want) {
+			t.Errorf("%s: sent % x..., want % x...", tc.name, p.Payload[:4], tc.want[:4])
+		}
+		if asked != tc.asked {
+			t.Errorf("%s: source asked %d times, want %d", tc.name, asked, tc.asked)
+		}
+	}
+
+	// Receive: two frames with one lost between them.
+	if !s.attach(h) {
+		t.Fatal("attach after detach failed")
+	}
+	rv := &receiver{detector: NewToneDetector(), start: time.Now()}
+	var wire [1500]byte
+	for i, ts := range []uint32{160, 480} {
+		pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 8, SequenceNumber: uint16(i + 1), Timestamp: ts, SSRC: 9},
+			Payload: aLawFrame(int16(100 * (i + 1)))}
+		n, _ := pkt.MarshalTo(wire[:])
+		s.handleRTP(rv, wire[:n], peer.addr(), time.Now())
+	}
+	if len(gaps) != 2 || gaps[0] != 0 || gaps[1] != FrameSamples || len(heard) != 2*FrameSamples {
+		t.Fatalf("sink got gaps %v and %d samples, want [0 160] and 320", gaps, len(heard))
+	}
+	if got, want := heard[FrameSamples], ALawDecode(ALawEncode(200)); got != want {
+		t.Errorf("sink's second frame is %d, want %d", got, want)
+	}
+
+	s.Close()
+	if s.attached(h) || s.attach(&audioHook{}) {
+		t.Error("a closed session keeps or takes a hook")
+	}
+}
+
+// aLawFrame is a frame of samples all v, in A-law.
+func aLawFrame(v int16) []byte {
+	return bytes.Repeat([]byte{ALawEncode(v)}, FrameSamples)
 }
