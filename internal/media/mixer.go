@@ -146,9 +146,10 @@ func (p *Party) Stats() PartyStats {
 		Missed: p.out.underruns.Load()}
 }
 
-// Join adds s to the room. s must have negotiated its peer (Answer, or Offer
-// and SetAnswer), or will before its audio counts; Join starts it if it was
-// not started. From then on the room's mix is what the party hears when no
+// Join adds s to the room, starting s if it was not started. s has
+// negotiated its peer (Answer, or Offer and SetAnswer) or does so later (a
+// late offer): until then it is neither mixed in nor sent anything. From
+// then on the room's mix is what the party hears when no
 // prompt plays or key is sent, and what it says is mixed for the others;
 // s.Play, s.SendDTMF, s.Record and s.Events work as on any session. The
 // caller keeps ownership of s: after Leave (or when the room ends) it closes
