@@ -112,7 +112,9 @@ func (b *RouterBridge) callback(id event.CallID, in router.Instruction) {
 	}
 	if err := cb.Callback(id, b.instruction(in), in.Callback, in.Data.DNIS); err != nil {
 		b.Log.Warn("courtesy callback not started", "call", string(id), "error", err)
-		b.CallbackFailed(context.Background(), id, err.Error())
+		// Off the notice's goroutine: Notify must not call into the
+		// engine (its notice lock is held while notices are delivered).
+		go b.CallbackFailed(context.Background(), id, err.Error())
 	}
 }
 
