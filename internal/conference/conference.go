@@ -9,14 +9,11 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
-
-	"github.com/emiago/sipgo"
-	"github.com/emiago/sipgo/sip"
 
 	"github.com/tandem-cc/tandem/internal/event"
 	"github.com/tandem-cc/tandem/internal/media"
+	"github.com/tandem-cc/tandem/internal/mediaua"
 )
 
 // Config configures the bridge.
@@ -85,29 +82,18 @@ func RoomURI(hostport string, id RoomID) string {
 	return "sip:" + roomPrefix + string(id) + "@" + hostport
 }
 
-// Bridge is the conference bridge role.
+// Bridge is the conference bridge role: a mediaua.UA whose dialogs each
+// are a party in a room.
 type Bridge struct {
 	cfg    Config
 	log    *slog.Logger
 	events event.Sink
-	ip     netip.Addr
-
-	ua      *sipgo.UserAgent
-	srv     *sipgo.Server
-	cli     *sipgo.Client
-	dlgs    *sipgo.DialogServerCache
-	contact sip.ContactHeader
-	pc      net.PacketConn
+	ua     *mediaua.UA
 
 	// mu guards rooms: a room is created by the first INVITE for it and
 	// removed when its mixer ends (its last party left).
 	mu    sync.Mutex
 	rooms map[RoomID]*media.Mixer
-
-	parties  sync.Map // dialog id → *party
-	live     atomic.Int64
-	stopping atomic.Bool
-	wg       sync.WaitGroup // one per party, from its INVITE to its end
 }
 
 // New builds a bridge; cfg must be valid (see Config.Validate).
@@ -123,72 +109,38 @@ func New(cfg Config, deps Deps) (*Bridge, error) {
 	if b.events == nil {
 		b.events = event.Discard{}
 	}
-	b.ip, _ = netip.ParseAddr(cfg.MediaIP)
+	ip, _ := netip.ParseAddr(cfg.MediaIP)
+	var err error
+	b.ua, err = mediaua.New(mediaua.Config{
+		Listen: cfg.Listen, MediaIP: ip, UserAgent: "tandem-conference", ContactUser: "conference",
+		RTPTimeout: cfg.RTPTimeout, Log: b.log,
+		Names: mediaua.Names{Dialog: "party", Remote: "party", Local: "bridge"},
+		Route: b.route, Admit: b.admit, OnSession: b.watch, OnEnd: b.end,
+		OnReinvite: func(d *mediaua.Dialog) {
+			r := d.Session.Remote()
+			d.Log.Info("party re-INVITE", "addr", r.Addr, "codec", r.Codec, "direction", r.Direction)
+		},
+		OnHold: b.holdChanged,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("conference: %w", err)
+	}
 	return b, nil
 }
 
 // Listen opens the bridge's SIP socket (port 0 picks one; Addr tells).
 func (b *Bridge) Listen() error {
-	pc, err := net.ListenPacket("udp", b.cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("conference: listen %s: %w", b.cfg.Listen, err)
-	}
-	// Big socket buffers, as the SIP edge has: under load the default
-	// ~200 KB drops INVITEs and BYEs in a burst (seen in bench/flow at
-	// 300 calls/s: callers refused with 480). The kernel caps them at
-	// net.core.rmem_max / wmem_max.
-	if uc, ok := pc.(*net.UDPConn); ok {
-		_ = uc.SetReadBuffer(8 << 20)
-		_ = uc.SetWriteBuffer(4 << 20)
-	}
-	b.pc = pc
-	host, _, _ := net.SplitHostPort(pc.LocalAddr().String())
-	sipLog := b.log.With("lib", "sipgo")
-	b.ua, err = sipgo.NewUA(sipgo.WithUserAgent("tandem-conference"), sipgo.WithUserAgentHostname(host),
-		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog)),
-		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog)))
-	if err != nil {
-		pc.Close()
+	if err := b.ua.Listen(); err != nil {
 		return fmt.Errorf("conference: %w", err)
 	}
-	if b.srv, err = sipgo.NewServer(b.ua, sipgo.WithServerLogger(sipLog)); err != nil {
-		pc.Close()
-		return fmt.Errorf("conference: %w", err)
-	}
-	if b.cli, err = sipgo.NewClient(b.ua, sipgo.WithClientHostname(host), sipgo.WithClientLogger(sipLog)); err != nil {
-		pc.Close()
-		return fmt.Errorf("conference: %w", err)
-	}
-	port := pc.LocalAddr().(*net.UDPAddr).Port
-	b.contact = sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "conference", Host: host, Port: port}}
-	b.dlgs = sipgo.NewDialogServerCache(b.cli, b.contact)
-	b.srv.OnInvite(b.onInvite)
-	b.srv.OnAck(b.onAck)
-	b.srv.OnBye(b.onBye)
-	b.srv.OnCancel(func(req *sip.Request, tx sip.ServerTransaction) {
-		// INVITEs are answered at once, so there is never one to cancel.
-		_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
-	})
-	b.srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
-		code, reason := 200, "OK"
-		if b.stopping.Load() {
-			code, reason = 503, "Service Unavailable"
-		}
-		_ = tx.Respond(sip.NewResponseFromRequest(req, code, reason, nil))
-	})
 	return nil
 }
 
 // Addr is the bridge's SIP address (host:port).
-func (b *Bridge) Addr() string {
-	if b.pc == nil {
-		return ""
-	}
-	return b.pc.LocalAddr().String()
-}
+func (b *Bridge) Addr() string { return b.ua.Addr() }
 
 // Active is the number of parties in all rooms (joining ones included).
-func (b *Bridge) Active() int { return int(b.live.Load()) }
+func (b *Bridge) Active() int { return b.ua.Active() }
 
 // Rooms is the number of rooms open.
 func (b *Bridge) Rooms() int {
@@ -211,37 +163,20 @@ func (b *Bridge) RoomSize(id RoomID) int {
 // Run serves until ctx ends, then hangs up every party and waits for them
 // (at most 10 s).
 func (b *Bridge) Run(ctx context.Context) error {
-	if b.pc == nil {
+	if b.ua.Addr() == "" {
 		if err := b.Listen(); err != nil {
 			return err
 		}
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- b.srv.ServeUDP(b.pc) }()
 	b.log.Info("conference bridge listening", "addr", b.Addr())
-	var serveErr error
-	select {
-	case <-ctx.Done():
-	case err := <-errc:
-		if err != nil && !errors.Is(err, net.ErrClosed) {
-			serveErr = fmt.Errorf("conference: serve: %w", err)
-		}
+	err := b.ua.Serve(ctx)
+	if !b.ua.Stop("bridge stopping", 10*time.Second) {
+		b.log.Warn("parties still in rooms at stop", "parties", b.ua.Active())
 	}
-	b.stopping.Store(true)
-	b.parties.Range(func(_, v any) bool {
-		v.(*party).hangup("bridge stopping")
-		return true
-	})
-	done := make(chan struct{})
-	go func() { b.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		b.log.Warn("parties still in rooms at stop", "parties", b.live.Load())
+	if err != nil {
+		return fmt.Errorf("conference: serve: %w", err)
 	}
-	b.pc.Close()
-	b.ua.Close()
-	return serveErr
+	return nil
 }
 
 // join puts s into room id, opening the room if needed.
@@ -283,265 +218,77 @@ func (b *Bridge) forget(id RoomID, m *media.Mixer) {
 
 var errTooManyRooms = errors.New("conference: too many rooms")
 
-// party is one leg in a room.
+// party is one leg in a room: a dialog's mediaua.Dialog.Value.
 type party struct {
-	b    *Bridge
-	call event.CallID
 	leg  event.LegID
 	room RoomID
 	peer string
-	log  *slog.Logger
-	dlg  *sipgo.DialogServerSession
-	sess *media.Session
 	mp   *media.Party // nil until joined
-
-	// ack carries the ACK's SDP answer for a late-offer INVITE.
-	ack chan []byte
-	// reoffer is set while a re-INVITE without SDP waits for its ACK's answer.
-	reoffer atomic.Bool
-	// held is the last hold state reported, for LegHeld/LegResumed; guarded
-	// by holdMu since re-INVITEs of one dialog can overlap.
-	holdMu sync.Mutex
-	held   bool
-
-	ctx     context.Context
-	cancel  context.CancelFunc
-	byeOnce sync.Once
 }
 
-func (b *Bridge) onInvite(req *sip.Request, tx sip.ServerTransaction) {
-	if _, ok := req.To().Params.Get("tag"); ok {
-		b.onReinvite(req, tx)
-		return
-	}
-	respond := func(code int, reason string, hdrs ...sip.Header) {
-		res := sip.NewResponseFromRequest(req, code, reason, nil)
-		res.To().Params.Add("tag", sip.GenerateTagN(10))
-		for _, h := range hdrs {
-			res.AppendHeader(h)
-		}
-		_ = tx.Respond(res)
-	}
-	id, ok := ParseRoom(req.Recipient.User)
+// route takes an INVITE to conf-<room>.
+func (b *Bridge) route(d *mediaua.Dialog) bool {
+	id, ok := ParseRoom(d.Invite.Recipient.User)
 	if !ok {
-		respond(404, "Not Found")
-		return
+		return false
 	}
-	if b.stopping.Load() {
-		respond(503, "Service Unavailable")
-		return
-	}
-	b.wg.Add(1)
-	b.live.Add(1)
-	call := event.CallID(req.CallID().Value())
-	if h := req.GetHeader("X-Tandem-Call-ID"); h != nil {
-		call = event.CallID(h.Value())
-	}
-	log := b.log.With("call", string(call), "room", string(id))
-	sess, err := media.NewSession(media.SessionConfig{LocalIP: b.ip, Logger: log, RTPTimeout: b.cfg.RTPTimeout})
-	if err != nil {
-		log.Error("media session", "error", err)
-		b.release()
-		respond(500, "Server Internal Error")
-		return
-	}
-	late := len(req.Body()) == 0
-	var sdpOut []byte
-	if late {
-		sdpOut, err = sess.Offer(media.SendRecv)
-	} else {
-		sdpOut, err = sess.Answer(req.Body())
-	}
-	if err != nil {
-		sess.Close()
-		b.release()
-		log.Info("no common codec", "error", err)
-		respond(488, "Not Acceptable Here", sip.NewHeader("Warning", `304 tandem "G.711 (PCMU or PCMA) required"`))
-		return
-	}
-	// Join before answering, so that a full room is a 503 rather than a
-	// dropped call. With a late offer the peer is not known yet: the room
-	// neither mixes nor sends to the party until the ACK's answer.
-	mp, err := b.join(id, sess)
-	if err != nil {
-		sess.Close()
-		b.release()
-		log.Info("party refused", "error", err)
-		respond(503, "Service Unavailable", sip.NewHeader("Retry-After", "30"))
-		return
-	}
-	dlg, err := b.dlgs.ReadInvite(req, tx)
-	if err != nil {
-		mp.Leave()
-		sess.Close()
-		b.release()
-		respond(400, "Bad Request")
-		return
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	p := &party{b: b, call: call, leg: event.LegID(req.CallID().Value()), room: id, log: log, dlg: dlg, sess: sess, mp: mp,
-		ack: make(chan []byte, 1), ctx: ctx, cancel: cancel, peer: req.Source()}
-	if f := req.From(); f != nil {
+	p := &party{leg: event.LegID(d.Invite.CallID().Value()), room: id, peer: d.Invite.Source()}
+	if f := d.Invite.From(); f != nil {
 		p.peer = f.Address.String()
 	}
-	// Register before the 200 goes out, so its ACK finds the party.
-	b.parties.Store(dlg.ID, p)
-	res := sip.NewResponseFromRequest(dlg.InviteRequest, 200, "OK", sdpOut)
-	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	if err := dlg.WriteResponse(res); err != nil {
-		log.Info("party not confirmed", "error", err)
-		p.finish("no ACK: " + err.Error())
-		return
-	}
-	if late {
-		select {
-		case answer := <-p.ack:
-			if err := sess.SetAnswer(answer); err != nil {
-				log.Info("bad SDP answer in ACK", "error", err)
-				p.hangup("bad SDP answer")
-				p.finish("bad SDP answer")
-				return
-			}
-		case <-ctx.Done(): // the bridge is stopping
-			p.finish("bridge stopping")
-			return
-		case <-time.After(sip.T1 * 64):
-			p.hangup("no SDP answer")
-			p.finish("no SDP answer")
-			return
-		}
-	}
-	p.holdMu.Lock()
-	p.held = sess.Remote().OnHold()
-	p.holdMu.Unlock()
-	log.Info("party joined", "codec", sess.Remote().Codec, "room_size", b.RoomSize(id))
-	b.emit(p, event.LegAnswered, "joined room "+string(id))
-	go p.watch()
+	d.Value = p
+	d.Log = d.Log.With("room", string(id))
+	return true
 }
 
-func (b *Bridge) release() {
-	b.live.Add(-1)
-	b.wg.Done()
-}
-
-func (b *Bridge) emit(p *party, k event.Kind, reason string) {
-	b.events.Emit(event.Event{Time: time.Now(), Kind: k, Call: p.call, Leg: p.leg, Side: "conference", Peer: p.peer, Reason: reason})
-}
-
-func (b *Bridge) lookup(req *sip.Request) *party {
-	id, err := sip.DialogIDFromRequestUAS(req)
+// admit joins the party's room before it is answered, so that a full room
+// is a 503 rather than a dropped call. With a late offer the peer is not
+// known yet: the room neither mixes nor sends to the party until the ACK's
+// answer.
+func (b *Bridge) admit(d *mediaua.Dialog) error {
+	p := d.Value.(*party)
+	mp, err := b.join(p.room, d.Session)
 	if err != nil {
-		return nil
+		d.Log.Info("party refused", "error", err)
+		return err
 	}
-	if v, ok := b.parties.Load(id); ok {
-		return v.(*party)
-	}
+	p.mp = mp
 	return nil
 }
 
-func (b *Bridge) onAck(req *sip.Request, tx sip.ServerTransaction) {
-	p := b.lookup(req)
-	if p == nil {
-		return
-	}
-	if body := req.Body(); len(body) > 0 {
-		if p.reoffer.CompareAndSwap(true, false) {
-			// The answer to the offer of a re-INVITE without SDP.
-			if err := p.sess.SetAnswer(body); err != nil {
-				p.log.Info("bad SDP answer in re-INVITE's ACK", "error", err)
-			} else {
-				p.holdChanged()
-			}
-		} else {
-			select {
-			case p.ack <- body:
-			default:
-			}
-		}
-	}
-	_ = p.dlg.ReadAck(req, tx)
+func (b *Bridge) emit(d *mediaua.Dialog, k event.Kind, reason string) {
+	p := d.Value.(*party)
+	b.events.Emit(event.Event{Time: time.Now(), Kind: k, Call: d.Call, Leg: p.leg, Side: "conference", Peer: p.peer, Reason: reason})
 }
 
-func (b *Bridge) onBye(req *sip.Request, tx sip.ServerTransaction) {
-	p := b.lookup(req)
-	if p == nil {
-		_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
-		return
-	}
-	_ = p.dlg.ReadBye(req, tx)
-	p.byeOnce.Do(func() {}) // the party hung up: we must not send BYE
-	p.log.Info("party hung up")
-	p.cancel()
-}
-
-// onReinvite applies a new offer: the party's media moved (a 3PCC
-// re-INVITE from the call server), put on or taken off hold; or, without
-// SDP, offers and takes the answer from the ACK.
-func (b *Bridge) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
-	p := b.lookup(req)
-	if p == nil {
-		_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
-		return
-	}
-	var body []byte
-	var err error
-	if len(req.Body()) == 0 {
-		p.reoffer.Store(true)
-		body, err = p.sess.Offer(media.SendRecv)
+// holdChanged emits LegHeld or LegResumed.
+func (b *Bridge) holdChanged(d *mediaua.Dialog, held bool) {
+	room := string(d.Value.(*party).room)
+	if held {
+		b.emit(d, event.LegHeld, "room "+room)
 	} else {
-		body, err = p.sess.Answer(req.Body())
-	}
-	if err != nil {
-		p.reoffer.Store(false)
-		res := sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil)
-		res.AppendHeader(sip.NewHeader("Warning", `304 tandem "G.711 (PCMU or PCMA) required"`))
-		_ = tx.Respond(res)
-		return
-	}
-	res := sip.NewResponseFromRequest(req, 200, "OK", body)
-	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	res.AppendHeader(sip.HeaderClone(&b.contact))
-	_ = tx.Respond(res)
-	if len(req.Body()) > 0 {
-		r := p.sess.Remote()
-		p.log.Info("party re-INVITE", "addr", r.Addr, "codec", r.Codec, "direction", r.Direction)
-		p.holdChanged()
+		b.emit(d, event.LegResumed, "room "+room)
 	}
 }
 
-// holdChanged emits LegHeld or LegResumed when the hold state changed.
-func (p *party) holdChanged() {
-	now := p.sess.Remote().OnHold()
-	p.holdMu.Lock()
-	was := p.held
-	p.held = now
-	p.holdMu.Unlock()
-	switch {
-	case now && !was:
-		p.b.emit(p, event.LegHeld, "room "+string(p.room))
-	case !now && was:
-		p.b.emit(p, event.LegResumed, "room "+string(p.room))
-	}
-}
-
-// watch ends the party when its dialog ends (BYE, bridge stop) or its media
-// does (RTP timeout).
-func (p *party) watch() {
-	evs := p.sess.Events()
+// watch reports the party joined, then ends it when its dialog ends (BYE,
+// bridge stop) or its media does (RTP timeout).
+func (b *Bridge) watch(d *mediaua.Dialog) string {
+	p := d.Value.(*party)
+	d.Log.Info("party joined", "codec", d.Session.Remote().Codec, "room_size", b.RoomSize(p.room))
+	b.emit(d, event.LegAnswered, "joined room "+string(p.room))
+	evs := d.Session.Events()
 	for {
 		select {
-		case <-p.ctx.Done():
-			p.finish("hung up")
-			return
+		case <-d.Context().Done():
+			return "hung up"
 		case ev, ok := <-evs:
 			if !ok {
 				evs = nil
 				continue
 			}
 			if ev.Kind == media.EventRTPTimeout {
-				p.hangup("rtp timeout")
-				p.finish("rtp timeout")
-				return
+				return "rtp timeout"
 			}
 			// Keys and RTCP BYE do nothing in a room: a re-INVITE may
 			// bring the party's stream back after an RTCP BYE.
@@ -549,28 +296,10 @@ func (p *party) watch() {
 	}
 }
 
-// hangup sends BYE unless the party already hung up, and ends it.
-func (p *party) hangup(why string) {
-	p.byeOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := p.dlg.Bye(ctx); err != nil {
-			p.log.Debug("BYE failed", "error", err)
-		}
-		p.log.Info("bridge hung up", "why", why)
-	})
-	p.cancel()
-}
-
-// finish takes the party out of its room and releases it; called once, by
-// whoever ends it.
-func (p *party) finish(why string) {
-	p.cancel()
+// end takes the party out of its room.
+func (b *Bridge) end(d *mediaua.Dialog, why string) {
+	p := d.Value.(*party)
 	p.mp.Leave()
-	p.sess.Close()
-	p.b.parties.Delete(p.dlg.ID)
-	_ = p.dlg.Close()
-	p.b.emit(p, event.LegEnded, "room "+string(p.room)+": "+why)
-	p.log.Info("party left", "why", why, "stats", p.mp.Stats())
-	p.b.release()
+	b.emit(d, event.LegEnded, "room "+string(p.room)+": "+why)
+	d.Log.Info("party left", "why", why, "stats", p.mp.Stats())
 }

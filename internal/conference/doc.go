@@ -30,6 +30,7 @@
 //     re-INVITE without SDP gets an offer in the 200 and the answer in the
 //     ACK.
 //   - BYE: the party leaves the room.
+//   - INFO with a key: taken, and ignored as a key by RTP is.
 //   - OPTIONS: 200, or 503 while the bridge stops.
 //
 // Answers: 404 for a Request-URI that is not conf-<room>, 488 without
@@ -51,6 +52,9 @@
 // party ends. Its media session runs as any session does, and its room
 // (media.Mixer: one goroutine per room) mixes what it receives and gives it
 // what to send. The bridge's room table is guarded by Bridge.mu;
-// requests inside a dialog find the party through the party table and act
-// on the media session, which is safe for concurrent use.
+// requests inside a dialog find the party through the UA's dialog table
+// and act on the media session, which is safe for concurrent use. The SIP
+// side of a party (answering, re-INVITE and hold, BYE) is internal/mediaua's,
+// shared with the VoiceXML gateway; the bridge adds the room URI, the room
+// join before the 200 and the leg events.
 package conference

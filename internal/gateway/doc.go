@@ -5,11 +5,16 @@
 // maps to (internal/vxml) on a Platform backed by the call's RTP session,
 // and hangs up when the document ends.
 //
+// The SIP side (answering, re-INVITE and hold, INFO keys, BYE, OPTIONS, the
+// max_sessions bound: 503) is internal/mediaua's, shared with the
+// conference bridge; the gateway adds the routing (dialed number to
+// application: 404 when none matches) and the VoiceXML session.
+//
 // Ownership: each call is served by the INVITE's handler goroutine until the
 // caller has its 200 and ACK, then by one goroutine that runs the VoiceXML
 // session; the media session has its own goroutines (see internal/media).
 // Requests inside the dialog (BYE, re-INVITE, INFO) reach the call through
-// the gateway's dialog table and act on the media session, which is safe for
+// the UA's dialog table and act on the media session, which is safe for
 // concurrent use, or cancel the call's context.
 //
 // Events: besides the dialog's leg events and the interpreter's session

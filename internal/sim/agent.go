@@ -22,6 +22,7 @@ import (
 
 	"github.com/tandem-cc/tandem/internal/cti"
 	"github.com/tandem-cc/tandem/internal/media"
+	"github.com/tandem-cc/tandem/internal/mediaua"
 	"github.com/tandem-cc/tandem/internal/router"
 )
 
@@ -507,20 +508,7 @@ func (a *agent) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
 		return
 	}
-	var body []byte
-	var err error
-	if len(req.Body()) == 0 {
-		body, err = c.sess.Offer(media.SendRecv)
-	} else {
-		body, err = c.sess.Answer(req.Body())
-	}
-	if err != nil {
-		_ = tx.Respond(sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
-		return
-	}
-	res := sip.NewResponseFromRequest(req, 200, "OK", body)
-	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	res.AppendHeader(sip.HeaderClone(&a.ep.contact))
+	res, _ := mediaua.Reanswer(req, c.sess, &a.ep.contact)
 	_ = tx.Respond(res)
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/tandem-cc/tandem/internal/media"
+	"github.com/tandem-cc/tandem/internal/mediaua"
 )
 
 // Outcome is how a simulated call ended, as its caller saw it.
@@ -132,20 +133,11 @@ func (g *gateway) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
 		return
 	}
-	var body []byte
-	var err error
-	if len(req.Body()) == 0 {
-		body, err = c.sess.Offer(media.SendRecv)
-	} else {
-		body, err = c.sess.Answer(req.Body())
-	}
-	if err != nil {
-		_ = tx.Respond(sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
+	res, _ := mediaua.Reanswer(req, c.sess, &g.ep.contact)
+	if res.StatusCode != 200 {
+		_ = tx.Respond(res)
 		return
 	}
-	res := sip.NewResponseFromRequest(req, 200, "OK", body)
-	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	res.AppendHeader(sip.HeaderClone(&g.ep.contact))
 	// Marked before the answer goes out: the agent's talk starts with it.
 	c.mu.Lock()
 	vru := c.vru

@@ -1,0 +1,232 @@
+package mediaua
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tandem-cc/tandem/internal/media"
+)
+
+// testWriter sends log lines to the test's log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// record is what a test UA's callbacks saw.
+type record struct {
+	mu     sync.Mutex
+	calls  []string // d.Call of each session
+	holds  []bool
+	keys   []string
+	ends   []string
+	reinvs int
+}
+
+// startUA serves a UA on a free loopback port that takes INVITEs to user
+// "app", whose sessions last until the dialog's context ends; it stops when
+// the test ends.
+func startUA(t *testing.T, admit func(*Dialog) error) (*UA, *record) {
+	t.Helper()
+	rec := &record{}
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	u, err := New(Config{
+		Listen: "127.0.0.1:0", MediaIP: netip.MustParseAddr("127.0.0.1"), UserAgent: "tandem-test", ContactUser: "test",
+		MaxDialogs: 10, Log: log, Names: Names{Dialog: "call", Remote: "caller", Local: "test"},
+		Route: func(d *Dialog) bool { return d.Invite.Recipient.User == "app" },
+		Admit: admit,
+		OnSession: func(d *Dialog) string {
+			rec.mu.Lock()
+			rec.calls = append(rec.calls, string(d.Call))
+			rec.mu.Unlock()
+			d.Session.Start(d.Context())
+			evs := d.Session.Events()
+			for {
+				select {
+				case <-d.Context().Done():
+					return "session over"
+				case ev, ok := <-evs:
+					if !ok {
+						evs = nil
+						continue
+					}
+					if ev.Kind == media.EventDTMF {
+						rec.mu.Lock()
+						rec.keys = append(rec.keys, string(ev.Digit))
+						rec.mu.Unlock()
+					}
+				}
+			}
+		},
+		OnReinvite: func(*Dialog) {
+			rec.mu.Lock()
+			rec.reinvs++
+			rec.mu.Unlock()
+		},
+		OnHold: func(_ *Dialog, held bool) {
+			rec.mu.Lock()
+			rec.holds = append(rec.holds, held)
+			rec.mu.Unlock()
+		},
+		OnEnd: func(_ *Dialog, why string) {
+			rec.mu.Lock()
+			rec.ends = append(rec.ends, why)
+			rec.mu.Unlock()
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := u.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		_ = u.Serve(ctx)
+		if !u.Stop("test stopping", 10*time.Second) {
+			t.Error("dialogs still open at stop")
+		}
+		close(done)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			t.Error("UA did not stop")
+		}
+	})
+	return u, rec
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	return pc.LocalAddr().(*net.UDPAddr).Port
+}
+
+// runSIPp runs one SIPp UAC call of scenario (testdata, {{KEY}}s filled
+// from kv) to user at target, bounded, and reports whether it succeeded.
+func runSIPp(t *testing.T, target, user, scenario string, kv ...string) bool {
+	t.Helper()
+	if _, err := exec.LookPath("sipp"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("sipp not installed (CI is set, so the job should have installed it)")
+		}
+		t.Skip("sipp not installed: apt-get install -y sip-tester")
+	}
+	b, err := os.ReadFile(filepath.Join("testdata", scenario))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	for i := 0; i+1 < len(kv); i += 2 {
+		s = strings.ReplaceAll(s, "{{"+kv[i]+"}}", kv[i+1])
+	}
+	dir := t.TempDir()
+	sf := filepath.Join(dir, scenario)
+	if err := os.WriteFile(sf, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "sipp", target, "-sf", sf, "-s", user, "-m", "1", "-i", "127.0.0.1",
+		"-p", strconv.Itoa(freePort(t)), "-mp", strconv.Itoa(freePort(t)), "-timeout", "20s", "-timeout_error",
+		"-nostdin", "-cp", strconv.Itoa(freePort(t)))
+	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			t.Fatalf("sipp: %v", err)
+		}
+		t.Logf("sipp failed (%v):\n%.4000s", err, out)
+		return false
+	}
+	return true
+}
+
+// waitFor polls cond for up to d.
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(d); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A call through its whole life: answered, held, resumed, a key by INFO,
+// hung up by the caller.
+func TestDialogLife(t *testing.T) {
+	u, rec := startUA(t, nil)
+	if !runSIPp(t, u.Addr(), "app", "uac-hold.xml") {
+		t.Fatal("the call failed")
+	}
+	waitFor(t, 10*time.Second, "the dialog's end", func() bool { return u.Active() == 0 })
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if fmt.Sprint(rec.calls) != "[global-1]" {
+		t.Errorf("sessions %q, want one of call global-1 (its X-Tandem-Call-ID)", rec.calls)
+	}
+	if fmt.Sprint(rec.holds) != "[true false]" {
+		t.Errorf("hold changes %v, want [true false]", rec.holds)
+	}
+	if rec.reinvs != 2 {
+		t.Errorf("%d re-INVITEs seen, want 2", rec.reinvs)
+	}
+	if fmt.Sprint(rec.keys) != "[5]" {
+		t.Errorf("keys %v, want [5]", rec.keys)
+	}
+	if fmt.Sprint(rec.ends) != "[session over]" {
+		t.Errorf("ends %q, want [session over]", rec.ends)
+	}
+}
+
+// INVITEs the UA refuses, each with its code, and no dialog left behind.
+func TestRefusals(t *testing.T) {
+	for _, tc := range []struct {
+		name, user, pt, codec, code string
+		admit                       func(*Dialog) error
+	}{
+		{"no route", "nobody", "0", "PCMU", "404", nil},
+		{"no G.711", "app", "18", "G729", "488", nil},
+		{"not admitted", "app", "8", "PCMA", "503", func(*Dialog) error { return errors.New("full") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u, rec := startUA(t, tc.admit)
+			if !runSIPp(t, u.Addr(), tc.user, "uac-expect.xml", "CODE", tc.code, "PT", tc.pt, "CODEC", tc.codec) {
+				t.Fatalf("no %s", tc.code)
+			}
+			waitFor(t, 10*time.Second, "no dialog", func() bool { return u.Active() == 0 })
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			if len(rec.calls) != 0 || len(rec.ends) != 0 {
+				t.Errorf("a refused INVITE reached the role: sessions %q, ends %q", rec.calls, rec.ends)
+			}
+		})
+	}
+}
