@@ -1000,9 +1000,7 @@ wait:
 	r.answerMS = durMS(last["ResponseTime1(C)"])
 	r.moveMS = durMS(last["ResponseTime2(C)"])
 	r.agentFailed = uasAfter.last().int("FailedCall(C)") - uasBefore.last().int("FailedCall(C)")
-	for _, c := range failureCounters(last) {
-		r.notes = append(r.notes, c)
-	}
+	r.notes = append(r.notes, failureCounters(last)...)
 	for _, c := range failureCounters(uasAfter.last().minus(uasBefore.last())) {
 		r.notes = append(r.notes, "agent:"+c)
 	}
@@ -1304,38 +1302,6 @@ func readStats(path string) (stats, error) {
 		out = append(out, r)
 	}
 	return out, nil
-}
-
-// lastStat reads the header and the last line of a SIPp statistics file
-// without reading the lines between (the agents' file grows all run long).
-func lastStat(path string) statRow {
-	f, err := os.Open(path)
-	if err != nil {
-		return statRow{}
-	}
-	defer f.Close()
-	head, err := bufio.NewReaderSize(f, 1<<16).ReadString('\n')
-	if err != nil {
-		return statRow{}
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		return statRow{}
-	}
-	off := max(fi.Size()-8192, 0)
-	buf := make([]byte, fi.Size()-off)
-	if _, err := f.ReadAt(buf, off); err != nil && !errors.Is(err, io.EOF) {
-		return statRow{}
-	}
-	lines := strings.Split(strings.TrimSpace(string(buf)), "\n")
-	cols := strings.Split(lines[len(lines)-1], ";")
-	r := statRow{}
-	for i, h := range strings.Split(strings.TrimSpace(head), ";") {
-		if i < len(cols) {
-			r[h] = cols[i]
-		}
-	}
-	return r
 }
 
 // failureCounters names SIPp's non-zero failure counters of r.

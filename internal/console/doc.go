@@ -5,8 +5,8 @@
 //
 // # Assets
 //
-// The pages are plain HTML, CSS and ES modules under web/, embedded with
-// go:embed: no build step and no Node.js to run tandem. Pages build their
+// The pages are plain HTML, CSS and ES modules under web/, embedded in the
+// binary: no build step and no Node.js to run tandem. Pages build their
 // DOM with a small helper (never innerHTML), so nothing the server sends
 // is parsed as markup, and the Content-Security-Policy allows script from
 // the console's own files only.

@@ -1,7 +1,6 @@
 package sipedge
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"sort"
@@ -218,9 +217,3 @@ func weightedOrder(ds []*destination) []*destination {
 	}
 	return out
 }
-
-// pinger sends one OPTIONS to a destination and reports whether it answered.
-// Any final answer but 503 counts as up (CVP treats 503 as "overloaded").
-// The heartbeats that use it are in heartbeat.go: one goroutine per
-// destination, started and stopped as reloads add and remove them.
-type pinger func(ctx context.Context, addr, transport string) error
