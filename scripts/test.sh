@@ -31,4 +31,6 @@ fi
 [ -d ../shared/testdata ] || { echo "../shared/testdata is missing: clone the project beside shared/" >&2; exit 1; }
 
 go vet ./...
+# staticcheck, pinned: unused code, ineffective directives, simplifications.
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 go test -race -count=1 -timeout 15m ./... 2>&1 | tee /tmp/tandem-test.log
