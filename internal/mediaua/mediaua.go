@@ -78,7 +78,6 @@ type UA struct {
 	dlgs    *sipgo.DialogServerCache
 	contact sip.ContactHeader
 	pc      net.PacketConn
-	served  chan error // the serve loop's end, once Run started it
 
 	dialogs  sync.Map // sip.DialogID → *Dialog
 	live     atomic.Int64
