@@ -224,22 +224,39 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 			sub.send <- Event{Type: EventAgentState, Agent: who.Agent, State: st.State.String(), Reason: st.Reason, Time: s.now()}
 		}
 	}
+	// ended says goodbye as the reason for ending asks: a close frame the
+	// desktop can act on, not a dropped connection.
+	ended := func() {
+		switch cause := context.Cause(ctx); {
+		case errors.Is(cause, ErrSlowConsumer):
+			log.Warn("cti: events: client too slow; disconnected", "queue", s.cfg.SendQueue)
+			wc.closeSoon(websocket.StatusPolicyViolation, "slow consumer")
+		case errors.Is(cause, ErrShutdown):
+			wc.closeSoon(websocket.StatusGoingAway, "server shutting down")
+		}
+	}
 	for {
 		select {
 		case <-ctx.Done():
-			switch cause := context.Cause(ctx); {
-			case errors.Is(cause, ErrSlowConsumer):
-				log.Warn("cti: events: client too slow; disconnected", "queue", s.cfg.SendQueue)
-				wc.closeSoon(websocket.StatusPolicyViolation, "slow consumer")
-			case errors.Is(cause, ErrShutdown):
-				wc.closeSoon(websocket.StatusGoingAway, "server shutting down")
-			}
+			ended()
 			return
 		case ev := <-sub.send:
+			if ctx.Err() != nil {
+				// Both cases were ready and select picked this one: the
+				// end comes first.
+				ended()
+				return
+			}
 			wctx, wcancel := context.WithTimeout(ctx, s.cfg.WriteTimeout)
 			err := wsjson.Write(wctx, c, ev)
 			wcancel()
 			if err != nil {
+				if ctx.Err() != nil {
+					// The write lost a race with the end (select picks
+					// at random between two ready cases).
+					ended()
+					return
+				}
 				log.Info("cti: events: write failed; disconnected", "err", err)
 				return
 			}
