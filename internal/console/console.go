@@ -10,14 +10,17 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/tandem-cc/tandem/internal/authlimit"
 	"github.com/tandem-cc/tandem/internal/router"
 )
 
@@ -74,7 +77,18 @@ type Console struct {
 	mux       *http.ServeMux
 	static    http.Handler
 	shell     []byte
+	// failed slows down sign-ins that keep failing, per source address
+	// and per user name (a guessing attack from many addresses at one
+	// account is slowed too).
+	failed *authlimit.Limiter
 }
+
+// Sign-in failures allowed within signInWindow before each attempt must
+// wait (then 250 ms, doubling, up to authlimit.MaxDelay).
+const (
+	signInFailures = 5
+	signInWindow   = 5 * time.Minute
+)
 
 // dummyHash is compared against when a user is not the admin, so that a
 // wrong user name takes as long as a wrong password and names cannot be
@@ -97,6 +111,7 @@ func New(cfg Config, deps Deps) (*Console, error) {
 		now = time.Now
 	}
 	c.auth = newSessions(cfg.SessionTTL, now)
+	c.failed = authlimit.New(signInFailures, signInWindow, now)
 	switch {
 	case cfg.Admin.PasswordHash != "":
 		c.adminHash = []byte(cfg.Admin.PasswordHash)
@@ -336,11 +351,26 @@ func (c *Console) handleLogin(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, http.StatusBadRequest, errors.New("console: login: user and password are required"))
 		return
 	}
+	keys := signInKeys(r, req.User)
+	if d := c.failed.Delay(keys...); d > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
+		c.log.Warn("console: sign-in refused: too many failures", "user", req.User, "remote", r.RemoteAddr, "retry_after", d)
+		c.fail(w, http.StatusTooManyRequests, errors.New("console: login: too many failed sign-ins; try again later"))
+		return
+	}
 	ss, code, err := c.authenticate(r.Context(), req)
 	if err != nil {
 		c.log.Info("console: sign-in refused", "user", req.User, "remote", r.RemoteAddr, "err", err)
+		if code == http.StatusUnauthorized {
+			for _, k := range keys {
+				c.failed.Fail(k)
+			}
+		}
 		c.fail(w, code, err)
 		return
+	}
+	for _, k := range keys {
+		c.failed.Succeed(k)
 	}
 	tok, err := c.auth.issue(ss)
 	if err != nil {
@@ -351,6 +381,16 @@ func (c *Console) handleLogin(w http.ResponseWriter, r *http.Request) {
 		SameSite: http.SameSiteStrictMode, Expires: ss.expires})
 	c.log.Info("console: signed in", "user", ss.user, "role", ss.role, "remote", r.RemoteAddr)
 	writeJSON(w, http.StatusOK, c.me(ss))
+}
+
+// signInKeys are the limiter's keys for a sign-in: its source address and
+// the user name it tries.
+func signInKeys(r *http.Request, user string) []string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	return []string{"addr:" + host, "user:" + strings.ToLower(user)}
 }
 
 func (c *Console) authenticate(ctx context.Context, req loginRequest) (*session, int, error) {

@@ -220,3 +220,45 @@ func TestReportsPassedOn(t *testing.T) {
 		})
 	}
 }
+
+// TestLoginSlowsGuessing: past signInFailures wrong passwords within the
+// window, sign-ins from that address, and for that user from anywhere,
+// get 429 with a Retry-After until it passes; then the right password
+// works and clears the count.
+func TestLoginSlowsGuessing(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	c, err := New(Config{Admin: Admin{Password: "correct horse"}, MediaDir: t.TempDir()}, Deps{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	try := func(from, user, pass string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("POST", "http://console.test/api/login", strings.NewReader(`{"user":"`+user+`","password":"`+pass+`"}`))
+		r.Header.Set("Content-Type", "application/json")
+		r.RemoteAddr = from + ":40000"
+		w := httptest.NewRecorder()
+		c.Handler().ServeHTTP(w, r)
+		return w
+	}
+	for i := 0; i < signInFailures; i++ {
+		if w := try("192.0.2.1", "admin", "guess"); w.Code != 401 {
+			t.Fatalf("guess %d: %d, want 401", i, w.Code)
+		}
+	}
+	w := try("192.0.2.1", "admin", "correct horse")
+	if w.Code != 429 || w.Header().Get("Retry-After") == "" {
+		t.Fatalf("after %d failures: %d (Retry-After %q), want 429 with Retry-After", signInFailures, w.Code, w.Header().Get("Retry-After"))
+	}
+	if w := try("198.51.100.7", "admin", "guess"); w.Code != 429 {
+		t.Fatalf("the same user from elsewhere: %d, want 429", w.Code)
+	}
+	if w := try("198.51.100.7", "someone", "guess"); w.Code != 401 {
+		t.Fatalf("another user from another address: %d, want 401", w.Code)
+	}
+	now = now.Add(signInWindow + time.Second)
+	if w := try("192.0.2.1", "admin", "correct horse"); w.Code != 200 {
+		t.Fatalf("after the window: %d, want 200", w.Code)
+	}
+	if w := try("192.0.2.1", "admin", "guess"); w.Code != 401 {
+		t.Fatalf("one failure after a success: %d, want 401 (the count was cleared)", w.Code)
+	}
+}

@@ -233,3 +233,27 @@ func TestSupervisor(t *testing.T) {
 		t.Errorf("supervisor release: %d, want 403", code)
 	}
 }
+
+// TestLoginSlowsGuessing: past loginFailures wrong passwords for an
+// account (or from an address) within the window, its logins get 429 with
+// Retry-After, even with the right password, until the window passes.
+// Agent and supervisor ids are counted apart.
+func TestLoginSlowsGuessing(t *testing.T) {
+	e := newEnv(t, Config{})
+	for i := 0; i < loginFailures; i++ {
+		if code := e.do("POST", "/v1/login", "", LoginRequest{ID: "a1", Password: "guess"}, nil); code != 401 {
+			t.Fatalf("guess %d: %d, want 401", i, code)
+		}
+	}
+	if code := e.do("POST", "/v1/login", "", LoginRequest{ID: "a1", Password: "p1"}, nil); code != 429 {
+		t.Fatalf("after %d failures: %d, want 429", loginFailures, code)
+	}
+	// The address is slowed too (the test client is one address).
+	if code := e.do("POST", "/v1/supervisor/login", "", SupervisorLoginRequest{ID: "sup", Password: "secret"}, nil); code != 429 {
+		t.Fatalf("a supervisor from the same address: %d, want 429", code)
+	}
+	e.clk.add(loginWindow + time.Second)
+	if tok := e.login("a1", "p1"); tok == "" {
+		t.Fatal("no token after the window")
+	}
+}

@@ -19,6 +19,8 @@ var (
 	ErrConflict     = errors.New("not allowed in the current state")
 	ErrNotFound     = errors.New("not found")
 	ErrShutdown     = errors.New("cti: server is shutting down")
+	// ErrTooManyFailures: logins that keep failing must wait (429).
+	ErrTooManyFailures = errors.New("too many failed logins; try again later")
 	// ErrSlowConsumer is why a WebSocket whose send queue overflowed was
 	// closed: Notify must never wait for a client.
 	ErrSlowConsumer = errors.New("cti: slow consumer: send queue full")
@@ -51,6 +53,8 @@ func statusOf(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, ErrConflict), errors.Is(err, router.ErrIllegalState), errors.Is(err, router.ErrCallState), errors.Is(err, router.ErrNoAgent):
 		return http.StatusConflict
+	case errors.Is(err, ErrTooManyFailures):
+		return http.StatusTooManyRequests
 	case errors.Is(err, ErrShutdown):
 		return http.StatusServiceUnavailable
 	}

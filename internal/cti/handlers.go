@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -123,11 +125,16 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, badField("id", "required"))
 		return
 	}
+	keys := loginKeys(r, "agent", string(req.ID))
+	if !s.loginAllowed(w, keys) {
+		return
+	}
 	if err := s.eng.Login(req.ID, req.Password, req.Extension); err != nil {
 		switch {
 		case errors.Is(err, router.ErrUnknownAgent), errors.Is(err, router.ErrBadPassword):
 			// One answer for both, so ids cannot be probed.
 			s.log.Info("cti: login refused", "agent", string(req.ID), "err", err)
+			s.loginFailed(keys)
 			s.fail(w, fmt.Errorf("cti: login %s: wrong id or password: %w", req.ID, ErrUnauthorized))
 		case errors.Is(err, router.ErrIllegalState):
 			s.fail(w, err)
@@ -138,6 +145,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	s.loginSucceeded(keys)
 	tok, exp, err := s.auth.issue(principal{Agent: req.ID})
 	if err != nil {
 		s.fail(w, err)
@@ -168,11 +176,17 @@ func (s *Server) handleSupervisorLogin(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, badField("id", "required"))
 		return
 	}
+	keys := loginKeys(r, "supervisor", req.ID)
+	if !s.loginAllowed(w, keys) {
+		return
+	}
 	if !checkSupervisor(s.cfg.Supervisors, req.ID, req.Password) {
 		s.log.Info("cti: supervisor login refused", "supervisor", req.ID)
+		s.loginFailed(keys)
 		s.fail(w, fmt.Errorf("cti: supervisor login %s: wrong id or password: %w", req.ID, ErrUnauthorized))
 		return
 	}
+	s.loginSucceeded(keys)
 	tok, exp, err := s.auth.issue(principal{Supervisor: req.ID})
 	if err != nil {
 		s.fail(w, err)
@@ -731,4 +745,47 @@ func (s *Server) handleRouterConfigPut(w http.ResponseWriter, r *http.Request, w
 	}
 	s.log.Info("cti: router configuration replaced", "version", v, "by", who.Supervisor)
 	writeJSON(w, http.StatusOK, ConfigVersion{Version: v})
+}
+
+// Login failures allowed within loginWindow before each attempt must wait
+// (then 250 ms, doubling, up to authlimit.MaxDelay).
+const (
+	loginFailures = 5
+	loginWindow   = 5 * time.Minute
+)
+
+// loginKeys are the limiter's keys for a login: the id it tries, per kind
+// (an agent id and a supervisor id are different accounts), and its source
+// address - unless it has none: the console signs in through this API in
+// process, and limits its own sources itself.
+func loginKeys(r *http.Request, kind, id string) []string {
+	keys := []string{kind + ":" + id}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil && host != "" {
+		keys = append(keys, "addr:"+host)
+	}
+	return keys
+}
+
+// loginAllowed answers 429 with Retry-After while keys must wait.
+func (s *Server) loginAllowed(w http.ResponseWriter, keys []string) bool {
+	d := s.failed.Delay(keys...)
+	if d <= 0 {
+		return true
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
+	s.log.Warn("cti: login refused: too many failures", "keys", keys, "retry_after", d)
+	s.fail(w, fmt.Errorf("cti: login: %w", ErrTooManyFailures))
+	return false
+}
+
+func (s *Server) loginFailed(keys []string) {
+	for _, k := range keys {
+		s.failed.Fail(k)
+	}
+}
+
+func (s *Server) loginSucceeded(keys []string) {
+	for _, k := range keys {
+		s.failed.Succeed(k)
+	}
 }

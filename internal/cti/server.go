@@ -14,6 +14,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
 
+	"github.com/tandem-cc/tandem/internal/authlimit"
 	"github.com/tandem-cc/tandem/internal/router"
 )
 
@@ -99,6 +100,8 @@ type Server struct {
 	auth  *sessions
 	hub   *hub
 	mux   *http.ServeMux
+	// failed slows down logins that keep failing (see loginAllowed).
+	failed *authlimit.Limiter
 
 	// base ends every WebSocket when the server shuts down.
 	base   context.Context
@@ -130,6 +133,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		s.now = time.Now
 	}
 	s.auth = newSessions(cfg.TokenTTL, s.now)
+	s.failed = authlimit.New(loginFailures, loginWindow, s.now)
 	s.base, s.cancel = context.WithCancel(context.Background())
 	s.routes()
 	return s, nil

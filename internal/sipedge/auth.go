@@ -10,11 +10,12 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
 	"github.com/icholy/digest"
+
+	"github.com/tandem-cc/tandem/internal/authlimit"
 )
 
 // nonceLifetime bounds how long a challenge may be answered. Past it the
@@ -34,13 +35,13 @@ type authenticator struct {
 	// current tables, so credentials change with a reload in the same
 	// pointer swap as the trunks and the dial plan.
 	password func(user string) (string, bool)
-	limiter  *failLimiter
+	limiter  *authlimit.Limiter
 }
 
 // newAuthenticator checks credentials against users; the edge then points
 // password at its tables.
 func newAuthenticator(realm string, algs []string, users map[string]string, limit int, window time.Duration, now func() time.Time) *authenticator {
-	a := &authenticator{realm: realm, algs: algs, now: now, limiter: newFailLimiter(limit, window, now)}
+	a := &authenticator{realm: realm, algs: algs, now: now, limiter: authlimit.New(limit, window, now)}
 	a.password = func(u string) (string, bool) { p, ok := users[u]; return p, ok }
 	_, _ = rand.Read(a.secret[:])
 	return a
@@ -154,76 +155,4 @@ func (a *authenticator) verifyOne(req *sip.Request, value string) (string, error
 		return "", errStaleNonce
 	}
 	return cred.Username, nil
-}
-
-// failLimiter slows down a source that keeps failing authentication: past
-// limit failures within window, each further request from it waits a delay
-// that doubles per failure, up to maxAuthDelay. The table is bounded: old
-// entries are swept, and past maxTracked sources new ones are not tracked.
-type failLimiter struct {
-	limit  int
-	window time.Duration
-	now    func() time.Time
-
-	mu      sync.Mutex // guards sources and lastSweep
-	sources map[string]*failState
-	sweep   time.Time
-}
-
-type failState struct {
-	first time.Time
-	count int
-}
-
-const (
-	maxAuthDelay = 8 * time.Second
-	maxTracked   = 100000
-)
-
-func newFailLimiter(limit int, window time.Duration, now func() time.Time) *failLimiter {
-	return &failLimiter{limit: limit, window: window, now: now, sources: map[string]*failState{}}
-}
-
-// fail records a failed attempt from src.
-func (l *failLimiter) fail(src string) {
-	now := l.now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if now.Sub(l.sweep) > l.window {
-		for k, s := range l.sources {
-			if now.Sub(s.first) > l.window {
-				delete(l.sources, k)
-			}
-		}
-		l.sweep = now
-	}
-	s := l.sources[src]
-	if s == nil || now.Sub(s.first) > l.window {
-		if len(l.sources) >= maxTracked {
-			return
-		}
-		s = &failState{first: now}
-		l.sources[src] = s
-	}
-	s.count++
-}
-
-// succeed forgets src's failures.
-func (l *failLimiter) succeed(src string) {
-	l.mu.Lock()
-	delete(l.sources, src)
-	l.mu.Unlock()
-}
-
-// delay returns how long to hold the answer to src's next request.
-func (l *failLimiter) delay(src string) time.Duration {
-	now := l.now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s := l.sources[src]
-	if s == nil || now.Sub(s.first) > l.window || s.count < l.limit {
-		return 0
-	}
-	d := 250 * time.Millisecond << min(s.count-l.limit, 5)
-	return min(d, maxAuthDelay)
 }

@@ -75,35 +75,3 @@ func TestOnlyOfferedAlgorithmsVerify(t *testing.T) {
 		t.Errorf("MD5 answer accepted where only SHA-256 is offered: %v", err)
 	}
 }
-
-func TestFailLimiterSlowsRepeatedFailures(t *testing.T) {
-	now := time.Unix(0, 0)
-	l := newFailLimiter(3, time.Minute, func() time.Time { return now })
-	for i := 0; i < 2; i++ {
-		l.fail("192.0.2.1")
-	}
-	if d := l.delay("192.0.2.1"); d != 0 {
-		t.Fatalf("delay below the limit: %s", d)
-	}
-	l.fail("192.0.2.1")
-	d1 := l.delay("192.0.2.1")
-	l.fail("192.0.2.1")
-	d2 := l.delay("192.0.2.1")
-	if d1 <= 0 || d2 <= d1 {
-		t.Fatalf("delays %s then %s: want growing", d1, d2)
-	}
-	if l.delay("192.0.2.2") != 0 {
-		t.Fatal("another source is slowed down")
-	}
-	for i := 0; i < 20; i++ {
-		l.fail("192.0.2.1")
-	}
-	if d := l.delay("192.0.2.1"); d > maxAuthDelay {
-		t.Fatalf("delay %s over the cap", d)
-	}
-	now = now.Add(2 * time.Minute)
-	if d := l.delay("192.0.2.1"); d != 0 {
-		t.Fatalf("delay after the window: %s", d)
-	}
-	l.succeed("192.0.2.1")
-}

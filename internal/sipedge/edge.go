@@ -540,7 +540,7 @@ func (e *Edge) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 // source that keeps failing.
 func (e *Edge) authenticate(req *sip.Request, tx sip.ServerTransaction, hdr, chalHdr string, code int, reason string) (string, bool) {
 	src := sourceIP(req)
-	if d := e.auth.limiter.delay(src); d > 0 {
+	if d := e.auth.limiter.Delay(src); d > 0 {
 		select {
 		case <-time.After(d):
 		case <-tx.Done():
@@ -550,7 +550,7 @@ func (e *Edge) authenticate(req *sip.Request, tx sip.ServerTransaction, hdr, cha
 	user, err := e.auth.verify(req, hdr)
 	switch {
 	case err == nil:
-		e.auth.limiter.succeed(src)
+		e.auth.limiter.Succeed(src)
 		return user, true
 	case errors.Is(err, errNoCredentials), errors.Is(err, errStaleNonce):
 		var hs []sip.Header
@@ -559,7 +559,7 @@ func (e *Edge) authenticate(req *sip.Request, tx sip.ServerTransaction, hdr, cha
 		}
 		e.respond(req, tx, code, reason, hs...)
 	default:
-		e.auth.limiter.fail(src)
+		e.auth.limiter.Fail(src)
 		e.log.Info("authentication failed", "method", string(req.Method), "from", req.Source())
 		e.respond(req, tx, 403, "Forbidden")
 	}
