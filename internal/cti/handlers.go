@@ -216,6 +216,11 @@ type AgentView struct {
 	ReadySince time.Time          `json:"ready_since,omitzero"`
 	Call       router.CallID      `json:"call,omitempty"`
 	Queues     []router.QueueName `json:"queues,omitempty"`
+	// Consult is the agent this agent's call is consulting; ConsultOf the
+	// agent whose consult this agent is on (a consult to a number shows
+	// in neither).
+	Consult   router.AgentID `json:"consult,omitempty"`
+	ConsultOf router.AgentID `json:"consult_of,omitempty"`
 }
 
 func unixNano(ns int64) time.Time {
@@ -227,7 +232,7 @@ func unixNano(ns int64) time.Time {
 
 func agentView(st router.AgentStatus) *AgentView {
 	v := &AgentView{ID: st.ID, Name: st.Name, Extension: st.Extension, State: st.State.String(), Reason: st.Reason,
-		Since: unixNano(st.Since), Call: st.Call, Queues: st.Queues}
+		Since: unixNano(st.Since), Call: st.Call, Queues: st.Queues, Consult: st.Consult, ConsultOf: st.ConsultOf}
 	if st.State == router.Ready {
 		v.ReadySince = unixNano(st.ReadySince)
 	}

@@ -129,4 +129,9 @@ type AgentStatus struct {
 	Call       CallID // the call reserved to or connected with the agent
 	Queues     []QueueName
 	ReadySince int64 // unix nanoseconds; meaningful when Ready
+	// Consult is the agent this agent's call is consulting (reserved or
+	// talking), and ConsultOf the agent whose consult this agent is on: a
+	// desktop opened during a consult learns it here. A consult to a
+	// dialed number reserves nobody and shows in neither.
+	Consult, ConsultOf AgentID
 }

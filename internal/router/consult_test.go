@@ -39,8 +39,11 @@ func TestConsultTransferCompleted(t *testing.T) {
 	if in.Kind != Connect || in.Agent != "a2" || in.Labels[0] != "102" {
 		t.Fatalf("consult %+v, want a2 at 102", in)
 	}
-	if st := state(t, h, "a2"); st.State != Reserved || st.Call != "c1" {
-		t.Fatalf("a2 %+v, want reserved for c1", st)
+	if st := state(t, h, "a2"); st.State != Reserved || st.Call != "c1" || st.ConsultOf != "a1" {
+		t.Fatalf("a2 %+v, want reserved for c1, a1's consult", st)
+	}
+	if st := state(t, h, "a1"); st.Consult != "a2" {
+		t.Fatalf("a1 %+v, want consulting a2", st)
 	}
 	// Reserved for the consult, a2 gets no other call.
 	if in := route(t, h, "c2", "1000", "555"); in.Kind == Connect {

@@ -532,8 +532,14 @@ func (e *Engine) Agent(id AgentID) (AgentStatus, error) {
 		return AgentStatus{ID: id, Name: d.cfg.Name, Extension: d.cfg.Extension, State: LoggedOut}, nil
 	}
 	st := AgentStatus{ID: id, Name: a.def.cfg.Name, Extension: a.ext, State: a.state, Reason: a.reason, Since: a.since, ReadySince: a.readySince}
-	if a.call != nil {
-		st.Call = a.call.id
+	if c := a.call; c != nil {
+		st.Call = c.id
+		switch {
+		case c.agent == a && c.consult != nil:
+			st.Consult = c.consult.id
+		case c.consult == a && c.agent != nil:
+			st.ConsultOf = c.agent.id
+		}
 	}
 	seen := map[QueueName]bool{}
 	for _, t := range a.targets {

@@ -176,6 +176,8 @@ export async function render(app) {
 
   const v = await api('GET', A);
   Object.assign(st, { state: v.state, reason: v.reason || 0, since: v.since || st.since, call: v.call || '' });
+  // A desktop opened (or reloaded) during its own consult picks it up.
+  if (v.consult) Object.assign(st, { consult: 'active', consultWith: v.consult });
 
   app.append(h('h1', {}, `Agent ${me}`),
     h('div', { class: 'card' },
