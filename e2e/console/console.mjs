@@ -276,6 +276,10 @@ try {
   await agent.click('#consult');
   await agent.waitForSelector('#consult-state[data-consult="active"]');
   await bob.waitForSelector('#agent-state[data-state="talking"]');
+  // A reload mid-consult: the desktop picks the consult up from the
+  // agent's status (its consult field), and cancel still works from it.
+  await agent.reload();
+  await agent.waitForSelector(`#consult-state .pill:text-is("consulting ${env.AGENT2}")`);
   await agent.click('#consult-cancel');
   await agent.waitForSelector('#consult-state[data-consult=""]', { state: 'attached' });
   await agent.waitForSelector('#call-state .pill:text-is("connected")');

@@ -176,6 +176,9 @@ export async function render(app) {
 
   const v = await api('GET', A);
   Object.assign(st, { state: v.state, reason: v.reason || 0, since: v.since || st.since, call: v.call || '' });
+  // A desktop opened (or reloaded) during a call shows where the call is,
+  // from the agent's state, until the next event says more.
+  if (st.call) st.callState = { reserved: 'ringing', talking: 'connected', hold: 'held' }[st.state] || '';
   // A desktop opened (or reloaded) during its own consult picks it up.
   if (v.consult) Object.assign(st, { consult: 'active', consultWith: v.consult });
 
