@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tandem-cc/tandem/internal/config"
 	"github.com/tandem-cc/tandem/internal/event"
 	"github.com/tandem-cc/tandem/internal/router"
 	"github.com/tandem-cc/tandem/internal/sim"
@@ -162,4 +163,48 @@ func TestSimCountsAbandons(t *testing.T) {
 		q, err := n.engine.Stats("sales")
 		return err == nil && q.Waiting == 0
 	})
+}
+
+// TestSimRingNoAnswer: the demo with ring_no_answer at 3 s and an agent
+// whose phone takes 5 s to answer: each offer is given up (the call server
+// cancels it a second before the router's timer), the router makes the
+// agent not ready with reason 32767 and requeues the call; the simulated
+// agent goes ready again after its pause, as a person would, and is
+// offered the call again, until the caller's patience runs out. Nothing is
+// left reserved.
+func TestSimRingNoAnswer(t *testing.T) {
+	n := startDemo(t, func(cfg *config.Config) {
+		r := cfg.Router.Content
+		for i := 0; i+1 < len(r); i += 2 {
+			if r[i].Value == "ring_no_answer" {
+				r[i+1].Value = "3s"
+			}
+		}
+	})
+	cfg := simConfig(t, n)
+	cfg.Calls, cfg.Rate = 1, 1
+	cfg.Digits = sim.DigitMix{{Digit: '1', Weight: 1}}
+	cfg.MenuDelay = 500 * time.Millisecond
+	cfg.Agents = []string{"1001"}
+	cfg.AnswerDelay = 5 * time.Second
+	cfg.RONAPause = time.Second
+	cfg.Patience = 9 * time.Second
+	sum := runSim(t, cfg)
+
+	if sum.Offered != 1 || sum.Abandoned != 1 || sum.Handled != 0 {
+		t.Fatalf("offered %d abandoned %d handled %d; want the one caller abandoned", sum.Offered, sum.Abandoned, sum.Handled)
+	}
+	if len(sum.Agents) != 1 || sum.Agents[0].RONA < 2 || len(sum.Agents[0].PhoneAnswered) != 0 {
+		t.Fatalf("agent %+v: want at least two ring-no-answers and no call answered", sum.Agents)
+	}
+	if got := countKind(n.events.Events(), event.AgentRONA); got < 2 {
+		t.Errorf("tandem recorded %d ring-no-answers, want at least 2", got)
+	}
+	waitFor(t, 10*time.Second, "the sales queue to be empty", func() bool {
+		q, err := n.engine.Stats("sales")
+		return err == nil && q.Waiting == 0
+	})
+	if st := agentState(t, n, "1001"); st.State == router.Reserved || st.Call != "" {
+		t.Errorf("agent 1001 left %s with call %q", st.State, st.Call)
+	}
 }
