@@ -53,8 +53,11 @@ type leg struct {
 
 	// origin is the o= line of the session descriptions this leg gets
 	// from tandem (see stamp).
-	originMu sync.Mutex // guards origin
+	originMu sync.Mutex // guards origin and firstSDP
 	origin   *sdp.Origin
+	// firstSDP is the first description the leg got, until a second one
+	// makes its origin needed.
+	firstSDP []byte
 }
 
 // key identifies the dialog for in-dialog requests that reach tandem: their

@@ -13,19 +13,32 @@ import (
 // the first description a leg gets from tandem fixes its origin, and each
 // later one is rewritten to that origin with the next version. A body
 // that is not SDP is passed as it is.
+//
+// Most legs only ever get one description (the call's setup), so the first
+// is kept as it came and parsed only when a second one arrives: a plain
+// call pays no SDP parsing here.
 func stamp(l *leg, body []byte) []byte {
 	if len(body) == 0 {
-		return body
-	}
-	var d sdp.SessionDescription
-	if err := d.Unmarshal(body); err != nil {
 		return body
 	}
 	l.originMu.Lock()
 	defer l.originMu.Unlock()
 	if l.origin == nil {
-		o := d.Origin
-		l.origin = &o
+		if l.firstSDP == nil {
+			l.firstSDP = body
+			return body
+		}
+		var first sdp.SessionDescription
+		if err := first.Unmarshal(l.firstSDP); err != nil {
+			// The first was not SDP; this one then fixes the origin.
+			l.firstSDP = body
+			return body
+		}
+		o := first.Origin
+		l.origin, l.firstSDP = &o, nil
+	}
+	var d sdp.SessionDescription
+	if err := d.Unmarshal(body); err != nil {
 		return body
 	}
 	l.origin.SessionVersion++
