@@ -29,10 +29,6 @@ type WriterConfig struct {
 	StoreTimeout time.Duration `yaml:"store_timeout"`
 	// RetryInterval is how often a down store is tried again.
 	RetryInterval time.Duration `yaml:"retry_interval"`
-	// MaxBlock is kept for configs that set it and is ignored: Emit no
-	// longer waits for room in a full queue, it hands the event to the
-	// spool (see Writer.Emit).
-	MaxBlock time.Duration `yaml:"max_block"`
 	// CacheEvents bounds the events the writer keeps in memory to derive
 	// records from without reading them back (see callCache); negative
 	// keeps none.
@@ -62,8 +58,6 @@ const (
 	// trouble.
 	DefaultStoreTimeout  = 2 * time.Second
 	DefaultRetryInterval = time.Second
-	// Unused (see WriterConfig.MaxBlock).
-	DefaultMaxBlock = 50 * time.Millisecond
 )
 
 func (c *WriterConfig) defaults() {
@@ -85,9 +79,6 @@ func (c *WriterConfig) defaults() {
 	if c.RetryInterval == 0 {
 		c.RetryInterval = DefaultRetryInterval
 	}
-	if c.MaxBlock == 0 {
-		c.MaxBlock = DefaultMaxBlock
-	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -103,7 +94,7 @@ func (c WriterConfig) Validate() error {
 		errs = append(errs, fmt.Errorf("%w: report.writer.spool_path: required", ErrConfig))
 	}
 	if c.SpoolMaxBytes < 0 || c.QueueSize < 0 || c.BatchSize < 0 || c.BatchDelay < 0 ||
-		c.StoreTimeout < 0 || c.RetryInterval < 0 || c.MaxBlock < 0 || c.Retention < 0 {
+		c.StoreTimeout < 0 || c.RetryInterval < 0 || c.Retention < 0 {
 		errs = append(errs, fmt.Errorf("%w: report.writer: sizes and durations must not be negative", ErrConfig))
 	}
 	return errors.Join(errs...)
