@@ -7,8 +7,10 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"math"
 	"net"
@@ -233,10 +235,15 @@ func (p *proc) output() string {
 	return string(b)
 }
 
-// scenario fills testdata/name's {{KEY}}s and returns the new file's path.
+// scenario fills the {{KEY}}s of SIPp scenario name and returns the new
+// file's path. The scenarios are e2e's (../testdata); the few this test
+// needs in a variant of its own are in testdata.
 func scenario(t *testing.T, name string, kv ...string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if errors.Is(err, fs.ErrNotExist) {
+		b, err = os.ReadFile(filepath.Join("..", "testdata", name))
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
