@@ -1,16 +1,15 @@
 package console
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
-	"sync"
 	"time"
+
+	"github.com/tandem-cc/tandem/internal/token"
 )
 
 // Role is what a signed-in user may do.
@@ -55,95 +54,24 @@ type session struct {
 	expires  time.Time
 }
 
-// sessions holds sign-ins in memory, keyed by the SHA-256 of the cookie's
-// 32 random bytes, so that a memory dump gives no usable cookie and a map
-// lookup's timing says nothing about a valid one. A restart signs everyone
-// out, as it would end the CTI tokens behind them.
-type sessions struct {
-	ttl time.Duration
-	now func() time.Time
-
-	mu sync.Mutex // guards m; nothing else is done while it is held
-	m  map[[sha256.Size]byte]*session
-}
-
-func newSessions(ttl time.Duration, now func() time.Time) *sessions {
-	return &sessions{ttl: ttl, now: now, m: map[[sha256.Size]byte]*session{}}
-}
-
-func randomToken() (string, error) {
-	var raw [32]byte
-	if _, err := rand.Read(raw[:]); err != nil {
-		return "", fmt.Errorf("console: random: %w", err)
-	}
-	return base64.RawURLEncoding.EncodeToString(raw[:]), nil
-}
-
-func keyOf(token string) ([sha256.Size]byte, bool) {
-	raw, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil || len(raw) != 32 {
-		return [sha256.Size]byte{}, false
-	}
-	return sha256.Sum256(raw), true
-}
-
-// issue stores ss (filling its CSRF token and expiry) and returns the
-// cookie value.
-func (s *sessions) issue(ss *session) (string, error) {
-	tok, err := randomToken()
+// issue stores the sign-in ss (giving it its CSRF token and expiry) and
+// returns the cookie value. Sessions are kept in a token.Store: by the
+// SHA-256 of the cookie's random bytes, so a memory dump gives no usable
+// cookie. A restart signs everyone out, as it would end the CTI tokens
+// behind them.
+func (c *Console) issue(ss *session) (string, error) {
+	csrf, err := token.Random()
 	if err != nil {
 		return "", err
 	}
-	if ss.csrf, err = randomToken(); err != nil {
+	ss.csrf = csrf
+	tok, exp, err := c.auth.Issue(ss)
+	if err != nil {
 		return "", err
 	}
-	ss.expires = s.now().Add(s.ttl)
-	k, _ := keyOf(tok)
-	s.mu.Lock()
-	s.m[k] = ss
-	s.mu.Unlock()
+	// ss is not reachable by anyone before its cookie is sent.
+	ss.expires = exp
 	return tok, nil
-}
-
-// lookup returns the live session of a cookie value; an expired one is
-// forgotten.
-func (s *sessions) lookup(token string) (*session, bool) {
-	k, ok := keyOf(token)
-	if !ok {
-		return nil, false
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ss := s.m[k]
-	if ss == nil {
-		return nil, false
-	}
-	if !s.now().Before(ss.expires) {
-		delete(s.m, k)
-		return nil, false
-	}
-	return ss, true
-}
-
-func (s *sessions) revoke(token string) {
-	if k, ok := keyOf(token); ok {
-		s.mu.Lock()
-		delete(s.m, k)
-		s.mu.Unlock()
-	}
-}
-
-// sweep forgets expired sessions, so that sign-ins never signed out do not
-// grow the map for ever.
-func (s *sessions) sweep() {
-	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for k, ss := range s.m {
-		if !now.Before(ss.expires) {
-			delete(s.m, k)
-		}
-	}
 }
 
 // sessionOf returns the request's session, if its cookie names a live one.
@@ -152,7 +80,7 @@ func (c *Console) sessionOf(r *http.Request) (*session, string, bool) {
 	if err != nil {
 		return nil, "", false
 	}
-	ss, ok := c.auth.lookup(ck.Value)
+	ss, ok := c.auth.Lookup(ck.Value)
 	return ss, ck.Value, ok
 }
 

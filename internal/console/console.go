@@ -22,6 +22,7 @@ import (
 
 	"github.com/tandem-cc/tandem/internal/authlimit"
 	"github.com/tandem-cc/tandem/internal/router"
+	"github.com/tandem-cc/tandem/internal/token"
 )
 
 //go:embed web
@@ -72,7 +73,7 @@ type Console struct {
 	cfg       Config
 	deps      Deps
 	log       *slog.Logger
-	auth      *sessions
+	auth      *token.Store[*session]
 	adminHash []byte
 	mux       *http.ServeMux
 	static    http.Handler
@@ -110,7 +111,7 @@ func New(cfg Config, deps Deps) (*Console, error) {
 	if now == nil {
 		now = time.Now
 	}
-	c.auth = newSessions(cfg.SessionTTL, now)
+	c.auth = token.New[*session](cfg.SessionTTL, now)
 	c.failed = authlimit.New(signInFailures, signInWindow, now)
 	switch {
 	case cfg.Admin.PasswordHash != "":
@@ -119,7 +120,7 @@ func New(cfg Config, deps Deps) (*Console, error) {
 		pw := cfg.Admin.Password
 		if pw == "" {
 			var err error
-			if pw, err = randomToken(); err != nil {
+			if pw, err = token.Random(); err != nil {
 				return nil, err
 			}
 			pw = pw[:20]
@@ -162,7 +163,7 @@ func (c *Console) Run(ctx context.Context) error {
 	for {
 		select {
 		case <-t.C:
-			c.auth.sweep()
+			c.auth.Sweep()
 		case <-ctx.Done():
 			return nil
 		}
@@ -372,7 +373,7 @@ func (c *Console) handleLogin(w http.ResponseWriter, r *http.Request) {
 	for _, k := range keys {
 		c.failed.Succeed(k)
 	}
-	tok, err := c.auth.issue(ss)
+	tok, err := c.issue(ss)
 	if err != nil {
 		c.fail(w, http.StatusInternalServerError, err)
 		return
@@ -452,7 +453,7 @@ func (c *Console) ctiJSON(ctx context.Context, path string, v, out any) (int, er
 
 func (c *Console) handleLogout(w http.ResponseWriter, r *http.Request, ss *session) {
 	_, tok, _ := c.sessionOf(r)
-	c.auth.revoke(tok)
+	c.auth.Revoke(tok)
 	if ss.ctiToken != "" && c.deps.CTI != nil {
 		// The CTI token goes too; an agent's router state is its own
 		// business (the desktop's Log out button is a state request).

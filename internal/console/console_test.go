@@ -68,8 +68,8 @@ func TestGuard(t *testing.T) {
 	}
 	admin := &session{user: "admin", role: RoleAdmin}
 	agent := &session{user: "alice", role: RoleAgent}
-	atok, _ := c.auth.issue(admin)
-	gtok, _ := c.auth.issue(agent)
+	atok, _ := c.issue(admin)
+	gtok, _ := c.issue(agent)
 	h := c.guard([]Role{RoleAdmin}, func(w http.ResponseWriter, _ *http.Request, _ *session) { w.WriteHeader(http.StatusNoContent) })
 	tests := []struct {
 		name, method, cookie, csrf, origin string
@@ -166,7 +166,7 @@ func TestReportsPassedOn(t *testing.T) {
 	agent := &session{user: "alice", role: RoleAgent, agent: "alice", ctiToken: "alice-cti-token"}
 	toks := map[*session]string{}
 	for _, ss := range []*session{admin, sup, agent} {
-		toks[ss], _ = c.auth.issue(ss)
+		toks[ss], _ = c.issue(ss)
 	}
 	tests := []struct {
 		name, method string

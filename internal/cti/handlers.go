@@ -42,7 +42,7 @@ type handler func(w http.ResponseWriter, r *http.Request, who principal)
 // authed requires a valid bearer token.
 func (s *Server) authed(h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		who, ok := s.auth.lookup(bearer(r, false))
+		who, ok := s.auth.Lookup(bearer(r, false))
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="tandem-cti"`)
 			s.fail(w, fmt.Errorf("cti: %s %s: %w", r.Method, r.URL.Path, ErrUnauthorized))
@@ -146,7 +146,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.loginSucceeded(keys)
-	tok, exp, err := s.auth.issue(principal{Agent: req.ID})
+	tok, exp, err := s.auth.Issue(principal{Agent: req.ID})
 	if err != nil {
 		s.fail(w, err)
 		return
@@ -187,7 +187,7 @@ func (s *Server) handleSupervisorLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.loginSucceeded(keys)
-	tok, exp, err := s.auth.issue(principal{Supervisor: req.ID})
+	tok, exp, err := s.auth.Issue(principal{Supervisor: req.ID})
 	if err != nil {
 		s.fail(w, err)
 		return
@@ -199,7 +199,7 @@ func (s *Server) handleSupervisorLogin(w http.ResponseWriter, r *http.Request) {
 // handleLogoutSession revokes the caller's token; the agent's router state
 // is left alone (logging out of the ACD is a state request).
 func (s *Server) handleLogoutSession(w http.ResponseWriter, r *http.Request, _ principal) {
-	s.auth.revoke(bearer(r, false))
+	s.auth.Revoke(bearer(r, false))
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/tandem-cc/tandem/internal/authlimit"
 	"github.com/tandem-cc/tandem/internal/router"
+	"github.com/tandem-cc/tandem/internal/token"
 )
 
 // Engine is what CTI needs of the router; *router.Engine implements it.
@@ -97,7 +98,7 @@ type Server struct {
 	calls CallControl
 	log   *slog.Logger
 	now   func() time.Time
-	auth  *sessions
+	auth  *token.Store[principal]
 	hub   *hub
 	mux   *http.ServeMux
 	// failed slows down logins that keep failing (see loginAllowed).
@@ -132,7 +133,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.auth = newSessions(cfg.TokenTTL, s.now)
+	s.auth = token.New[principal](cfg.TokenTTL, s.now)
 	s.failed = authlimit.New(loginFailures, loginWindow, s.now)
 	s.base, s.cancel = context.WithCancel(context.Background())
 	s.routes()
@@ -150,7 +151,7 @@ func (s *Server) Run(ctx context.Context) error {
 	for {
 		select {
 		case <-t.C:
-			s.auth.sweep()
+			s.auth.Sweep()
 		case <-ctx.Done():
 			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
@@ -191,7 +192,7 @@ func (s *Server) track() bool {
 // supervisor. The server only writes; what the client sends is read and
 // dropped (that read is what notices the peer going away).
 func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
-	who, ok := s.auth.lookup(bearer(r, true))
+	who, ok := s.auth.Lookup(bearer(r, true))
 	if !ok {
 		s.fail(w, fmt.Errorf("cti: events: %w", ErrUnauthorized))
 		return
