@@ -29,7 +29,7 @@
 // queue is the exception that goes through the router (Engine.Transfer),
 // whose instruction CTI hands to the call server (CallControl.Follow).
 //
-// What CTI does own: tokens (sessions, guarded by its own mutex) and the
+// What CTI does own: tokens (a token.Store, safe for concurrent use) and the
 // WebSocket subscribers (hub.mu). Notify, which the router calls with its
 // notices, and Publish only queue events on each subscriber's bounded
 // channel without waiting; a full queue disconnects that client (close
