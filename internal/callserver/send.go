@@ -113,27 +113,16 @@ func (s *Server) request(ctx context.Context, req *sip.Request) (*sip.Response, 
 	if req.Body() == nil {
 		req.SetBody(nil)
 	}
-	tx, err := s.edge.Client().TransactionRequest(ctx, req, prebuilt)
+	// sipgo's Do waits for the final response; it returns no response
+	// and no error when the transaction ends without one.
+	res, err := s.edge.Client().Do(ctx, req, prebuilt)
 	if err != nil {
-		return nil, fmt.Errorf("send %s: %w", req.Method, err)
+		return nil, fmt.Errorf("%s: %w", req.Method, err)
 	}
-	defer tx.Terminate()
-	for {
-		select {
-		case res := <-tx.Responses():
-			if res.IsProvisional() {
-				continue
-			}
-			return res, nil
-		case <-tx.Done():
-			if err := tx.Err(); err != nil {
-				return nil, fmt.Errorf("%s: %w", req.Method, err)
-			}
-			return nil, fmt.Errorf("%s: %w", req.Method, errNoFinal)
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
+	if res == nil {
+		return nil, fmt.Errorf("%s: %w", req.Method, errNoFinal)
 	}
+	return res, nil
 }
 
 // respond sends a response to req on tx, adding tandem's tag and Contact for

@@ -107,25 +107,10 @@ func targetURI(user, hostport string) (sip.Uri, error) {
 
 // do sends req and waits for its final response, bounded by ctx.
 func do(ctx context.Context, cli *sipgo.Client, req *sip.Request) (*sip.Response, error) {
-	tx, err := cli.TransactionRequest(ctx, req)
-	if err != nil {
-		return nil, err
+	res, err := cli.Do(ctx, req)
+	if err == nil && res == nil {
+		// sipgo's Do when the transaction ends without a final response.
+		return nil, errors.New("transaction ended without a final response")
 	}
-	defer tx.Terminate()
-	for {
-		select {
-		case res := <-tx.Responses():
-			if res.IsProvisional() {
-				continue
-			}
-			return res, nil
-		case <-tx.Done():
-			if err := tx.Err(); err != nil {
-				return nil, err
-			}
-			return nil, errors.New("transaction ended without a final response")
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
+	return res, err
 }
