@@ -25,8 +25,13 @@ func Random() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(raw[:]), nil
 }
 
+// strict refuses a token whose last character has padding bits set: the
+// lenient decoder would take four spellings of every token as the same
+// 32 bytes, so a token a user never held would be accepted.
+var strict = base64.RawURLEncoding.Strict()
+
 func keyOf(tok string) ([sha256.Size]byte, bool) {
-	raw, err := base64.RawURLEncoding.DecodeString(tok)
+	raw, err := strict.DecodeString(tok)
 	if err != nil || len(raw) != 32 {
 		return [sha256.Size]byte{}, false
 	}
