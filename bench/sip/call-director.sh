@@ -6,15 +6,16 @@
 # Env (or flags): RATES="250 500 ..."  STEP_SECONDS=10  BURST=30000  BURST_RATE=
 #   WATCH_SECONDS=70  SKIP_KAMAILIO=1  QUICK=1  LOG_DIR=/path (keep logs)  NO_NETNS=1
 #   TANDEM_REV=HEAD (build that commit instead of the working tree)  LOG_LEVEL=warn (tandem's)  SKIP_TANDEM_SWEEP=1
+#   SOAK=1800 SOAK_RATE=500 (soak mode: one long run at one rate, RSS every minute; nothing else)
 set -euo pipefail
 
 usage() {
 	cat <<'EOF'
 usage: bench/sip/call-director.sh [--quick] [--skip-kamailio] [--rates "250 500"]
           [--step-seconds N] [--burst N] [--burst-rate N] [--watch-seconds N]
-          [--log-dir DIR] [--no-netns]
+          [--log-dir DIR] [--no-netns] [--soak SECONDS [--soak-rate N]]
 Same settings as env: QUICK=1 SKIP_KAMAILIO=1 RATES= STEP_SECONDS= BURST=
-BURST_RATE= WATCH_SECONDS= LOG_DIR= NO_NETNS=1
+BURST_RATE= WATCH_SECONDS= LOG_DIR= NO_NETNS=1 SOAK= SOAK_RATE=
 EOF
 }
 
@@ -29,6 +30,8 @@ while (($#)); do
 	--watch-seconds) WATCH_SECONDS=$2; shift ;;
 	--log-dir) LOG_DIR=$2; shift ;;
 	--no-netns) NO_NETNS=1 ;;
+	--soak) SOAK=$2; shift ;;
+	--soak-rate) SOAK_RATE=$2; shift ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
 	esac
@@ -52,7 +55,9 @@ LOG_DIR=${LOG_DIR:-}
 NO_NETNS=${NO_NETNS:-0}
 LOG_LEVEL=${LOG_LEVEL:-warn}
 SKIP_TANDEM_SWEEP=${SKIP_TANDEM_SWEEP:-0}
-export SKIP_TANDEM_SWEEP LOG_LEVEL QUICK RATES STEP_SECONDS BURST BURST_RATE WATCH_SECONDS SKIP_KAMAILIO LOG_DIR NO_NETNS
+SOAK=${SOAK:-0}
+SOAK_RATE=${SOAK_RATE:-500}
+export SOAK SOAK_RATE SKIP_TANDEM_SWEEP LOG_LEVEL QUICK RATES STEP_SECONDS BURST BURST_RATE WATCH_SECONDS SKIP_KAMAILIO LOG_DIR NO_NETNS
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SCRIPT="$ROOT/bench/sip/call-director.sh"
@@ -364,7 +369,7 @@ start_kamailio() {
 	sed -e "s|DISPATCHER_LIST|$TMP/dispatcher.list|" \
 		-e "s|^listen=.*|listen=udp:127.0.0.1:$KAM_PORT|" "$KAM_CFG" >"$TMP/kamailio.cfg"
 	grep -q "^listen=udp:127.0.0.1:$KAM_PORT\$" "$TMP/kamailio.cfg" || { echo "kamailio cfg has no listen= line" >&2; return 1; }
-	kamailio -f "$TMP/kamailio.cfg" -P "$KAM_PIDFILE" -Y "$TMP/kamrun" -m 256 -M 32 >"$TMP/kamailio.log" 2>&1 || {
+	kamailio -f "$TMP/kamailio.cfg" -P "$KAM_PIDFILE" -Y "$TMP/kamrun" -m 2048 -M 64 >"$TMP/kamailio.log" 2>&1 || {
 		echo "kamailio failed to start:" >&2; tail -20 "$TMP/kamailio.log" >&2; return 1; }
 	local i
 	for ((i = 0; i < 100; i++)); do
@@ -384,6 +389,43 @@ write_tandem_config
 start_tandem tandem.log
 start_uas
 IDLE0=$(rss_kb "$TANDEM_PID")
+
+# ---- soak: one long run at one rate, tandem's RSS sampled every minute ------
+if ((SOAK > 0)); then
+	log "## soak: $SOAK_RATE calls/s for ${SOAK}s (SIPp UAC -> tandem -> SIPp UAS); RSS at start $(mb "$IDLE0") MB"
+	printf '%8s %9s %9s %13s %13s %10s %8s\n' "t_min" "rss_MB" "peak_MB" "calls_active" "go_heap_MB" "ok_so_far" "cpu%"
+	SOAK_CALLS=$((SOAK_RATE * SOAK))
+	c0=$(cpu_ticks "$TANDEM_PID")
+	run_uac "$SIP_PORT" "$SOAK_RATE" "$SOAK_CALLS" "$TMP/soak" &
+	RUN=$!
+	t0=$(date +%s)
+	prev=$c0
+	for ((m = 1; m * 60 <= SOAK + 60; m++)); do
+		# wake at each whole minute since the start (bounded: the loop ends a minute past SOAK)
+		while (($(date +%s) < t0 + m * 60)); do
+			kill -0 "$RUN" 2>/dev/null || break
+			sleep 1
+		done
+		kill -0 "$RUN" 2>/dev/null || break
+		cur=$(cpu_ticks "$TANDEM_PID")
+		heap=$(metric go_memstats_heap_inuse_bytes)
+		[[ $heap == "?" ]] || heap=$(awk -v b="$heap" 'BEGIN{printf "%.1f", b/1048576}')
+		printf '%8s %9s %9s %13s %13s %10s %8s\n' "$m" "$(mb "$(rss_kb "$TANDEM_PID")")" "$(mb "$(hwm_kb "$TANDEM_PID")")" \
+			"$(metric tandem_calls_active)" "$heap" "$(stat_col "$TMP/soak/stat.csv" 'SuccessfulCall(C)')" \
+			"$(awk -v a="$prev" -v b="$cur" -v c="$CLK_TCK" 'BEGIN{printf "%.0f", 100*(b-a)/c/60}')"
+		prev=$cur
+	done
+	wait "$RUN" || true
+	c1=$(cpu_ticks "$TANDEM_PID")
+	# run_uac ran in a subshell: read its figures from the stat file again
+	f="$TMP/soak/stat.csv"
+	OK=$(stat_col "$f" 'SuccessfulCall(C)')
+	log "soak done: calls $SOAK_CALLS, ok $OK, failed $((SOAK_CALLS - OK)) (SIPp FailedCall $(stat_col "$f" 'FailedCall(C)')), achieved $(stat_col "$f" 'CallRate(C)') calls/s, tandem cpu $(secs $((c1 - c0)))s"
+	log "after the run: active $(wait_drained 60), RSS $(mb "$(rss_kb "$TANDEM_PID")") MB, peak $(mb "$(hwm_kb "$TANDEM_PID")") MB"
+	for ((w = 0; w < 6; w++)); do sleep 10; done
+	log "60 s after the run: RSS $(mb "$(rss_kb "$TANDEM_PID")") MB, heap $(metric go_memstats_heap_inuse_bytes) bytes, outcomes: $(outcomes)"
+	exit 0
+fi
 log "# tandem pid $TANDEM_PID ready on udp 127.0.0.1:$SIP_PORT, RSS at start $(mb "$IDLE0") MB"
 log ""
 log "## 1. SIPp UAC -> tandem -> SIPp UAS"
