@@ -6,6 +6,8 @@ package main
 import (
 	"fmt"
 	"os"
+
+	"github.com/tandem-cc/tandem/internal/ivr"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -22,6 +24,7 @@ commands:
   serve     run the contact center (built-in default config, or -c FILE)
   vxml      run VoiceXML documents in text mode (vxml run FILE, vxml test DIR)
   sim       drive a running tandem with simulated callers and agents
+  microapps print the IVR's micro-apps: run-script strings and params
   version   print the version
 `)
 }
@@ -38,6 +41,9 @@ func run(args []string) int {
 		return runVXML(args[1:])
 	case "sim":
 		return runSim(args[1:])
+	case "microapps":
+		fmt.Print(ivr.Usage())
+		return 0
 	case "version", "-v", "--version":
 		fmt.Println("tandem", version)
 		return 0

@@ -108,25 +108,6 @@ func (s *Server) serveApp(w http.ResponseWriter, r *http.Request, rel string) er
 	return nil
 }
 
-// external writes EXT's form: the subdialog into the application, its
-// params, and the post of what it returned.
-func (r *renderer) external(b *strings.Builder, call string, seq uint64, a MicroApp) {
-	post := fmt.Sprintf("<submit next=\"%s\" method=\"post\" namelist=\"caller_input error from_ext_vxml\"/>", esc(resultURL(call, seq)))
-	fmt.Fprintf(b, "<var name=\"from_ext_vxml\" expr=\"''\"/>\n<subdialog name=\"app\" src=\"%s\">\n", esc(appURL(a.App)))
-	for _, v := range a.ToExtVXML {
-		// value, not expr: the pair is data, never ECMAScript.
-		fmt.Fprintf(b, "<param name=\"%s\" value=\"%s\"/>\n", esc(v.Name), esc(v.Value))
-	}
-	// Caught here, at the subdialog, a fetch of the entry document that
-	// fails (or an application returning with an event) is the micro-app's
-	// error, not the end of the session.
-	fmt.Fprintf(b, `<catch event="error"><log label="ivr">call %s: external application %s: <value expr="_event"/> <value expr="_message"/></log><assign name="error" expr="'error'"/>%s</catch>`+"\n",
-		esc(call), esc(a.App), post)
-	b.WriteString(`<filled><assign name="from_ext_vxml" expr="JSON.stringify(app)"/>` +
-		`<if cond="typeof app.caller_input != 'undefined' &amp;&amp; app.caller_input != null"><assign name="caller_input" expr="String(app.caller_input)"/></if>` +
-		post + "</filled>\n</subdialog>\n")
-}
-
 // fromExtVXML adds the values an external application returned (a JSON
 // object, as the wrapper posts it) to result as from_ext_vxml.<name>,
 // strings as they are and anything else as JSON. It keeps at most

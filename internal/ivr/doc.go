@@ -40,17 +40,14 @@
 // Media names are relative to Config.MediaBase (".wav" added when there is
 // no extension) or absolute http(s) URLs; "-" means no audio (TTS only).
 //
-//	PM,<media>[,<bargein Y|N>]               params: media tts bargein
-//	PD,<type>,<value>                        params: data_type value
-//	    type: number ordinal digits char currency (USD12.50) date (YYYYMMDD) time (HHMM[SS]), spoken with say-as
-//	GD,<media>[,<min>[,<max>[,<term>]]]      params: media tts min_length max_length term (0-9*# or none)
-//	M,<media>,<choices>                      params: media tts choices ("123*": one key each)
-//	GS,<media>[,<grammar>]                   params: media tts grammar (builtin:... or relative to MediaBase)
-//	CAP[,<tag>]                              returns at once with error=none; the router records the snapshot
-//	QT,<music>[,<callback key>]              params: media callback_key (0-9*# or none) announce (yes, no or every nth round) tts
-//	EXT,<app>                                params: to_ext_vxml ToExtVXML[0..4] ("name=value;name2=value2")
-//	GS,Server,V                              EXT as CVP writes it: the app is to_ext_vxml's application=<app>
-//	collecting apps (GD, M, GS) also: timeout interdigit_timeout (seconds or 500ms) retries (0-9, default 2)
+// Each micro-app is one file, app_<name>.go: its Kind, positional fields,
+// own settings, rendering and usage line (with every param), registered in
+// a table (microapp.go). Usage, and `tandem microapps`, list them: PM play,
+// PD play data, GD digits, M menu, GS speech or digits, YN yes/no, CAP
+// capture, QT queue treatment, EXT (or GS,Server,V) an external VoiceXML
+// application. Adding a micro-app is adding such a file and its test.
+//
+//	collecting apps (GD, M, GS, YN) also: timeout interdigit_timeout (seconds or 500ms) retries (0-9, default 2)
 //
 // Noinputs and nomatches are counted apart as CVP does: each is reprompted
 // Retries times (NoInputText / NoMatchText, then the prompt again) and the

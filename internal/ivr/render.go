@@ -72,12 +72,9 @@ func (r *renderer) mediaURL(name string, audio bool) string {
 // the text alone.
 func (r *renderer) prompt(b *strings.Builder, a MicroApp) {
 	fmt.Fprintf(b, "<prompt bargein=%q>", strconv.FormatBool(a.Bargein))
-	switch {
-	case a.Kind == PlayData:
-		fmt.Fprintf(b, "<say-as interpret-as=%q>%s</say-as>", dataTypes[a.DataType], esc(a.Value))
-	case a.Media != "":
+	if a.Media != "" {
 		fmt.Fprintf(b, "<audio src=\"%s\">%s</audio>", esc(r.mediaURL(a.Media, true)), esc(a.TTS))
-	default:
+	} else {
 		b.WriteString(esc(a.TTS))
 	}
 	b.WriteString("</prompt>\n")
@@ -92,9 +89,9 @@ func submit(call string, seq uint64) string {
 // result it posts to this micro-app, so a late or repeated post is not
 // taken for the next one.
 func (r *renderer) Render(call string, seq uint64, a MicroApp) []byte {
-	if a.Kind == QueueTreatment {
-		// Served through pageLocked with its figures; without them here.
-		return r.queueTreatment(&qtRound{call: call, seq: seq, app: a, round: 1}, nil)
+	def := microApps[a.Kind]
+	if def.document != nil {
+		return def.document(r, call, seq, a)
 	}
 	var b strings.Builder
 	b.WriteString(vxmlHead)
@@ -109,48 +106,24 @@ func (r *renderer) Render(call string, seq uint64, a MicroApp) []byte {
 <catch event="error"><assign name="error" expr="'error'"/>%s</catch>
 `, esc(call), esc(string(a.Kind)), submit(call, seq))
 	fmt.Fprintf(&b, "<form id=\"%s\">\n", strings.ToLower(string(a.Kind)))
-	switch a.Kind {
-	case PlayMedia, PlayData:
-		b.WriteString("<block>\n")
-		r.prompt(&b, a)
-		b.WriteString(submit(call, seq) + "\n</block>\n")
-	case Capture:
-		b.WriteString("<block>" + submit(call, seq) + "</block>\n")
-	case External:
-		r.external(&b, call, seq, a)
-	case GetDigits, Menu, GetSpeech:
-		r.field(&b, call, seq, a)
-	}
+	def.render(r, &b, call, seq, a)
 	b.WriteString("</form>\n</vxml>\n")
 	return []byte(b.String())
 }
 
-// field writes the input field of GD, M and GS with CVP's retry rules:
-// noinputs and nomatches are counted apart, each reprompted Retries times,
-// and the next one ends the app with error=noinput or error=nomatch (CVP's
-// "too many invalid entries").
-func (r *renderer) field(b *strings.Builder, call string, seq uint64, a MicroApp) {
+// field writes the input field of a collecting micro-app (GD, M, GS, YN)
+// with CVP's retry rules: noinputs and nomatches are counted apart, each
+// reprompted Retries times, and the next one ends the app with
+// error=noinput or error=nomatch (CVP's "too many invalid entries").
+// grammars is the field's grammar elements; filled, the ECMAScript
+// expression caller_input takes from the field's input: a constant of the
+// micro-app's file, never script text, so it is written as it is.
+func (r *renderer) field(b *strings.Builder, call string, seq uint64, a MicroApp, grammars, filled string) {
 	fmt.Fprintf(b, "<property name=\"timeout\" value=\"%s\"/>\n", seconds(a.Timeout))
 	fmt.Fprintf(b, "<property name=\"interdigittimeout\" value=\"%s\"/>\n", seconds(a.InterDigit))
 	fmt.Fprintf(b, "<property name=\"termchar\" value=\"%s\"/>\n", esc(a.Term))
 	b.WriteString("<field name=\"input\">\n")
-	switch a.Kind {
-	case Menu:
-		b.WriteString(`<grammar mode="dtmf" version="1.0" root="choice" xmlns="http://www.w3.org/2001/06/grammar"><rule id="choice"><one-of>`)
-		for i := 0; i < len(a.Choices); i++ {
-			fmt.Fprintf(b, "<item>%s</item>", esc(a.Choices[i:i+1]))
-		}
-		b.WriteString("</one-of></rule></grammar>\n")
-	default:
-		fmt.Fprintf(b, "<grammar mode=\"dtmf\" src=\"builtin:dtmf/digits?minlength=%d;maxlength=%d\"/>\n", a.MinLen, a.MaxLen)
-		if a.Kind == GetSpeech && a.Grammar != "" {
-			src := a.Grammar
-			if !strings.HasPrefix(src, "builtin:") {
-				src = r.mediaURL(src, false)
-			}
-			fmt.Fprintf(b, "<grammar mode=\"voice\" src=\"%s\"/>\n", esc(src))
-		}
-	}
+	b.WriteString(grammars)
 	r.prompt(b, a)
 	for _, ev := range []struct{ name, text string }{{"noinput", r.noInputText}, {"nomatch", r.noMatchText}} {
 		if a.Retries > 0 {
@@ -159,10 +132,28 @@ func (r *renderer) field(b *strings.Builder, call string, seq uint64, a MicroApp
 		fmt.Fprintf(b, "<%s count=\"%d\"><assign name=\"error\" expr=\"'%s'\"/>%s</%s>\n",
 			ev.name, a.Retries+1, ev.name, submit(call, seq), ev.name)
 	}
-	// A speech result may be an object (SISR); the router takes strings.
-	b.WriteString(`<filled><assign name="caller_input" expr="typeof input == 'object' ? JSON.stringify(input) : String(input)"/>` +
-		submit(call, seq) + "</filled>\n</field>\n")
+	fmt.Fprintf(b, "<filled><assign name=\"caller_input\" expr=\"%s\"/>%s</filled>\n</field>\n", filled, submit(call, seq))
 }
+
+// digitsGrammar is the builtin DTMF digits grammar bounded by a's lengths.
+func digitsGrammar(a MicroApp) string {
+	return fmt.Sprintf("<grammar mode=\"dtmf\" src=\"builtin:dtmf/digits?minlength=%d;maxlength=%d\"/>\n", a.MinLen, a.MaxLen)
+}
+
+// keysGrammar is an SRGS DTMF grammar taking one of keys (one key each).
+func keysGrammar(keys string) string {
+	var b strings.Builder
+	b.WriteString(`<grammar mode="dtmf" version="1.0" root="choice" xmlns="http://www.w3.org/2001/06/grammar"><rule id="choice"><one-of>`)
+	for i := 0; i < len(keys); i++ {
+		fmt.Fprintf(&b, "<item>%s</item>", esc(keys[i:i+1]))
+	}
+	b.WriteString("</one-of></rule></grammar>\n")
+	return b.String()
+}
+
+// inputString is caller_input from a field's input: a speech result may be
+// an object (SISR); the router takes strings.
+const inputString = "typeof input == 'object' ? JSON.stringify(input) : String(input)"
 
 // hold is one round of the hold loop a caller hears once the router has
 // moved on (Leave): the call server is moving the media to an agent, or the

@@ -10,23 +10,6 @@ import (
 // Kind names a CVP micro-app.
 type Kind string
 
-// The micro-apps, named as CVP names them in a run-script string.
-const (
-	PlayMedia Kind = "PM"
-	PlayData  Kind = "PD"
-	GetDigits Kind = "GD"
-	Menu      Kind = "M"
-	GetSpeech Kind = "GS"
-	Capture   Kind = "CAP"
-	// QueueTreatment is tandem's queue music with announcements of the
-	// caller's position and expected wait (CVP plays queue music with PM in
-	// a loop; the figures need the router, which tandem has at hand).
-	QueueTreatment Kind = "QT"
-	// External hands the call to an external VoiceXML application (CVP's
-	// VXML Server application, reached with "GS,Server,V" and ToExtVXML).
-	External Kind = "EXT"
-)
-
 // MicroApp is a parsed run-script request: one micro-app and its settings.
 // It is plain data; Render turns it into a VoiceXML document.
 type MicroApp struct {
@@ -90,69 +73,42 @@ const (
 	maxExtVars = 32
 )
 
-// dataTypes maps PD's data type to the SSML say-as interpret-as value.
-var dataTypes = map[string]string{
-	"number":   "cardinal",
-	"ordinal":  "ordinal",
-	"digits":   "digits",
-	"char":     "characters",
-	"currency": "currency",
-	"date":     "date",
-	"time":     "time",
-}
-
 // ParseScript parses a run-script string ("GD,account,4,8") and the
 // instruction's Params into a MicroApp. The string's comma-separated fields
-// after the name are positional (see the package doc); a Param of the same
-// meaning overrides a field, as CVP's user.microapp ECC variables override
-// the VRU script configuration.
+// after the name are positional (each micro-app's file names them); a
+// Param of the same meaning overrides a field, as CVP's user.microapp ECC
+// variables override the VRU script configuration. The settings every
+// micro-app shares are read here; the rest by the micro-app's own parse.
 func ParseScript(script string, params map[string]string) (MicroApp, error) {
 	fields := strings.Split(strings.TrimSpace(script), ",")
 	for i := range fields {
 		fields[i] = strings.TrimSpace(fields[i])
 	}
-	field := func(i int) string {
-		if i < len(fields) {
-			return fields[i]
-		}
-		return ""
-	}
-	a := MicroApp{Kind: Kind(strings.ToUpper(fields[0])), Bargein: true, Timeout: defaultTimeout,
-		InterDigit: defaultInterDigit, Retries: defaultRetries, MinLen: 1, MaxLen: defaultMaxLen, Term: "#"}
 	bad := func(format string, args ...any) (MicroApp, error) {
 		return MicroApp{}, fmt.Errorf("%w %q: %s", ErrBadScript, script, fmt.Sprintf(format, args...))
+	}
+	def, ok := microApps[Kind(strings.ToUpper(fields[0]))]
+	if !ok {
+		return bad("unknown micro-app %q (want %s)", fields[0], kindList())
 	}
 	// pos holds the positional fields by param name, so one loop below
 	// applies both sources with params winning.
 	pos := map[string]string{}
-	switch a.Kind {
-	case PlayMedia:
-		pos["media"], pos["bargein"] = field(1), field(2)
-		if pos["bargein"] == "" {
-			pos["bargein"] = "N" // CVP plays PM uninterruptible unless told
+	if to, ok := def.alias(fields); ok {
+		// Another micro-app written another way (GS,Server,V is EXT):
+		// its positional fields mean nothing to the target.
+		def = microApps[to]
+	} else {
+		for i, name := range def.fields {
+			if i+1 < len(fields) {
+				pos[name] = fields[i+1]
+			}
 		}
-	case PlayData:
-		pos["data_type"], pos["value"] = field(1), field(2)
-		a.Bargein = false
-	case GetDigits:
-		pos["media"], pos["min_length"], pos["max_length"], pos["term"] = field(1), field(2), field(3), field(4)
-	case Menu:
-		pos["media"], pos["choices"] = field(1), field(2)
-	case GetSpeech:
-		if strings.EqualFold(field(1), "Server") && strings.EqualFold(field(2), "V") {
-			// CVP's way to reach a VXML Server application: the
-			// application is named by ToExtVXML's application=<name>.
-			a.Kind = External
-			break
-		}
-		pos["media"], pos["grammar"] = field(1), field(2)
-	case QueueTreatment:
-		pos["media"], pos["callback_key"] = field(1), field(2)
-	case External:
-		pos["app"] = field(1)
-	case Capture:
-	default:
-		return bad("unknown micro-app %q (want PM, PD, GD, M, GS, CAP, QT or EXT)", fields[0])
+	}
+	a := MicroApp{Kind: def.kind, Bargein: true, Timeout: defaultTimeout,
+		InterDigit: defaultInterDigit, Retries: defaultRetries, MinLen: 1, MaxLen: defaultMaxLen, Term: "#"}
+	if def.prepare != nil {
+		def.prepare(&a, pos)
 	}
 	val := func(k string) (string, bool) {
 		if v, ok := params[k]; ok {
@@ -168,14 +124,11 @@ func ParseScript(script string, params map[string]string) (MicroApp, error) {
 		a.TTS = v
 	}
 	if v, ok := val("bargein"); ok {
-		switch strings.ToUpper(v) {
-		case "Y", "YES", "TRUE", "1":
-			a.Bargein = true
-		case "N", "NO", "FALSE", "0":
-			a.Bargein = false
-		default:
-			return bad("bargein %q: want Y or N", v)
+		b, err := yesNo("bargein", v)
+		if err != nil {
+			return bad("%v", err)
 		}
+		a.Bargein = b
 	}
 	for _, n := range []struct {
 		key string
@@ -220,56 +173,10 @@ func ParseScript(script string, params map[string]string) (MicroApp, error) {
 			return bad("term %q: want one of 0-9 * # or none", v)
 		}
 	}
-	switch a.Kind {
-	case PlayMedia:
-		if a.Media == "" && a.TTS == "" {
-			return bad("PM needs media or tts")
-		}
-	case PlayData:
-		a.DataType, _ = val("data_type")
-		a.DataType = strings.ToLower(a.DataType)
-		a.Value, _ = val("value")
-		if err := checkData(a.DataType, a.Value); err != nil {
+	if def.parse != nil {
+		if err := def.parse(&a, val, params); err != nil {
 			return bad("%v", err)
 		}
-	case Menu:
-		a.Choices, _ = val("choices")
-		if a.Choices == "" {
-			return bad("M needs choices (the valid keys, e.g. 123)")
-		}
-		for i := 0; i < len(a.Choices); i++ {
-			if !isKey(a.Choices[i]) || strings.IndexByte(a.Choices[:i], a.Choices[i]) >= 0 {
-				return bad("choices %q: want distinct keys from 0-9 * #", a.Choices)
-			}
-		}
-		a.MinLen, a.MaxLen, a.Term = 1, 1, ""
-	case GetSpeech:
-		a.Grammar, _ = val("grammar")
-	case QueueTreatment:
-		if err := parseQueueTreatment(&a, val); err != nil {
-			return bad("%v", err)
-		}
-	case External:
-		vars, err := parseToExtVXML(params)
-		if err != nil {
-			return bad("%v", err)
-		}
-		if a.App, _ = val("app"); a.App == "" {
-			// CVP names the application among the pairs.
-			kept := vars[:0]
-			for _, v := range vars {
-				if v.Name == "application" {
-					a.App = v.Value
-				} else {
-					kept = append(kept, v)
-				}
-			}
-			vars = kept
-		}
-		if err := checkAppName(a.App); err != nil {
-			return bad("%v", err)
-		}
-		a.ToExtVXML = vars
 	}
 	if err := checkMedia(a.Media); err != nil {
 		return bad("%v", err)
@@ -277,102 +184,15 @@ func ParseScript(script string, params map[string]string) (MicroApp, error) {
 	return a, nil
 }
 
-// parseQueueTreatment reads QT's callback key and announce period.
-func parseQueueTreatment(a *MicroApp, val func(string) (string, bool)) error {
-	a.AnnounceEvery = 1
-	if v, ok := val("announce"); ok {
-		switch strings.ToUpper(v) {
-		case "Y", "YES", "TRUE":
-			a.AnnounceEvery = 1
-		case "N", "NO", "FALSE":
-			a.AnnounceEvery = 0
-		default:
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 || n > maxAnnounceEvery {
-				return fmt.Errorf("announce %q: want yes, no or every how many rounds (0..%d)", v, maxAnnounceEvery)
-			}
-			a.AnnounceEvery = n
-		}
+// yesNo reads a Y/N setting.
+func yesNo(key, v string) (bool, error) {
+	switch strings.ToUpper(v) {
+	case "Y", "YES", "TRUE", "1":
+		return true, nil
+	case "N", "NO", "FALSE", "0":
+		return false, nil
 	}
-	if v, ok := val("callback_key"); ok && !strings.EqualFold(v, "none") {
-		if len(v) != 1 || !isKey(v[0]) {
-			return fmt.Errorf("callback_key %q: want one of 0-9 * # or none", v)
-		}
-		a.CallbackKey = v
-	}
-	// The music is interruptible only when a key can interrupt it.
-	a.Bargein = a.CallbackKey != ""
-	return nil
-}
-
-// parseToExtVXML reads EXT's pairs from params to_ext_vxml and CVP's
-// ToExtVXML[0..4] (names matched without case or underscores), each
-// "name=value;name2=value2", in that order.
-func parseToExtVXML(params map[string]string) ([]ExtVar, error) {
-	var srcs []string
-	for _, key := range []string{"toextvxml", "toextvxml[0]", "toextvxml[1]", "toextvxml[2]", "toextvxml[3]", "toextvxml[4]"} {
-		for k, v := range params {
-			if strings.EqualFold(strings.ReplaceAll(k, "_", ""), key) {
-				srcs = append(srcs, v)
-			}
-		}
-	}
-	var vars []ExtVar
-	seen := map[string]bool{}
-	for _, src := range srcs {
-		for _, pair := range strings.Split(src, ";") {
-			if strings.TrimSpace(pair) == "" {
-				continue
-			}
-			name, value, ok := strings.Cut(pair, "=")
-			name = strings.TrimSpace(name)
-			if !ok || !isIdent(name) {
-				return nil, fmt.Errorf("to_ext_vxml pair %q: want name=value with a name of letters, digits and _", pair)
-			}
-			if seen[name] {
-				return nil, fmt.Errorf("to_ext_vxml: %q given twice", name)
-			}
-			seen[name] = true
-			vars = append(vars, ExtVar{Name: name, Value: value})
-		}
-	}
-	if len(vars) > maxExtVars {
-		return nil, fmt.Errorf("to_ext_vxml: %d pairs, at most %d", len(vars), maxExtVars)
-	}
-	return vars, nil
-}
-
-// isIdent says whether s can name an ECMAScript variable (ASCII only, and
-// not $, which VoiceXML keeps for shadow variables).
-func isIdent(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9') {
-			return false
-		}
-	}
-	return true
-}
-
-// checkAppName keeps an external application's name to one plain folder
-// name of Config.AppsDir: it becomes a URL path segment and a directory.
-func checkAppName(app string) error {
-	if app == "" {
-		return fmt.Errorf("EXT needs an application (EXT,<app> or to_ext_vxml application=<app>)")
-	}
-	if len(app) > 64 {
-		return fmt.Errorf("application %q: longer than 64 bytes", app)
-	}
-	for i := 0; i < len(app); i++ {
-		c := app[i]
-		if !(c == '_' || c == '-' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-			return fmt.Errorf("application %q: want letters, digits, - and _ only", app)
-		}
-	}
-	return nil
+	return false, fmt.Errorf("%s %q: want Y or N", key, v)
 }
 
 // parseSeconds reads a timeout as whole seconds ("5", as CVP's ECC
@@ -389,8 +209,6 @@ func parseSeconds(v string) (time.Duration, error) {
 	}
 	return d, nil
 }
-
-func upper(c byte) bool { return c >= 'A' && c <= 'Z' }
 
 func isKey(c byte) bool { return c >= '0' && c <= '9' || c == '*' || c == '#' }
 
@@ -410,55 +228,6 @@ func checkMedia(m string) error {
 	for _, part := range strings.Split(m, "/") {
 		if part == ".." {
 			return fmt.Errorf("media %q: \"..\" not allowed", m)
-		}
-	}
-	return nil
-}
-
-// checkData validates PD's value for its type, so a script error shows at
-// Expect rather than as odd speech.
-func checkData(typ, v string) error {
-	if _, ok := dataTypes[typ]; !ok {
-		return fmt.Errorf("PD data type %q: want number, ordinal, digits, char, currency, date or time", typ)
-	}
-	if v == "" {
-		return fmt.Errorf("PD %s: empty value", typ)
-	}
-	all := func(ok func(c byte) bool) bool {
-		for i := 0; i < len(v); i++ {
-			if !ok(v[i]) {
-				return false
-			}
-		}
-		return true
-	}
-	digit := func(c byte) bool { return c >= '0' && c <= '9' }
-	switch typ {
-	case "number", "currency":
-		num := strings.TrimPrefix(v, "-")
-		if typ == "currency" && len(v) > 3 && upper(v[0]) && upper(v[1]) && upper(v[2]) {
-			num = v[3:] // an ISO currency code may lead: "USD12.50"
-		}
-		if _, err := strconv.ParseFloat(num, 64); err != nil || strings.ContainsAny(num, "eEinfINFxX+-") {
-			return fmt.Errorf("PD %s %q: not a decimal number", typ, v)
-		}
-	case "ordinal":
-		if !all(digit) {
-			return fmt.Errorf("PD ordinal %q: want digits", v)
-		}
-	case "digits":
-		if !all(digit) {
-			return fmt.Errorf("PD digits %q: want digits", v)
-		}
-	case "date":
-		if _, err := time.Parse("20060102", v); err != nil {
-			return fmt.Errorf("PD date %q: want YYYYMMDD", v)
-		}
-	case "time":
-		if _, err := time.Parse("150405", v); err != nil {
-			if _, err := time.Parse("1504", v); err != nil {
-				return fmt.Errorf("PD time %q: want HHMM or HHMMSS", v)
-			}
 		}
 	}
 	return nil

@@ -7,6 +7,56 @@ import (
 	"time"
 )
 
+// QueueTreatment (QT) is tandem's queue music with announcements of the
+// caller's position and expected wait (CVP plays queue music with PM in a
+// loop; the figures need the router, which tandem has at hand). The
+// service runs it in rounds with the call's figures (Server.pageLocked);
+// see the package doc.
+const QueueTreatment Kind = "QT"
+
+func init() {
+	register(&microApp{
+		kind:   QueueTreatment,
+		usage:  "QT,<music>[,<callback key>]              params: media callback_key (0-9*# or none) announce (yes, no or every nth round) tts",
+		fields: []string{"media", "callback_key"},
+		parse: func(a *MicroApp, val func(string) (string, bool), _ map[string]string) error {
+			return parseQueueTreatment(a, val)
+		},
+		document: func(r *renderer, call string, seq uint64, a MicroApp) []byte {
+			// Served through pageLocked with its figures; without them here.
+			return r.queueTreatment(&qtRound{call: call, seq: seq, app: a, round: 1}, nil)
+		},
+	})
+}
+
+// parseQueueTreatment reads QT's callback key and announce period.
+func parseQueueTreatment(a *MicroApp, val func(string) (string, bool)) error {
+	a.AnnounceEvery = 1
+	if v, ok := val("announce"); ok {
+		switch strings.ToUpper(v) {
+		case "Y", "YES", "TRUE":
+			a.AnnounceEvery = 1
+		case "N", "NO", "FALSE":
+			a.AnnounceEvery = 0
+		default:
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > maxAnnounceEvery {
+				return fmt.Errorf("announce %q: want yes, no or every how many rounds (0..%d)", v, maxAnnounceEvery)
+			}
+			a.AnnounceEvery = n
+		}
+	}
+	if v, ok := val("callback_key"); ok && !strings.EqualFold(v, "none") {
+		if len(v) != 1 || !isKey(v[0]) {
+			return fmt.Errorf("callback_key %q: want one of 0-9 * # or none", v)
+		}
+		a.CallbackKey = v
+	}
+	// The music is interruptible only when a key can interrupt it.
+	a.Bargein = a.CallbackKey != ""
+	return nil
+}
+
 // figures are a queued call's place, as Deps.Queue gives them.
 type figures struct {
 	pos  int
