@@ -166,12 +166,55 @@ func reply(w http.ResponseWriter, r *http.Request, name string, v any, header []
 		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
 		cw := csv.NewWriter(w)
 		cw.Write(header)
-		rows(func(rec []string) { cw.Write(rec) })
+		rows(func(rec []string) {
+			for i, f := range rec {
+				rec[i] = csvSafe(f)
+			}
+			cw.Write(rec)
+		})
 		cw.Flush()
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(v)
+}
+
+// csvSafe defuses a cell a spreadsheet would run as a formula (CSV
+// injection): caller-controlled text (an ANI, call data, a VoiceXML input)
+// that starts with = + - @ or a tab or CR gets a leading single quote, as
+// OWASP advises, so Excel and LibreOffice show it as text. A plain number
+// ("-1", "-0.250") is left alone: it cannot be a formula, and the
+// columns tandem computes stay numbers.
+func csvSafe(f string) string {
+	if f == "" {
+		return f
+	}
+	switch f[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		if plainNumber(f) {
+			return f
+		}
+		return "'" + f
+	}
+	return f
+}
+
+// plainNumber reports whether s is an optionally negative decimal number:
+// digits with at most one point, nothing else.
+func plainNumber(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	digits, point := 0, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.' && !point && digits > 0:
+			point = true
+		default:
+			return false
+		}
+	}
+	return digits > 0 && s[len(s)-1] != '.'
 }
 
 func ts(t time.Time) string {
