@@ -67,9 +67,7 @@ func (s *Server) lockForControl(id event.CallID, check func(c *Call) error) (*Ca
 func (s *Server) reoffer(ctx context.Context, l *leg, body []byte) ([]byte, error) {
 	req := s.inDialog(l, sip.INVITE)
 	withBody(req, stamp(l, body), "application/sdp")
-	rctx, cancel := context.WithTimeout(ctx, 64*sip.T1)
-	defer cancel()
-	res, err := s.request(rctx, req)
+	res, err := s.ask(ctx, l, req)
 	if err != nil {
 		return nil, fmt.Errorf("re-INVITE %s: %w", l.id, err)
 	}
@@ -87,9 +85,7 @@ func (s *Server) reoffer(ctx context.Context, l *leg, body []byte) ([]byte, erro
 func (s *Server) solicit(ctx context.Context, l *leg) (offer []byte, finish func(answer []byte), err error) {
 	req := s.inDialog(l, sip.INVITE)
 	withBody(req, nil, "")
-	rctx, cancel := context.WithTimeout(ctx, 64*sip.T1)
-	defer cancel()
-	res, err := s.request(rctx, req)
+	res, err := s.ask(ctx, l, req)
 	if err != nil {
 		return nil, nil, fmt.Errorf("re-INVITE %s: %w", l.id, err)
 	}
@@ -160,6 +156,7 @@ func (s *Server) Consult(ctx context.Context, id event.CallID, label string, rin
 			_, err = s.reoffer(ctx, in, held)
 		}
 		if err != nil {
+			c.lostIn(err) // the caller gone ends the call
 			return fmt.Errorf("callserver: consult %s: hold the caller: %w", id, err)
 		}
 	}
@@ -173,7 +170,9 @@ func (s *Server) Consult(ctx context.Context, id event.CallID, label string, rin
 	if err != nil {
 		s.sendAck(nl, s.ackFor(nl, inviteSeq, nil, ""))
 		go s.bye(nl, "consult failed")
-		s.reconnect(c, "consult failed")
+		if !c.lostIn(err) {
+			s.reconnect(c, "consult failed")
+		}
 		return fmt.Errorf("callserver: consult %s: the agent's phone: %w", id, err)
 	}
 	s.sendAck(nl, s.ackFor(nl, inviteSeq, stamp(nl, ans), "application/sdp"))
@@ -200,7 +199,9 @@ func (s *Server) CompleteConsult(ctx context.Context, id event.CallID) error {
 		return err
 	}
 	defer c.clearPending()
-	return s.complete(ctx, c, true)
+	err = s.complete(ctx, c, true)
+	c.lostIn(err)
+	return err
 }
 
 // CancelConsult releases the consult target and connects the caller to the
@@ -218,7 +219,9 @@ func (s *Server) CancelConsult(ctx context.Context, id event.CallID) error {
 	s.dialogs.Delete(target.key())
 	go s.bye(target, "consult cancelled")
 	s.emit(event.Event{Kind: event.CallConsultEnded, Call: c.id, Leg: target.id, Reason: "cancelled"})
-	return s.reconnectLocked(ctx, c)
+	err = s.reconnectLocked(ctx, c)
+	c.lostIn(err)
+	return err
 }
 
 func needConsult(c *Call) error {
@@ -259,7 +262,9 @@ func (s *Server) reconnect(c *Call, why string) {
 	defer cancel()
 	if err := s.reconnectLocked(ctx, c); err != nil {
 		c.log.Warn("caller not reconnected to the agent; releasing", "why", why, "error", err)
-		c.hangup("reconnect failed")
+		if !c.lostIn(err) {
+			c.hangup("reconnect failed")
+		}
 	}
 }
 
@@ -320,7 +325,9 @@ func (s *Server) consultBye(c *Call, l *leg) bool {
 			s.emit(event.Event{Kind: event.CallConsultEnded, Call: c.id, Leg: target.id, Reason: "target hung up"})
 			if err := s.reconnectLocked(ctx, c); err != nil {
 				c.log.Warn("caller not reconnected after the consult target hung up", "error", err)
-				c.hangup("reconnect failed")
+				if !c.lostIn(err) {
+					c.hangup("reconnect failed")
+				}
 				return
 			}
 			if tracker != nil {
@@ -330,7 +337,9 @@ func (s *Server) consultBye(c *Call, l *leg) bool {
 		}
 		if err := s.complete(ctx, c, false); err != nil {
 			c.log.Warn("transfer not completed after the agent hung up", "error", err)
-			c.hangup("transfer failed")
+			if !c.lostIn(err) {
+				c.hangup("transfer failed")
+			}
 			return
 		}
 		if tracker != nil {

@@ -80,19 +80,30 @@ func (s *Server) move(ctx context.Context, id event.CallID, label string, ringFo
 
 	reinv := s.inDialog(c.in, sip.INVITE)
 	withBody(reinv, stamp(c.in, offer), offerType)
-	rctx, rcancel := context.WithTimeout(ctx, 64*sip.T1)
-	defer rcancel()
-	ans, err := s.request(rctx, reinv)
+	ans, err := s.ask(ctx, c.in, reinv)
 	if err != nil || !ans.IsSuccess() {
-		why := "caller refused the new media"
+		// The new leg answered and waits for its ACK: give it one, then
+		// release it. What becomes of the caller depends on why.
+		s.sendAck(nl, s.ackFor(nl, inviteSeq, nil, ""))
+		go s.bye(nl, "move failed")
+		if errors.Is(err, ErrDialogGone) {
+			// RFC 3261 §12.2.1.2: the caller's dialog is gone (481, 408,
+			// no answer). Nobody is left to move: end the call on every
+			// leg, so the router frees the queue entry, the reservation
+			// and the agent, instead of offering a call with no caller.
+			c.lostIn(err)
+			return fmt.Errorf("callserver: move %s to %s: %w", id, label, err)
+		}
+		// The caller is there but refused the new session (488, 491,
+		// 5xx): a failed re-INVITE leaves its session as it was (RFC 3261
+		// §14.1), so it stays with the leg it is on.
+		why := ""
 		if err != nil {
 			why = err.Error()
 		} else {
-			why = fmt.Sprintf("caller answered %d", ans.StatusCode)
+			why = fmt.Sprintf("caller answered %d %s", ans.StatusCode, ans.Reason)
 		}
-		s.sendAck(nl, s.ackFor(nl, inviteSeq, nil, ""))
-		go s.bye(nl, "move failed")
-		return fmt.Errorf("callserver: move %s: re-INVITE to caller: %s", id, why)
+		return fmt.Errorf("callserver: move %s to %s: re-INVITE to caller: %s", id, label, why)
 	}
 	s.sendAck(c.in, s.ackFor(c.in, reinv.CSeq().SeqNo, nil, ""))
 

@@ -151,6 +151,10 @@ type Call struct {
 	// answered): the move goes on, and the caller is released only if it
 	// fails.
 	moving, outGone bool
+	// clearedBy is set when an administrator clears the call before it
+	// was answered (clear.go): the setup ends with it instead of as an
+	// abandon.
+	clearedBy string
 }
 
 // ID returns the call's global id.
@@ -326,11 +330,19 @@ func (c *Call) redirect(ins Instruction) {
 				break
 			}
 			c.log.Info("move failed", "label", label, "error", err)
+			if errors.Is(err, ErrDialogGone) {
+				break
+			}
 		}
 		if err == nil {
 			if tracker != nil {
 				tracker.Answered(c.ctx, c.id)
 			}
+			return
+		}
+		if errors.Is(err, ErrDialogGone) || errors.Is(err, ErrNotReady) {
+			// The caller is gone and the call has been ended (the router
+			// heard it): there is nothing to requery.
 			return
 		}
 		if errors.Is(err, ErrBusy) {
@@ -721,6 +733,9 @@ func (c *Call) fail(code int, reason string, outcome event.Outcome) {
 
 // abandon ends a call whose caller cancelled before answer.
 func (c *Call) abandon() {
+	if c.clearedInSetup() {
+		return
+	}
 	c.log.Info("caller abandoned")
 	c.srv.emit(event.Event{Kind: event.LegEnded, Call: c.id, Leg: c.in.id, Code: 487, Reason: "CANCEL", Side: "caller"})
 	c.end("caller cancelled", event.OutcomeAbandoned, nil, nil)

@@ -137,6 +137,16 @@ const (
 	OutcomeAbandoned Outcome = "abandoned" // the caller cancelled before answer
 	OutcomeFailed    Outcome = "failed"    // no destination took it
 	OutcomeRejected  Outcome = "rejected"  // refused before routing (404, 403, 503)
+	// OutcomeDialogGone: a leg's dialog was found gone (an in-dialog
+	// request answered 481 or 408, or timed out: RFC 3261 §12.2.1.2), so
+	// tandem ended the call on every other leg.
+	OutcomeDialogGone Outcome = "dialog_gone"
+	// OutcomeSessionExpired: a leg's session timer ran out with no refresh
+	// (RFC 4028 §10): the peer is silently gone.
+	OutcomeSessionExpired Outcome = "session_expired"
+	// OutcomeCleared: an administrator or supervisor cleared the call
+	// (the call.ended Reason says who).
+	OutcomeCleared Outcome = "cleared"
 )
 
 // Event is one thing that happened to a call or a leg.

@@ -173,7 +173,9 @@ func (c *CallControl) Follow(_ context.Context, id router.CallID, in router.Inst
 // state (no consult, one in progress, another offer running, the call not
 // answered) as CTI conflicts (409), not server errors.
 func conflict(err error) error {
-	for _, e := range []error{callserver.ErrNoConsult, callserver.ErrConsult, callserver.ErrBusy, callserver.ErrNotReady, callserver.ErrConference} {
+	// ErrDialogGone: a party's dialog was found gone and the call ended
+	// (the router heard it); the request has nothing left to act on.
+	for _, e := range []error{callserver.ErrNoConsult, callserver.ErrConsult, callserver.ErrBusy, callserver.ErrNotReady, callserver.ErrConference, callserver.ErrDialogGone} {
 		if errors.Is(err, e) {
 			return fmt.Errorf("%w: %w", cti.ErrConflict, err)
 		}
