@@ -49,6 +49,9 @@ func (e *Engine) Consult(id CallID, to ConsultTarget) (Instruction, error) {
 		if b.state != Ready {
 			return Instruction{}, fmt.Errorf("router: consult %s to agent %s (%s): %w", id, b.id, b.state, ErrNoAgent)
 		}
+		if b.phoneHeld != "" {
+			return Instruction{}, fmt.Errorf("router: consult %s to agent %s (its phone is still releasing call %s): %w", id, b.id, b.phoneHeld, ErrNoAgent)
+		}
 	case to.Queue != "":
 		q := e.queues[to.Queue]
 		if q == nil {

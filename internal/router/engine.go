@@ -105,6 +105,12 @@ type agent struct {
 	pendReason   int
 	retired      bool   // removed from the config: logs out after its call
 	lastCall     CallID // the call its wrap-up is for
+	// phoneHeld names the offer whose INVITE may still be at the agent's
+	// phone (the offer ended on tandem's side, the phone has not answered
+	// the CANCEL yet): the agent is out of every ready set until it is
+	// released; phoneGen invalidates the timer that bounds it (phone.go).
+	phoneHeld CallID
+	phoneGen  uint64
 }
 
 type phase uint8
@@ -153,6 +159,10 @@ type call struct {
 	callback   string
 	callerGone bool
 	cbTries    int
+	// phoneDone says the call server reported the current offer's INVITE
+	// over (Released) while the router still had it ringing: the agent's
+	// phone need not be held when the offer ends (phone.go).
+	phoneDone bool
 }
 
 // New compiles cfg and returns an engine with no agent logged in.
@@ -404,6 +414,11 @@ func (e *Engine) agentReady(a *agent, fresh bool) {
 		a.readySince = e.nowNS()
 	}
 	e.leaveReady(a)
+	if a.phoneHeld != "" {
+		// Ready, but its phone is still busy with an offer that ended:
+		// selected once the phone is released (phone.go).
+		return
+	}
 	var best *call
 	for _, t := range a.targets {
 		if len(t.calls) > 0 {
@@ -662,6 +677,9 @@ func (e *Engine) noAnswer(c *call, notReady bool) Instruction {
 	a := c.agent
 	a.call, c.agent = nil, nil
 	e.emitAgent(c, a, event.AgentRONA, c.offerQ, "ring no answer")
+	// The phone may still ring with the call (the router's own timer, or
+	// a reload): it takes no new call until the call server releases it.
+	e.holdPhone(a, c)
 	if notReady {
 		_ = e.transition(a, NotReady, RONAReason, bySystem)
 	}
@@ -773,6 +791,10 @@ func (e *Engine) end(c *call) {
 			e.logout(a)
 			return
 		}
+		// The caller is gone, but the agent's phone still rings until
+		// the call server's CANCEL reaches it: the agent is ready at
+		// once, and offered the next call once the phone is free.
+		e.holdPhone(a, c)
 		_ = e.transition(a, Ready, 0, bySystem)
 		e.agentReady(a, false) // it keeps its place: it never took a call
 	case connected:
@@ -1035,6 +1057,7 @@ func (e *Engine) offer(c *call, a *agent) Instruction {
 	}
 	a.call, c.agent = c, a
 	c.phase = offered
+	c.phoneDone = false
 	c.gen++
 	e.timers.push(timer{at: e.nowNS() + int64(e.cfg.cfg.RingNoAnswer), kind: timerRONA, c: c, gen: c.gen})
 	e.log.Debug("router: call offered", "call", string(c.id), "agent", string(a.id))
@@ -1085,6 +1108,11 @@ func (e *Engine) Tick() {
 		case timerCallback:
 			if t.c.gen == t.gen && t.c.callerGone && t.c.phase == inScript {
 				e.retryCallback(t.c)
+			}
+		case timerPhone:
+			if a := t.a; a.phoneGen == t.gen && a.phoneHeld != "" {
+				e.log.Info("router: agent's phone not released in time; taken as free", "agent", string(a.id), "call", string(a.phoneHeld), "after", PhoneRelease)
+				e.freePhone(a)
 			}
 		}
 	}
@@ -1291,6 +1319,21 @@ func (e *Engine) runScript(c *call) Instruction {
 	return e.release(c, 500, "script loop")
 }
 
+// where says in words where a call that is not queued is, for errors.
+func (c *call) where() string {
+	switch {
+	case c.phase == offered && c.agent != nil:
+		return "offered to agent " + string(c.agent.id)
+	case c.phase == connected && c.agent != nil:
+		return "connected to agent " + string(c.agent.id)
+	case c.phase == connected:
+		return "connected, no agent"
+	case c.callerGone:
+		return "waiting for a courtesy callback"
+	}
+	return "in its script"
+}
+
 func containsQueue(s []*queueState, q *queueState) bool {
 	for _, v := range s {
 		if v == q {
@@ -1352,13 +1395,20 @@ func (e *Engine) expectedWait(q *queueState, pos int) time.Duration {
 	return time.Duration(float64(pos) * e.ahtSec / float64(working) * float64(time.Second))
 }
 
-// Positions returns where a queued call stands in each of its queues.
+// Positions returns where a queued call stands in each of its queues. A
+// call that is not waiting in a queue (offered to an agent, talking, in
+// its script or at the VRU before queueing) has no position: the error
+// wraps ErrCallState and says where the call is, rather than a position
+// kept from queues it has left.
 func (e *Engine) Positions(id CallID) ([]Position, error) {
 	e.lock()
 	defer e.unlock()
 	c := e.calls[id]
 	if c == nil {
 		return nil, fmt.Errorf("router: position %s: %w", id, ErrUnknownCall)
+	}
+	if c.phase != queued {
+		return nil, fmt.Errorf("router: position %s: %w (not in queue: %s)", id, ErrCallState, c.where())
 	}
 	var out []Position
 	for _, q := range c.queues {

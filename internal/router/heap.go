@@ -189,6 +189,7 @@ const (
 	timerWrapUp
 	timerWait
 	timerCallback // a courtesy callback's next try (callback.go)
+	timerPhone    // the bound on a phone held busy after an offer (phone.go)
 )
 
 type timerHeap []timer

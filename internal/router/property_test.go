@@ -226,6 +226,28 @@ func TestProperty(t *testing.T) {
 				ok(e.Hold(id), ErrCallState)
 				ok(e.Retrieve(id), ErrCallState)
 			}
+		case op < 82: // an offer ends and the call server reports its phone released
+			if id, found := pickCall(offered); found && rng.IntN(2) == 0 {
+				ok(e.End(id))
+				delete(live, id)
+				stats["abandon_ringing"]++
+			} else {
+				var held []AgentID
+				for aid, a := range e.agents {
+					if a.phoneHeld != "" {
+						held = append(held, aid)
+					}
+				}
+				sort.Slice(held, func(i, j int) bool { return held[i] < held[j] })
+				if len(held) > 0 {
+					aid := held[rng.IntN(len(held))]
+					e.Released(e.agents[aid].phoneHeld, aid)
+					stats["phone_released"]++
+				} else if found {
+					// Reported while the router still has it ringing.
+					e.Released(id, e.calls[id].agent.id)
+				}
+			}
 		case op < 84: // the IVR reports back
 			if id, found := pickCall(inScript, queued); found {
 				in, err := e.Continue(id, map[string]string{"choice": "1"}, false)
@@ -254,7 +276,7 @@ func TestProperty(t *testing.T) {
 		}
 	}
 	t.Logf("seed %d, %d steps: %v", seed, steps, stats)
-	if stats["offer"] == 0 || stats["rona"] == 0 || stats["transfer"] == 0 || stats["reload"] == 0 {
+	if stats["offer"] == 0 || stats["rona"] == 0 || stats["transfer"] == 0 || stats["reload"] == 0 || stats["abandon_ringing"] == 0 || stats["phone_released"] == 0 {
 		t.Fatalf("the walk missed whole kinds of step: %v", stats)
 	}
 }
@@ -328,8 +350,16 @@ func checkInvariants(e *Engine, live map[CallID]bool) error {
 				return fmt.Errorf("agent %s %s holds call %s", id, a.state, a.call.id)
 			}
 		}
-		if a.state == Ready && len(a.entries) != len(a.targets) {
+		// A ready agent is in every one of its ready sets, unless its
+		// phone is held busy by an offer that ended (then in none).
+		if a.state == Ready && a.phoneHeld == "" && len(a.entries) != len(a.targets) {
 			return fmt.Errorf("ready agent %s in %d of its %d ready sets", id, len(a.entries), len(a.targets))
+		}
+		if a.phoneHeld != "" && len(a.entries) != 0 {
+			return fmt.Errorf("agent %s selectable while its phone is held by %s", id, a.phoneHeld)
+		}
+		if a.phoneHeld != "" && a.call != nil {
+			return fmt.Errorf("agent %s holds call %s while its phone is held by %s", id, a.call.id, a.phoneHeld)
 		}
 		if a.state != Ready && len(a.entries) != 0 {
 			return fmt.Errorf("agent %s %s still in ready sets", id, a.state)
