@@ -24,7 +24,9 @@ func runServe(args []string) int {
 	cfg := config.Default()
 	if *cfgPath != "" {
 		var err error
-		if cfg, err = config.Load(*cfgPath); err != nil {
+		// The router section is checked with the rest (file:line and
+		// field path), so -check refuses what serve would refuse.
+		if cfg, err = config.Load(*cfgPath, node.CheckRouter); err != nil {
 			fmt.Fprintln(os.Stderr, "tandem:", err)
 			return 2
 		}

@@ -317,6 +317,15 @@ type CallServer struct {
 	// call's id is appended, and the dial plan must lead it to a
 	// conference bridge (default "conf-", the bridge's room URI scheme).
 	ConferenceLabel string `yaml:"conference_label"`
+	// SessionExpires is the session interval tandem asks for on each leg
+	// (RFC 4028): a leg not refreshed within it is released, so a peer
+	// that vanished without a BYE is found (default 30m). tandem refreshes
+	// at half the interval when it is the refresher.
+	SessionExpires Duration `yaml:"session_expires"`
+	// MinSE is the shortest session interval tandem accepts; a request
+	// offering less gets 422 with this Min-SE (default and floor 90s,
+	// RFC 4028 §5).
+	MinSE Duration `yaml:"min_se"`
 }
 
 // Metrics configures the Prometheus endpoint.
@@ -501,20 +510,31 @@ func (c *Config) fill() {
 	defD(&c.CallServer.RetryAfter, 30*time.Second)
 	defD(&c.CallServer.RingTimeout, 30*time.Second)
 	defD(&c.CallServer.DrainTimeout, 30*time.Second)
+	// RFC 4028 §4 recommends 30 minutes; 90 s is its floor for Min-SE.
+	defD(&c.CallServer.SessionExpires, 30*time.Minute)
+	defD(&c.CallServer.MinSE, 90*time.Second)
 }
 
-// Load reads, defaults and validates the YAML file at path. The error names
-// the file, the line and the field of every problem found.
-func Load(path string) (*Config, error) {
+// Check validates a section that package config cannot check itself:
+// the router's, whose package imports this one. It returns every problem
+// with its path and, when it can place it, its Line in the file (the
+// section's yaml.Node keeps the file's lines). Parse reports them with
+// its own, so one run names everything wrong.
+type Check func(*Config) []FieldError
+
+// Load reads, defaults and validates the YAML file at path, and runs
+// checks on what it read. The error names the file, the line and the field
+// of every problem found.
+func Load(path string, checks ...Check) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return Parse(path, data)
+	return Parse(path, data, checks...)
 }
 
 // Parse is Load for bytes already read; name is used in error messages.
-func Parse(name string, data []byte) (*Config, error) {
+func Parse(name string, data []byte, checks ...Check) (*Config, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
@@ -530,11 +550,19 @@ func Parse(name string, data []byte) (*Config, error) {
 	c.fill()
 	lines := map[string]int{}
 	indexLines(&root, "", lines)
-	if errs := c.Validate(); len(errs) > 0 {
+	errs := c.Validate()
+	for _, check := range checks {
+		errs = append(errs, check(c)...)
+	}
+	if len(errs) > 0 {
 		msgs := make([]string, 0, len(errs))
 		for _, e := range errs {
 			loc := name
-			if l := lineOf(lines, e.Path); l > 0 {
+			l := e.Line
+			if l == 0 {
+				l = lineOf(lines, e.Path)
+			}
+			if l > 0 {
 				loc = fmt.Sprintf("%s:%d", name, l)
 			}
 			msgs = append(msgs, fmt.Sprintf("%s: %s: %s", loc, e.Path, e.Msg))
@@ -590,6 +618,9 @@ func lineOf(lines map[string]int, path string) int {
 type FieldError struct {
 	Path string
 	Msg  string
+	// Line is the problem's line in the file when the check placed it
+	// (a Check); 0 lets Parse find it from Path.
+	Line int
 }
 
 func (e FieldError) Error() string { return e.Path + ": " + e.Msg }
@@ -760,6 +791,12 @@ func (c *Config) Validate() []FieldError {
 	}
 	if cs.RingTimeout < Duration(time.Second) {
 		bad("call_server.ring_timeout", "must be at least 1s")
+	}
+	if cs.MinSE < Duration(90*time.Second) {
+		bad("call_server.min_se", "must be at least 90s (RFC 4028 §5)")
+	}
+	if cs.SessionExpires < cs.MinSE {
+		bad("call_server.session_expires", "%v is less than call_server.min_se (%v)", cs.SessionExpires.D(), cs.MinSE.D())
 	}
 	if g := c.VXMLGateway; g.Listen != "" {
 		if _, _, err := hostPort(g.Listen); err != nil {

@@ -95,6 +95,23 @@ func (s *Store) Latest(ctx context.Context, kind string) (Document, error) {
 	return d, nil
 }
 
+// LatestBy returns the newest version of kind saved by author (the
+// router's "config file": what the file last gave), or ErrNoDocument.
+func (s *Store) LatestBy(ctx context.Context, kind, author string) (Document, error) {
+	d := Document{Kind: kind, Author: author}
+	var saved int64
+	err := s.db.QueryRowContext(ctx, `SELECT version, body, saved FROM config_documents WHERE kind = ? AND author = ? ORDER BY version DESC LIMIT 1`, kind, author).
+		Scan(&d.Version, &d.Body, &saved)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Document{}, fmt.Errorf("%w: %s by %s", ErrNoDocument, kind, author)
+	}
+	if err != nil {
+		return Document{}, fmt.Errorf("config: latest %s by %s: %w", kind, author, err)
+	}
+	d.Saved = time.UnixMilli(saved)
+	return d, nil
+}
+
 // History lists the versions of kind, newest first, without their bodies.
 func (s *Store) History(ctx context.Context, kind string) ([]Document, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT version, author, saved FROM config_documents WHERE kind = ? ORDER BY version DESC`, kind)

@@ -128,7 +128,7 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("router: %w", err)
 		}
-		rc = &RouterConfig{Store: n.Store}
+		rc = &RouterConfig{Store: n.Store, Log: log}
 		doc, v, err := rc.Seed(context.Background(), fromFile)
 		if err != nil {
 			return nil, err

@@ -4,7 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
 	"sync"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/tandem-cc/tandem/internal/config"
 	"github.com/tandem-cc/tandem/internal/router"
@@ -23,23 +30,228 @@ type RouterConfig struct {
 	Directory func(router.Config)
 	// Bridge, if set, learns the new ring_no_answer.
 	Bridge *RouterBridge
+	// Log hears which configuration Seed chose and why; nil is
+	// slog.Default().
+	Log *slog.Logger
 
 	mu sync.Mutex // serialises Apply: one change at a time, in version order
 }
 
-// Seed returns the configuration to start the router with: the newest
-// stored version, or, on a first start, fromFile, which is stored as
-// version 1. Changes made at run time therefore survive a restart.
+// fileAuthor is the author of the versions the configuration file gave.
+const fileAuthor = "config file"
+
+// Seed decides the configuration the router starts with, between the
+// file's router section (fromFile) and the versions in the config store,
+// and returns it with its version. An administrator expects:
+//
+//  1. The file's section is valid, or nothing starts and nothing is
+//     stored (serve -check and config.Load with CheckRouter say where;
+//     Seed checks again for nodes built without them).
+//  2. First start: the file's section, stored as version 1.
+//  3. The file changed since the store last took it (its router section
+//     differs, as configuration, from the newest version the file gave):
+//     the file wins, since the administrator edited it to be used, and is
+//     stored as a new version. Versions saved at run time in between stay
+//     in the history; the log says they were overridden.
+//  4. Otherwise the newest stored version wins: a change made in the
+//     console or over CTI survives a restart. If it no longer validates
+//     (stored by an older tandem, or a database edited by hand) it is
+//     skipped, with its problems logged, and the file's section is used
+//     and stored as a new version: the start is never bricked by the
+//     store.
+//
+// Every start logs which one runs and why.
 func (rc *RouterConfig) Seed(ctx context.Context, fromFile []byte) ([]byte, int, error) {
-	d, err := rc.Store.Latest(ctx, routerKind)
+	fileCfg, probs := routerProblems(fromFile, nil)
+	if len(probs) > 0 {
+		return nil, 0, fmt.Errorf("router section of the configuration file is invalid; nothing stored:\n  %s", fieldLines(probs))
+	}
+	log := rc.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	latest, err := rc.Store.Latest(ctx, routerKind)
 	switch {
-	case err == nil:
-		return d.Body, d.Version, nil
-	case !errors.Is(err, config.ErrNoDocument):
+	case errors.Is(err, config.ErrNoDocument):
+		v, err := rc.Store.Save(ctx, routerKind, fromFile, fileAuthor)
+		if err != nil {
+			return nil, 0, err
+		}
+		log.Info("router configuration: first start, the file's router section stored", "version", v)
+		return fromFile, v, nil
+	case err != nil:
 		return nil, 0, err
 	}
-	v, err := rc.Store.Save(ctx, routerKind, fromFile, "config file")
-	return fromFile, v, err
+	useFile := func(why string, args ...any) ([]byte, int, error) {
+		v, err := rc.Store.Save(ctx, routerKind, fromFile, fileAuthor)
+		if err != nil {
+			return nil, 0, err
+		}
+		log.Warn("router configuration: the file's router section runs, stored as a new version: "+why, append([]any{"version", v}, args...)...)
+		return fromFile, v, nil
+	}
+	last, err := rc.Store.LatestBy(ctx, routerKind, fileAuthor)
+	switch {
+	case errors.Is(err, config.ErrNoDocument):
+		// Every version was saved at run time (a store from elsewhere):
+		// the file has never been taken, so it counts as changed.
+		return useFile("the store holds no version from the file", "overrides", latest.Version)
+	case err != nil:
+		return nil, 0, err
+	}
+	if lastCfg, err := router.ParseConfig(last.Body); err != nil || !reflect.DeepEqual(lastCfg, fileCfg) {
+		if latest.Version != last.Version {
+			return useFile("the file changed since version "+strconv.Itoa(last.Version)+"; run-time changes after it are overridden (kept in the history)",
+				"file_version", last.Version, "overridden", latest.Version)
+		}
+		return useFile("the file changed since version "+strconv.Itoa(last.Version), "file_version", last.Version)
+	}
+	if _, probs := routerProblems(latest.Body, nil); len(probs) > 0 {
+		return useFile("stored version "+strconv.Itoa(latest.Version)+" does not validate", "skipped", latest.Version, "author", latest.Author,
+			"problems", fieldLines(probs))
+	}
+	if latest.Version == last.Version {
+		log.Info("router configuration: the file's router section, unchanged since it was stored", "version", latest.Version)
+	} else {
+		log.Info("router configuration: the newest stored version, saved at run time after the file's (unchanged) section", "version", latest.Version,
+			"author", latest.Author, "file_version", last.Version)
+	}
+	return latest.Body, latest.Version, nil
+}
+
+// CheckRouter is the config.Check of the router section: parsed as the
+// router parses it (unknown keys are errors) and validated as the router
+// validates it, each problem placed at its line of the configuration file.
+// serve -check and serve run it with the rest of the file's checks, so a
+// bad router section is named before anything starts or is stored.
+func CheckRouter(c *config.Config) []config.FieldError {
+	if c.Router.Kind == 0 {
+		return nil
+	}
+	// Written in block style, every key has a line of its own, so a
+	// problem the parser names by line has one field path.
+	body, err := yaml.Marshal(blockStyle(&c.Router))
+	if err != nil {
+		return []config.FieldError{{Path: "router", Msg: err.Error(), Line: c.Router.Line}}
+	}
+	_, probs := routerProblems(body, &c.Router)
+	return probs
+}
+
+// blockStyle copies n without flow style ({a: 1} and [x] written as
+// blocks); the copy keeps the lines of n.
+func blockStyle(n *yaml.Node) *yaml.Node {
+	c := *n
+	c.Style &^= yaml.FlowStyle
+	if len(n.Content) > 0 {
+		c.Content = make([]*yaml.Node, len(n.Content))
+		for i, k := range n.Content {
+			c.Content[i] = blockStyle(k)
+		}
+	}
+	return &c
+}
+
+// routerProblems parses and validates a router document. Problems are
+// placed at their lines: of file, the yaml node body was written from
+// (its lines are the configuration file's), or of body when file is nil.
+// Paths start with "router.".
+func routerProblems(body []byte, file *yaml.Node) (router.Config, []config.FieldError) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(body, &doc); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		return router.Config{}, []config.FieldError{{Path: "router", Msg: msg, Line: lineIn(msg)}}
+	}
+	// A line of body → where it is in the file and the field path there.
+	at := map[int]place{}
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
+		from := file
+		if from == nil {
+			from = doc.Content[0]
+		}
+		mapLines(doc.Content[0], from, "router", at)
+	}
+	cfg, err := router.ParseConfig(body)
+	if err != nil {
+		var te *yaml.TypeError
+		var msgs []string
+		if errors.As(err, &te) {
+			msgs = te.Errors
+		} else {
+			msgs = []string{strings.TrimPrefix(strings.TrimPrefix(err.Error(), "router: config: "), "yaml: ")}
+		}
+		out := make([]config.FieldError, 0, len(msgs))
+		for _, m := range msgs {
+			fe := config.FieldError{Path: "router", Msg: m}
+			if p, ok := at[lineIn(m)]; ok {
+				fe.Path, fe.Line = p.path, p.line
+				fe.Msg = lineRef.ReplaceAllString(m, "")
+			}
+			out = append(out, fe)
+		}
+		return router.Config{}, out
+	}
+	errs := cfg.Validate()
+	if len(errs) == 0 {
+		return cfg, nil
+	}
+	root := file
+	if root == nil {
+		root = &doc
+	}
+	out := make([]config.FieldError, len(errs))
+	for i, fe := range errs {
+		out[i] = config.FieldError{Path: fe.Path, Msg: fe.Msg, Line: config.NodeLine(root, strings.TrimPrefix(fe.Path, "router."))}
+	}
+	return cfg, out
+}
+
+// place is where a line of a written router document came from.
+type place struct {
+	line int
+	path string
+}
+
+// lineRef is yaml.v3's "line N: " in its messages.
+var lineRef = regexp.MustCompile(`^line \d+: `)
+
+// mapLines walks n (a document written from file) and file side by side,
+// noting for each line of n the first node on it: its line in file and
+// its field path.
+func mapLines(n, file *yaml.Node, path string, at map[int]place) {
+	// A mapping's line is its first key's: the key's path is the more
+	// precise, so it goes first.
+	defer func() {
+		if _, ok := at[n.Line]; !ok {
+			at[n.Line] = place{file.Line, path}
+		}
+	}()
+	if n.Kind != file.Kind || len(n.Content) != len(file.Content) {
+		return
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			p := path + "." + file.Content[i].Value
+			if _, ok := at[n.Content[i].Line]; !ok {
+				at[n.Content[i].Line] = place{file.Content[i].Line, p}
+			}
+			mapLines(n.Content[i+1], file.Content[i+1], p, at)
+		}
+	case yaml.SequenceNode:
+		for i := range n.Content {
+			mapLines(n.Content[i], file.Content[i], path+"["+config.ItemName(file.Content[i], i)+"]", at)
+		}
+	}
+}
+
+// fieldLines writes problems one a line, "line N: path: msg".
+func fieldLines(probs []config.FieldError) string {
+	out := make([]string, len(probs))
+	for i, p := range probs {
+		out[i] = fmt.Sprintf("line %d: %s: %s", p.Line, p.Path, p.Msg)
+	}
+	return strings.Join(out, "\n  ")
 }
 
 // Current implements cti.RouterConfig.
