@@ -19,6 +19,10 @@ var (
 	ErrBusy = errors.New("media: session busy with another play or record")
 	// ErrBadDigit is returned for a DTMF key outside 0-9 * # A-D.
 	ErrBadDigit = errors.New("media: not a DTMF digit")
+	// ErrNoCrypto means SRTP is needed (an RTP/SAVP stream, or the policy
+	// requires it) and the SDP has no a=crypto line tandem can use; or an
+	// RTP/SAVP stream was offered with SRTP off. The SIP side answers 488.
+	ErrNoCrypto = errors.New("media: no usable SRTP crypto (RFC 4568 a=crypto)")
 	// ErrNotStarted is returned by Play, Record and SendDTMF before Start.
 	ErrNotStarted = errors.New("media: session not started")
 )

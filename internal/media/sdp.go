@@ -100,7 +100,19 @@ type Remote struct {
 	// Ptime is the peer's a=ptime in milliseconds, 0 if absent. We always
 	// send 20 ms frames; the value is kept for logs.
 	Ptime int
+	// Proto is the stream's transport: RTP/AVP, RTP/AVPF, RTP/SAVP or
+	// RTP/SAVPF.
+	Proto string
+	// Crypto is the peer's a=crypto line in use (RFC 4568): its key
+	// protects what the peer sends. nil when the stream is in the clear.
+	Crypto *Crypto
+
+	// srtp are the stream's keys, ours and the peer's; nil in the clear.
+	srtp *srtpKeys
 }
+
+// Secure reports whether the stream is protected with SRTP.
+func (r Remote) Secure() bool { return r.srtp != nil }
 
 // OnHold reports whether the peer has put us on hold: it does not want to
 // receive (sendonly, inactive) or gave the null address.
@@ -122,6 +134,13 @@ type Local struct {
 	EventPT uint8
 	// Direction is ours when we offer (SendOnly to put the peer on hold).
 	Direction Direction
+	// SRTP is the policy: when to protect the media (see SRTPPolicy).
+	SRTP SRTPPolicy
+	// Crypto are our a=crypto lines, each with our key. An offer lists
+	// them as they are (none: new keys for the suites tandem offers); an
+	// answer uses the one of the suite it picks, under the offer's tag (or
+	// a new key when none has that suite).
+	Crypto []Crypto
 }
 
 func (l Local) codecs() []Codec {
@@ -145,6 +164,12 @@ func (l Local) eventPT() uint8 {
 // (video, a second audio) are refused with port 0 as section 6 requires. The
 // error wraps ErrNoCommonCodec when no G.711 is offered and ErrNoAudio when
 // there is no RTP/AVP audio stream: the SIP side answers 488.
+//
+// An RTP/SAVP stream (or RTP/AVP with a=crypto, best-effort SRTP) is
+// answered with the first a=crypto line of the offer that tandem can use,
+// under its tag, with our own key (RFC 4568 §7.1.2); none usable wraps
+// ErrNoCrypto (488 too), as does any stream in the clear under
+// SRTPRequired and any RTP/SAVP stream under SRTPOff.
 func Answer(offer []byte, local Local) ([]byte, Remote, error) {
 	var sd sdp.SessionDescription
 	if err := sd.Unmarshal(offer); err != nil {
@@ -161,7 +186,7 @@ func Answer(offer []byte, local Local) ([]byte, Remote, error) {
 		if len(local.Codecs) > 0 {
 			accept = local.Codecs // the gateway restricts the laws it takes
 		}
-		r, err := parseAudio(&sd, md, accept)
+		r, err := parseAudio(&sd, md, accept, local.SRTP, nil)
 		if err != nil {
 			if firstErr == nil {
 				firstErr = err
@@ -192,7 +217,18 @@ func Answer(offer []byte, local Local) ([]byte, Remote, error) {
 		if remote.EventPT >= 0 {
 			ev = remote.EventPT
 		}
-		ans.MediaDescriptions = append(ans.MediaDescriptions, audioMedia(local, remote.Codecs, ev, dir, md.MediaName.Protos))
+		var crypto []Crypto
+		if remote.Crypto != nil {
+			ours, err := answerCrypto(local.Crypto, remote.Crypto)
+			if err != nil {
+				return nil, Remote{}, err
+			}
+			if remote.srtp, err = newSRTPKeys(&ours, remote.Crypto); err != nil {
+				return nil, Remote{}, err
+			}
+			crypto = []Crypto{ours}
+		}
+		ans.MediaDescriptions = append(ans.MediaDescriptions, audioMedia(local, remote.Codecs, ev, dir, md.MediaName.Protos, crypto))
 	}
 	out, err := ans.Marshal()
 	if err != nil {
@@ -201,12 +237,61 @@ func Answer(offer []byte, local Local) ([]byte, Remote, error) {
 	return out, remote, nil
 }
 
+// answerCrypto is our line answering theirs: the same tag and suite, our
+// key of that suite if we have one (the same peer re-offering keeps it),
+// else a new one.
+func answerCrypto(ours []Crypto, theirs *Crypto) (Crypto, error) {
+	for _, c := range ours {
+		if c.Suite == theirs.Suite {
+			c.Tag = theirs.Tag
+			return c, nil
+		}
+	}
+	return newCrypto(theirs.Tag, theirs.Suite)
+}
+
+// OfferCrypto returns the a=crypto lines an offer under policy carries:
+// local's, or new keys (crypto/rand) for the suites tandem offers; none
+// under SRTPOff.
+func OfferCrypto(policy SRTPPolicy, local []Crypto) ([]Crypto, error) {
+	if policy == SRTPOff {
+		return nil, nil
+	}
+	if len(local) > 0 {
+		return local, nil
+	}
+	out := make([]Crypto, 0, len(offerSuites))
+	for i, suite := range offerSuites {
+		c, err := newCrypto(i+1, suite)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
 // Offer builds an SDP offer, for an INVITE without SDP (late offer: we offer
-// in the 200 OK) or a re-INVITE we send.
+// in the 200 OK) or a re-INVITE we send. Under SRTPRequired it is RTP/SAVP
+// with local.Crypto; under SRTPOptional RTP/AVP with local.Crypto
+// (best-effort SRTP: a peer that can encrypt answers with its own line);
+// under SRTPOff plain RTP/AVP. Give the lines from OfferCrypto, and the
+// same ones to ParseAnswer.
 func Offer(local Local) ([]byte, error) {
 	sd := baseSDP(local)
+	proto := []string{"RTP", "AVP"}
+	var crypto []Crypto
+	if local.SRTP != SRTPOff {
+		crypto = local.Crypto
+		if local.SRTP == SRTPRequired {
+			if len(crypto) == 0 {
+				return nil, fmt.Errorf("media: sdp offer: srtp required and no a=crypto line: %w", ErrNoCrypto)
+			}
+			proto = []string{"RTP", "SAVP"}
+		}
+	}
 	sd.MediaDescriptions = append(sd.MediaDescriptions,
-		audioMedia(local, local.codecs(), int(local.eventPT()), local.Direction, []string{"RTP", "AVP"}))
+		audioMedia(local, local.codecs(), int(local.eventPT()), local.Direction, proto, crypto))
 	out, err := sd.Marshal()
 	if err != nil {
 		return nil, fmt.Errorf("media: sdp offer: %w", err)
@@ -215,7 +300,8 @@ func Offer(local Local) ([]byte, error) {
 }
 
 // ParseAnswer reads the answer to an Offer made with local: the codec is the
-// first of the answer's that we offered.
+// first of the answer's that we offered; its a=crypto line must answer one
+// of local.Crypto (same tag and suite).
 func ParseAnswer(answer []byte, local Local) (Remote, error) {
 	var sd sdp.SessionDescription
 	if err := sd.Unmarshal(answer); err != nil {
@@ -228,7 +314,26 @@ func ParseAnswer(answer []byte, local Local) (Remote, error) {
 		if md.MediaName.Port.Value == 0 {
 			return Remote{}, fmt.Errorf("media: sdp answer: audio refused (port 0): %w", ErrNoCommonCodec)
 		}
-		return parseAudio(&sd, md, local.codecs())
+		policy := local.SRTP
+		if len(local.Crypto) == 0 {
+			policy = SRTPOff // we offered no key: the answer cannot have one
+		}
+		r, err := parseAudio(&sd, md, local.codecs(), policy, local.Crypto)
+		if err != nil {
+			return r, err
+		}
+		if r.Crypto != nil {
+			for _, c := range local.Crypto {
+				if c.Tag == r.Crypto.Tag && c.Suite == r.Crypto.Suite {
+					if r.srtp, err = newSRTPKeys(&c, r.Crypto); err != nil {
+						return Remote{}, err
+					}
+					return r, nil
+				}
+			}
+			return Remote{}, fmt.Errorf("media: sdp answer: a=crypto tag %d %s was not offered: %w", r.Crypto.Tag, r.Crypto.Suite, ErrNoCrypto)
+		}
+		return r, nil
 	}
 	return Remote{}, fmt.Errorf("media: sdp answer: %w", ErrNoAudio)
 }
@@ -259,7 +364,7 @@ func addrTypeOf(a netip.Addr) (string, string) {
 	return "IP6", a.String()
 }
 
-func audioMedia(local Local, codecs []Codec, eventPT int, dir Direction, protos []string) *sdp.MediaDescription {
+func audioMedia(local Local, codecs []Codec, eventPT int, dir Direction, protos []string, crypto []Crypto) *sdp.MediaDescription {
 	md := &sdp.MediaDescription{
 		MediaName: sdp.MediaName{Media: "audio", Port: sdp.RangedPort{Value: int(local.Addr.Port())}, Protos: protos},
 	}
@@ -278,17 +383,28 @@ func audioMedia(local Local, codecs []Codec, eventPT int, dir Direction, protos 
 	md.Attributes = append(md.Attributes,
 		sdp.Attribute{Key: "ptime", Value: "20"},
 		sdp.Attribute{Key: dir.String()})
+	for _, c := range crypto {
+		md.Attributes = append(md.Attributes, sdp.Attribute{Key: "crypto", Value: c.String()})
+	}
 	return md
 }
 
 // parseAudio reads one audio m= section. When accept is nil any G.711 codec
 // is taken (we answer); otherwise only those in accept (we offered them).
-func parseAudio(sd *sdp.SessionDescription, md *sdp.MediaDescription, accept []Codec) (Remote, error) {
+// policy and offered (the lines we offered, nil when we answer) decide the
+// a=crypto line taken: see pickCrypto.
+func parseAudio(sd *sdp.SessionDescription, md *sdp.MediaDescription, accept []Codec, policy SRTPPolicy, offered []Crypto) (Remote, error) {
 	r := Remote{EventPT: -1, Direction: SendRecv}
 	proto := strings.Join(md.MediaName.Protos, "/")
-	if proto != "RTP/AVP" && proto != "RTP/AVPF" {
-		return r, fmt.Errorf("media: sdp: audio transport %q not supported (RTP/AVP only, no SRTP): %w", proto, ErrNoAudio)
+	if proto != "RTP/AVP" && proto != "RTP/AVPF" && proto != "RTP/SAVP" && proto != "RTP/SAVPF" {
+		return r, fmt.Errorf("media: sdp: audio transport %q not supported (RTP/AVP or RTP/SAVP): %w", proto, ErrNoAudio)
 	}
+	r.Proto = proto
+	c, err := pickCrypto(md, strings.HasPrefix(proto, "RTP/SAVP"), policy, offered)
+	if err != nil {
+		return r, err
+	}
+	r.Crypto = c
 	// rtpmap: payload type → encoding name and clock rate.
 	maps := map[string]string{}
 	for _, a := range md.Attributes {
@@ -395,6 +511,54 @@ func parseAudio(sd *sdp.SessionDescription, md *sdp.MediaDescription, accept []C
 		}
 	}
 	return r, nil
+}
+
+// pickCrypto returns the a=crypto line of md to use: the first one tandem
+// can use (the offerer's order is its preference, RFC 4568 §7.1.1), or,
+// when md is the answer to our offer, the first answering one of ours. nil
+// means in the clear, which a secure (RTP/SAVP) stream and SRTPRequired
+// refuse, as SRTPOff refuses a secure stream: errors wrap ErrNoCrypto.
+func pickCrypto(md *sdp.MediaDescription, secure bool, policy SRTPPolicy, offered []Crypto) (*Crypto, error) {
+	if policy == SRTPOff {
+		if secure {
+			return nil, fmt.Errorf("media: sdp: RTP/SAVP offered and srtp is off: %w", ErrNoCrypto)
+		}
+		return nil, nil
+	}
+	var why []string
+	for _, a := range md.Attributes {
+		if a.Key != "crypto" {
+			continue
+		}
+		var c Crypto
+		err := c.Unmarshal(a.Value)
+		if err == nil {
+			err = c.usable()
+		}
+		if err == nil && offered != nil {
+			err = fmt.Errorf("tag %d %s: not one we offered", c.Tag, c.Suite)
+			for _, o := range offered {
+				if o.Tag == c.Tag && o.Suite == c.Suite {
+					err = nil
+				}
+			}
+		}
+		if err != nil {
+			why = append(why, err.Error())
+			continue
+		}
+		return &c, nil
+	}
+	if !secure && policy == SRTPOptional && (offered == nil || len(why) == 0) {
+		// Plain RTP/AVP, or best-effort lines we cannot use in an offer;
+		// but an answer with a line that answers none of ours would have
+		// the peer encrypt with keys we do not share.
+		return nil, nil
+	}
+	if len(why) == 0 {
+		return nil, fmt.Errorf("media: sdp: no a=crypto line (srtp %s): %w", policy, ErrNoCrypto)
+	}
+	return nil, fmt.Errorf("media: sdp: no usable a=crypto line (%s): %w", strings.Join(why, "; "), ErrNoCrypto)
 }
 
 func containsLaw(cs []Codec, l Law) bool {

@@ -43,7 +43,7 @@ func TestAnswer(t *testing.T) {
 		{name: "no G.711", offer: offer("m=audio 6000 RTP/AVP 18 9", "a=rtpmap:18 G729/8000"), err: ErrNoCommonCodec},
 		{name: "PCMU at 16 kHz is not G.711", offer: offer("m=audio 6000 RTP/AVP 96", "a=rtpmap:96 PCMU/16000"), err: ErrNoCommonCodec},
 		{name: "video only", offer: offer("m=video 6000 RTP/AVP 96", "a=rtpmap:96 H264/90000"), err: ErrNoAudio},
-		{name: "SRTP only", offer: offer("m=audio 6000 RTP/SAVP 0"), err: ErrNoAudio},
+		{name: "SRTP without a=crypto", offer: offer("m=audio 6000 RTP/SAVP 0"), err: ErrNoCrypto},
 		{name: "sendonly is hold", offer: offer("m=audio 6000 RTP/AVP 0", "a=sendonly"),
 			codec: PCMU, codecs: "PCMU", eventPT: -1, dir: SendOnly, hold: true, addr: "192.0.2.1:6000", rtcp: "192.0.2.1:6001",
 			wantInAns: []string{"a=recvonly"}},

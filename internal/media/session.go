@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 )
 
@@ -54,6 +55,9 @@ type SessionConfig struct {
 	RTCPInterval time.Duration
 	// CNAME for RTCP SDES; defaults to "tandem@<advertised address>".
 	CNAME string
+	// SRTP is when the media is protected (RFC 4568 SDES, see SRTPPolicy);
+	// the zero value answers what the peer offers.
+	SRTP SRTPPolicy
 }
 
 // EventKind is the kind of an Event.
@@ -113,6 +117,10 @@ type Stats struct {
 	// KeysDropped counts keys refused as a flood (more than keyRate a
 	// second after a burst of keyBurst).
 	KeysDropped uint64
+	// SRTPFailed counts SRTP and SRTCP packets dropped because they failed
+	// authentication or the replay check (RFC 3711 §3.3): forged, replayed,
+	// or sent with a key we were not given.
+	SRTPFailed uint64
 }
 
 // peerState is a snapshot of where and how to talk to the peer. It is
@@ -148,9 +156,19 @@ type Session struct {
 	localRTP netip.AddrPort // advertised RTP address, immutable
 	sdpID    uint64         // o= session id, immutable
 
-	// sdpMu guards sdpVersion, which must grow with each SDP we produce.
+	// sdpMu guards sdpVersion, which must grow with each SDP we produce,
+	// and the SRTP keys of ours below; held for a whole negotiation.
 	sdpMu      sync.Mutex
 	sdpVersion uint64
+	// ours are our a=crypto lines, one key per suite, made when first
+	// needed and kept for the dialog, so a peer re-offering (hold,
+	// resume) goes on with the keys it has; a new key of the peer's (a
+	// new party, moved here by the call server) gets new keys of ours.
+	ours []Crypto
+	// offered are the lines of our last offer, for SetAnswer.
+	offered []Crypto
+	// peerKey is the peer's key in use, to see it change.
+	peerKey *CryptoKey
 
 	peer atomic.Pointer[peerState] // replaced by UpdateRemote and the receive goroutine (latching, CAS)
 	play atomic.Pointer[playback]  // set by Play, cleared by Play or the send goroutine when done
@@ -176,6 +194,7 @@ type Session struct {
 	sent, received                    atomic.Uint64
 	late                              lateness // slots sent late
 	garbage, wrongPT, foreign, evDrop atomic.Uint64
+	srtpFailed                        atomic.Uint64
 	// keysDropped counts keys refused by keyBucket.
 	keysDropped atomic.Uint64
 	// keyBucket rate-limits keys from every source; it has its own lock
@@ -326,31 +345,95 @@ func (s *Session) LocalAddr() netip.AddrPort { return s.localRTP }
 // Remote returns what is known of the peer now.
 func (s *Session) Remote() Remote { return s.peer.Load().remote }
 
-// local returns the SDP parameters of our side, with the next version.
-func (s *Session) local(dir Direction) Local {
-	s.sdpMu.Lock()
-	defer s.sdpMu.Unlock()
+// localLocked returns the SDP parameters of our side, with the next
+// version. sdpMu is held.
+func (s *Session) localLocked(dir Direction) Local {
 	s.sdpVersion++
-	return Local{Addr: s.localRTP, SessionID: s.sdpID, Version: s.sdpVersion, Direction: dir}
+	return Local{Addr: s.localRTP, SessionID: s.sdpID, Version: s.sdpVersion, Direction: dir, SRTP: s.cfg.SRTP}
+}
+
+// keepOurs notes our line of a negotiation as our key of its suite.
+// sdpMu is held.
+func (s *Session) keepOurs(c Crypto) {
+	for i := range s.ours {
+		if s.ours[i].Suite == c.Suite {
+			s.ours[i] = c
+			return
+		}
+	}
+	s.ours = append(s.ours, c)
 }
 
 // Answer negotiates the peer's SDP offer (from an INVITE or re-INVITE),
 // applies it and returns our answer for the 200 OK. On error nothing changes
-// and the SIP side should answer 488 (see ErrNoCommonCodec).
+// and the SIP side should answer 488 (see ErrNoCommonCodec, ErrNoCrypto).
 func (s *Session) Answer(offer []byte) ([]byte, error) {
-	ans, r, err := Answer(offer, s.local(SendRecv))
+	s.sdpMu.Lock()
+	defer s.sdpMu.Unlock()
+	ans, r, err := Answer(offer, s.localWith(SendRecv, s.ours))
 	if err != nil {
 		return nil, err
 	}
+	if r.srtp != nil && s.peerKey != nil && !sameKey(*s.peerKey, r.srtp.recv[0]) && len(s.ours) > 0 {
+		// A new key of the peer's is a new stream (often a new party, the
+		// call server having moved the media): it starts its rollover
+		// counter at 0, so ours must start afresh too, with a new key
+		// (RFC 3711 §3.3.1, RFC 4568 §7.1.4).
+		if ans, r, err = Answer(offer, s.localWith(SendRecv, nil)); err != nil {
+			return nil, err
+		}
+		s.ours = nil
+	}
+	s.noteKeys(r)
 	s.UpdateRemote(r, r.Direction.reverse())
 	return ans, nil
 }
 
+// localWith is localLocked with our a=crypto lines.
+func (s *Session) localWith(dir Direction, crypto []Crypto) Local {
+	l := s.localLocked(dir)
+	l.Crypto = crypto
+	return l
+}
+
+// noteKeys keeps the keys a negotiation settled on. sdpMu is held.
+func (s *Session) noteKeys(r Remote) {
+	if r.srtp == nil {
+		return
+	}
+	k := r.srtp.recv[0]
+	s.peerKey = &k
+	s.keepOurs(Crypto{Tag: r.Crypto.Tag, Suite: r.srtp.suite.name, Keys: []CryptoKey{r.srtp.send}})
+}
+
 // Offer returns an SDP offer for a late-offer INVITE (no SDP in it: we offer
 // in the 200 OK and the peer answers in the ACK) or a re-INVITE we send.
-// dir is SendRecv, or SendOnly to put the peer on hold.
+// dir is SendRecv, or SendOnly to put the peer on hold. It carries our
+// a=crypto lines unless SRTP is off (see Offer).
 func (s *Session) Offer(dir Direction) ([]byte, error) {
-	l := s.local(dir)
+	s.sdpMu.Lock()
+	defer s.sdpMu.Unlock()
+	var lines []Crypto
+	for i, suite := range offerSuites { // our keys of the suites offered, tags 1...
+		for _, c := range s.ours {
+			if c.Suite == suite {
+				c.Tag = i + 1
+				lines = append(lines, c)
+			}
+		}
+	}
+	if len(lines) < len(offerSuites) {
+		lines = nil // some suite has no key yet: make a set
+	}
+	lines, err := OfferCrypto(s.cfg.SRTP, lines)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range lines {
+		s.keepOurs(c)
+	}
+	s.offered = lines
+	l := s.localWith(dir, lines)
 	for { // CAS: the receive goroutine may latch meanwhile
 		p := s.peer.Load()
 		np := *p
@@ -364,10 +447,13 @@ func (s *Session) Offer(dir Direction) ([]byte, error) {
 
 // SetAnswer applies the peer's answer to our last Offer.
 func (s *Session) SetAnswer(answer []byte) error {
-	r, err := ParseAnswer(answer, Local{})
+	s.sdpMu.Lock()
+	defer s.sdpMu.Unlock()
+	r, err := ParseAnswer(answer, Local{SRTP: s.cfg.SRTP, Crypto: s.offered})
 	if err != nil {
 		return err
 	}
+	s.noteKeys(r)
 	s.UpdateRemote(r, s.peer.Load().local)
 	return nil
 }
@@ -382,8 +468,12 @@ func (s *Session) UpdateRemote(r Remote, local Direction) {
 		a := r.RTCPAddr
 		s.rtcpTo.Store(&a)
 	}
+	suite := "none"
+	if r.srtp != nil {
+		suite = r.srtp.suite.name
+	}
 	s.log.Debug("media: remote updated", "addr", r.Addr, "codec", r.Codec, "telephone-event", r.EventPT,
-		"direction", r.Direction, "hold", r.OnHold(), "was", old.remote.Addr)
+		"direction", r.Direction, "hold", r.OnHold(), "srtp", suite, "was", old.remote.Addr)
 }
 
 // Start starts the send, receive and RTCP goroutines. The session stops when
@@ -512,6 +602,7 @@ func (s *Session) Stats() Stats {
 		Foreign:         s.foreign.Load(),
 		EventsDropped:   s.evDrop.Load(),
 		KeysDropped:     s.keysDropped.Load(),
+		SRTPFailed:      s.srtpFailed.Load(),
 		Jitter:          time.Duration(s.rx.jitter.Load()>>4) * time.Second / SampleRate,
 	}
 	if n := s.rx.received.Load(); n > 0 {
@@ -659,8 +750,15 @@ func (s *Session) SendDTMF(ctx context.Context, d byte, dur time.Duration) error
 
 // sender is the state of the send goroutine, owned by it alone.
 type sender struct {
-	pkt             rtp.Packet
-	buf             [1500]byte
+	pkt rtp.Packet
+	buf [1500]byte
+	// srtp protects what is sent when the peer's snapshot has keys; cbuf
+	// takes the protected packet (the payload, the auth tag and an MKI).
+	srtp            srtpState
+	cbuf            [1500 + 16 + 128]byte
+	hdr             rtp.Header  // scratch for EncryptRTP
+	rtcpHdr         rtcp.Header // scratch for EncryptRTCP
+	srtcpBuf        [256 + 20 + 128]byte
 	silence         [2][FrameSamples]byte // per law
 	hookPCM         [FrameSamples]int16   // the hook's frame of this slot
 	hookFrame       [FrameSamples]byte    // and encoded
@@ -868,7 +966,7 @@ func (s *Session) tick(st *sender) {
 	st.pkt.PayloadType = p.remote.Codec.PT
 	st.pkt.Marker = st.marker
 	st.pkt.Payload = payload
-	if s.write(st, p.sendTo) {
+	if s.write(st, p) {
 		st.marker = false
 	}
 	st.pkt.Timestamp += FrameSamples
@@ -900,7 +998,7 @@ func (s *Session) sendEvent(st *sender, p *peerState) {
 	st.pkt.Timestamp = d.ts
 	st.pkt.PayloadType = uint8(p.remote.EventPT)
 	st.pkt.Payload = st.evBuf[:]
-	s.write(st, p.sendTo)
+	s.write(st, p)
 	st.pkt.Timestamp = ts + FrameSamples // the audio clock runs on under the event
 	if d.sentEnds >= 3 {
 		st.dtmf = nil
@@ -910,15 +1008,27 @@ func (s *Session) sendEvent(st *sender, p *peerState) {
 	}
 }
 
-// write marshals the packet into the reused buffer and sends it. It never
-// allocates (rtp.Packet.MarshalTo, WriteToUDPAddrPort).
-func (s *Session) write(st *sender, to netip.AddrPort) bool {
+// write marshals the packet into the reused buffer, protects it when the
+// stream is SRTP, and sends it to the peer of p. It never allocates
+// (rtp.Packet.MarshalTo, pion's EncryptRTP into a buffer of ours,
+// WriteToUDPAddrPort).
+func (s *Session) write(st *sender, p *peerState) bool {
 	n, err := st.pkt.MarshalTo(st.buf[:])
 	if err != nil {
 		return false
 	}
 	st.pkt.SequenceNumber++
-	if _, err := s.conn.WriteToUDPAddrPort(st.buf[:n], to); err != nil {
+	out := st.buf[:n]
+	ctx, ok := st.srtp.forSend(p.remote.srtp)
+	if !ok {
+		return false // keys we cannot use: nothing goes out in the clear
+	}
+	if ctx != nil {
+		if out, err = ctx.EncryptRTP(st.cbuf[:0], out, &st.hdr); err != nil {
+			return false
+		}
+	}
+	if _, err := s.conn.WriteToUDPAddrPort(out, p.sendTo); err != nil {
 		// ICMP unreachable comes back as an error on the next write; the
 		// peer may come back (re-INVITE), so keep going.
 		return false
@@ -981,9 +1091,21 @@ func (s *Session) sendReport(st *sender, bye bool) {
 	}
 	n := appendReport(st.rtcpBuf[:], s.ssrc, st.sentSinceReport, now, st.pkt.Timestamp, st.packets, st.octets, rb, s.cfg.CNAME, bye)
 	st.sentSinceReport = false
-	if n > 0 {
-		s.rtcpConn.WriteToUDPAddrPort(st.rtcpBuf[:n], *to)
+	if n == 0 {
+		return
 	}
+	out := st.rtcpBuf[:n]
+	ctx, ok := st.srtp.forSend(s.peer.Load().remote.srtp)
+	if !ok {
+		return
+	}
+	if ctx != nil { // SRTCP (RFC 3711 §3.4), with the same keys as our RTP
+		var err error
+		if out, err = ctx.EncryptRTCP(st.srtcpBuf[:0], out, &st.rtcpHdr); err != nil {
+			return
+		}
+	}
+	s.rtcpConn.WriteToUDPAddrPort(out, *to)
 }
 
 // ---- The receive goroutine ----
@@ -992,6 +1114,9 @@ func (s *Session) sendReport(st *sender, bye bool) {
 type receiver struct {
 	pkt      rtp.Packet
 	buf      [1500]byte
+	srtp     srtpState  // the peer's keys, when SRTP
+	dec      [1500]byte // the decrypted packet
+	hdr      rtp.Header // scratch for DecryptRTP
 	pcm      [1500]int16
 	events   eventReceiver
 	detector *ToneDetector
@@ -1027,12 +1152,29 @@ func (s *Session) recvLoop() {
 
 // handleRTP processes one datagram. Garbage, unknown payload types and
 // packets from other sources are counted and dropped.
+//
+// An SRTP stream's packets are authenticated and decrypted first: one that
+// fails (forged, replayed, or from someone without the key) is dropped
+// before it can latch the stream or count as the peer's.
 func (s *Session) handleRTP(rv *receiver, b []byte, from netip.AddrPort, now time.Time) {
+	p := s.peer.Load()
+	ctx, ok := rv.srtp.forRecv(p.remote.srtp)
+	if !ok {
+		s.srtpFailed.Add(1)
+		return
+	}
+	if ctx != nil {
+		plain, err := ctx.DecryptRTP(rv.dec[:0], b, &rv.hdr)
+		if err != nil {
+			s.srtpFailed.Add(1)
+			return
+		}
+		b = plain
+	}
 	if err := rv.pkt.Unmarshal(b); err != nil || rv.pkt.Version != 2 {
 		s.garbage.Add(1)
 		return
 	}
-	p := s.peer.Load()
 	pt := int(rv.pkt.PayloadType)
 	law, isAudio := Law(0), false
 	for _, c := range p.remote.Codecs {
@@ -1161,7 +1303,9 @@ func (s *Session) track(rv *receiver, now time.Time, audio bool) bool {
 
 func (s *Session) rtcpLoop() {
 	defer s.wg.Done()
-	var buf [1500]byte
+	var buf, dec [1500]byte
+	var st srtpState // the peer's keys for SRTCP, owned by this goroutine
+	var hdr rtcp.Header
 	latched := false
 	for {
 		n, from, err := s.rtcpConn.ReadFromUDPAddrPort(buf[:])
@@ -1176,7 +1320,19 @@ func (s *Session) rtcpLoop() {
 			}
 			continue
 		}
-		info, err := parseRTCP(buf[:n], s.ssrc)
+		pkt := buf[:n]
+		ctx, ok := st.forRecv(s.peer.Load().remote.srtp)
+		if !ok {
+			s.srtpFailed.Add(1)
+			continue
+		}
+		if ctx != nil {
+			if pkt, err = ctx.DecryptRTCP(dec[:0], pkt, &hdr); err != nil {
+				s.srtpFailed.Add(1)
+				continue
+			}
+		}
+		info, err := parseRTCP(pkt, s.ssrc)
 		if err != nil {
 			continue
 		}

@@ -39,6 +39,9 @@ type Config struct {
 	RTPTimeout time.Duration
 	// MaxDialogs bounds the dialogs at once (503 past it); 0: no bound.
 	MaxDialogs int
+	// SRTP is when each media session protects its media (RFC 4568 SDES):
+	// offers it cannot take this way are refused with 488.
+	SRTP media.SRTPPolicy
 	// Log is the role's logger (nil: slog.Default()).
 	Log   *slog.Logger
 	Names Names
@@ -281,8 +284,12 @@ func refuse(req *sip.Request, tx sip.ServerTransaction, code int, reason string,
 	_ = tx.Respond(res)
 }
 
-// g711Warning explains a 488.
-func g711Warning() sip.Header {
+// refusal explains a 488 (RFC 3261 §20.43): SRTP keys tandem cannot use
+// or the policy's refusal, or no G.711.
+func refusal(err error) sip.Header {
+	if errors.Is(err, media.ErrNoCrypto) {
+		return sip.NewHeader("Warning", `399 tandem "SRTP: no usable a=crypto line (AES_CM_128_HMAC_SHA1_80 or _32, inline key) or media in the clear refused"`)
+	}
 	return sip.NewHeader("Warning", `304 tandem "G.711 (PCMU or PCMA) required"`)
 }
 
@@ -307,7 +314,7 @@ func (u *UA) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	u.wg.Add(1)
-	sess, err := media.NewSession(media.SessionConfig{LocalIP: u.cfg.MediaIP, Logger: d.Log, RTPTimeout: u.cfg.RTPTimeout})
+	sess, err := media.NewSession(media.SessionConfig{LocalIP: u.cfg.MediaIP, Logger: d.Log, RTPTimeout: u.cfg.RTPTimeout, SRTP: u.cfg.SRTP})
 	if err != nil {
 		d.Log.Error("media session", "error", err)
 		u.release()
@@ -325,8 +332,8 @@ func (u *UA) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if err != nil {
 		sess.Close()
 		u.release()
-		d.Log.Info("no common codec", "error", err)
-		refuse(req, tx, 488, "Not Acceptable Here", g711Warning())
+		d.Log.Info("offer not acceptable", "error", err)
+		refuse(req, tx, 488, "Not Acceptable Here", refusal(err))
 		return
 	}
 	dlg, err := u.dlgs.ReadInvite(req, tx)
@@ -512,7 +519,7 @@ func (d *Dialog) holdChanged() {
 // Reanswer answers a re-INVITE of a dialog whose media is sess: a 200
 // with our answer to its offer, or with our offer when it has none
 // (offered: the answer comes in the ACK), carrying contact; a 488 with a
-// Warning when the offer has no G.711.
+// Warning when the offer has no G.711 or no SRTP keys tandem can use.
 func Reanswer(req *sip.Request, sess *media.Session, contact *sip.ContactHeader) (res *sip.Response, offered bool) {
 	var body []byte
 	var err error
@@ -524,7 +531,7 @@ func Reanswer(req *sip.Request, sess *media.Session, contact *sip.ContactHeader)
 	}
 	if err != nil {
 		res = sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil)
-		res.AppendHeader(g711Warning())
+		res.AppendHeader(refusal(err))
 		return res, false
 	}
 	res = sip.NewResponseFromRequest(req, 200, "OK", body)

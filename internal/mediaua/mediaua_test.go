@@ -209,16 +209,17 @@ func TestDialogLife(t *testing.T) {
 // INVITEs the UA refuses, each with its code, and no dialog left behind.
 func TestRefusals(t *testing.T) {
 	for _, tc := range []struct {
-		name, user, pt, codec, code string
-		admit                       func(*Dialog) error
+		name, user, proto, pt, codec, code string
+		admit                              func(*Dialog) error
 	}{
-		{"no route", "nobody", "0", "PCMU", "404", nil},
-		{"no G.711", "app", "18", "G729", "488", nil},
-		{"not admitted", "app", "8", "PCMA", "503", func(*Dialog) error { return errors.New("full") }},
+		{"no route", "nobody", "RTP/AVP", "0", "PCMU", "404", nil},
+		{"no G.711", "app", "RTP/AVP", "18", "G729", "488", nil},
+		{"SRTP without a=crypto", "app", "RTP/SAVP", "0", "PCMU", "488", nil},
+		{"not admitted", "app", "RTP/AVP", "8", "PCMA", "503", func(*Dialog) error { return errors.New("full") }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			u, rec := startUA(t, tc.admit)
-			if !runSIPp(t, u.Addr(), tc.user, "uac-expect.xml", "CODE", tc.code, "PT", tc.pt, "CODEC", tc.codec) {
+			if !runSIPp(t, u.Addr(), tc.user, "uac-expect.xml", "CODE", tc.code, "PROTO", tc.proto, "PT", tc.pt, "CODEC", tc.codec) {
 				t.Fatalf("no %s", tc.code)
 			}
 			waitFor(t, 10*time.Second, "no dialog", func() bool { return u.Active() == 0 })
