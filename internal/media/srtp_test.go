@@ -10,7 +10,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
 )
 
 // rfcKey is the key of RFC 4568's example lines (30 bytes: a 16-byte key
