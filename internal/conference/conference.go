@@ -29,6 +29,9 @@ type Config struct {
 	// RTPTimeout hangs up a party that sent no RTP for this long while it
 	// should be sending; 0 disables it.
 	RTPTimeout time.Duration
+	// SRTP is when a party's media is protected (SDES, RFC 4568): "" or
+	// optional, required, off (media.ParseSRTPPolicy).
+	SRTP string
 }
 
 // Validate returns the first problem of cfg, naming the field.
@@ -44,6 +47,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxParties < 2 {
 		return errors.New("conference: max_parties must be 2 or more")
+	}
+	if _, err := media.ParseSRTPPolicy(c.SRTP); err != nil {
+		return fmt.Errorf("conference: srtp: %w", err)
 	}
 	return nil
 }
@@ -110,15 +116,16 @@ func New(cfg Config, deps Deps) (*Bridge, error) {
 		b.events = event.Discard{}
 	}
 	ip, _ := netip.ParseAddr(cfg.MediaIP)
+	srtp, _ := media.ParseSRTPPolicy(cfg.SRTP) // checked by Validate
 	var err error
 	b.ua, err = mediaua.New(mediaua.Config{
 		Listen: cfg.Listen, MediaIP: ip, UserAgent: "tandem-conference", ContactUser: "conference",
-		RTPTimeout: cfg.RTPTimeout, Log: b.log,
+		RTPTimeout: cfg.RTPTimeout, Log: b.log, SRTP: srtp,
 		Names: mediaua.Names{Dialog: "party", Remote: "party", Local: "bridge"},
 		Route: b.route, Admit: b.admit, OnSession: b.watch, OnEnd: b.end,
 		OnReinvite: func(d *mediaua.Dialog) {
 			r := d.Session.Remote()
-			d.Log.Info("party re-INVITE", "addr", r.Addr, "codec", r.Codec, "direction", r.Direction)
+			d.Log.Info("party re-INVITE", "addr", r.Addr, "codec", r.Codec, "direction", r.Direction, "srtp", r.Secure())
 		},
 		OnHold: b.holdChanged,
 	})

@@ -99,6 +99,9 @@ type VXMLGateway struct {
 	RTPTimeout Duration `yaml:"rtp_timeout"`
 	// MaxSessions bounds concurrent VoiceXML sessions; past it, 503.
 	MaxSessions int `yaml:"max_sessions"`
+	// SRTP is when calls' media is protected (SDES, RFC 4568): optional
+	// (the default: SRTP when the caller offers it), required, or off.
+	SRTP string `yaml:"srtp"`
 }
 
 // Conference configures the conference bridge: a SIP endpoint of its own
@@ -115,6 +118,8 @@ type Conference struct {
 	MaxParties int `yaml:"max_parties"`
 	// RTPTimeout hangs up a party that sent no RTP for this long.
 	RTPTimeout Duration `yaml:"rtp_timeout"`
+	// SRTP is as vxml_gateway.srtp, for each party's media.
+	SRTP string `yaml:"srtp"`
 }
 
 // IVR configures the IVR service (CVP's): the router's run-script requests
@@ -834,6 +839,9 @@ func (c *Config) Validate() []FieldError {
 		if cf.MaxParties < 2 {
 			bad("conference.max_parties", "must be 2 or more")
 		}
+		if !srtpPolicy(g.SRTP) {
+			bad("vxml_gateway.srtp", "unknown policy %q (want optional, required or off)", g.SRTP)
+		}
 	}
 	switch c.Report.Driver {
 	case "sqlite", "off":
@@ -860,6 +868,9 @@ func (c *Config) Validate() []FieldError {
 		if _, _, err := hostPort(c.Console.Listen); err != nil {
 			bad("console.listen", "%v", err)
 		}
+		if !srtpPolicy(cf.SRTP) {
+			bad("conference.srtp", "unknown policy %q (want optional, required or off)", cf.SRTP)
+		}
 	}
 	if c.Console.Admin.Password != "" && c.Console.Admin.PasswordHash != "" {
 		bad("console.admin", "give password or password_hash, not both")
@@ -881,6 +892,11 @@ func (c *Config) Validate() []FieldError {
 		bad("data_dir", "%q is neither relative nor absolute", c.DataDir)
 	}
 	return errs
+}
+
+// srtpPolicy says whether s spells an SRTP policy ("" is optional).
+func srtpPolicy(s string) bool {
+	return s == "" || s == "optional" || s == "required" || s == "off"
 }
 
 func (c *Config) dialable(label string) bool {

@@ -66,6 +66,10 @@ func New(cfg config.VXMLGateway, deps Deps) (*Gateway, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway: media_ip %q: %w", cfg.MediaIP, err)
 	}
+	srtp, err := media.ParseSRTPPolicy(cfg.SRTP)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: srtp: %w", err)
+	}
 	for i, a := range cfg.Apps {
 		p, err := config.CompilePattern(a.Pattern)
 		if err != nil {
@@ -75,7 +79,7 @@ func New(cfg config.VXMLGateway, deps Deps) (*Gateway, error) {
 	}
 	g.ua, err = mediaua.New(mediaua.Config{
 		Listen: cfg.Listen, MediaIP: ip, UserAgent: "tandem-vxml", ContactUser: "vxml",
-		RTPTimeout: cfg.RTPTimeout.D(), MaxDialogs: cfg.MaxSessions, Log: g.log,
+		RTPTimeout: cfg.RTPTimeout.D(), MaxDialogs: cfg.MaxSessions, Log: g.log, SRTP: srtp,
 		Names: mediaua.Names{Dialog: "call", Remote: "caller", Local: "gateway"},
 		Route: g.route, OnSession: g.run, OnEnd: g.end,
 	})

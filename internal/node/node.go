@@ -251,7 +251,7 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 	}
 	if cf := cfg.Conference; cf.Listen != "" {
 		if n.Conference, err = conference.New(conference.Config{Listen: cf.Listen, MediaIP: cf.MediaIP,
-			MaxRooms: cf.MaxRooms, MaxParties: cf.MaxParties, RTPTimeout: cf.RTPTimeout.D()},
+			MaxRooms: cf.MaxRooms, MaxParties: cf.MaxParties, RTPTimeout: cf.RTPTimeout.D(), SRTP: cf.SRTP},
 			conference.Deps{Log: log, Events: events}); err != nil {
 			return nil, err
 		}
