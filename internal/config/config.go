@@ -825,6 +825,9 @@ func (c *Config) Validate() []FieldError {
 		if g.MaxSessions < 1 {
 			bad("vxml_gateway.max_sessions", "must be 1 or more")
 		}
+		if !srtpPolicy(g.SRTP) {
+			bad("vxml_gateway.srtp", "unknown policy %q (want optional, required or off)", g.SRTP)
+		}
 	}
 	if cf := c.Conference; cf.Listen != "" {
 		if _, _, err := hostPort(cf.Listen); err != nil {
@@ -839,8 +842,8 @@ func (c *Config) Validate() []FieldError {
 		if cf.MaxParties < 2 {
 			bad("conference.max_parties", "must be 2 or more")
 		}
-		if !srtpPolicy(g.SRTP) {
-			bad("vxml_gateway.srtp", "unknown policy %q (want optional, required or off)", g.SRTP)
+		if !srtpPolicy(cf.SRTP) {
+			bad("conference.srtp", "unknown policy %q (want optional, required or off)", cf.SRTP)
 		}
 	}
 	switch c.Report.Driver {
@@ -867,9 +870,6 @@ func (c *Config) Validate() []FieldError {
 	if c.Console.Listen != "off" {
 		if _, _, err := hostPort(c.Console.Listen); err != nil {
 			bad("console.listen", "%v", err)
-		}
-		if !srtpPolicy(cf.SRTP) {
-			bad("conference.srtp", "unknown policy %q (want optional, required or off)", cf.SRTP)
 		}
 	}
 	if c.Console.Admin.Password != "" && c.Console.Admin.PasswordHash != "" {
