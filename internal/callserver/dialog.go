@@ -33,8 +33,20 @@ func (s *Server) HandleInDialog(req *sip.Request, tx sip.ServerTransaction) {
 	case sip.BYE:
 		s.onBye(c, l, req, tx)
 	case sip.INVITE:
+		if s.sessionTooSmall(req, tx) {
+			return
+		}
 		s.reinvite(c, l, req, tx)
-	case sip.UPDATE, sip.INFO, sip.MESSAGE, sip.NOTIFY:
+	case sip.UPDATE:
+		if s.sessionTooSmall(req, tx) {
+			return
+		}
+		if len(req.Body()) == 0 {
+			s.refreshUpdate(l, req, tx) // a session refresh (timer.go)
+			return
+		}
+		s.forward(c, l, req, tx)
+	case sip.INFO, sip.MESSAGE, sip.NOTIFY:
 		s.forward(c, l, req, tx)
 	case sip.OPTIONS:
 		s.reject(req, tx, 200, "OK", sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"))
@@ -155,6 +167,7 @@ func (s *Server) reinvite(c *Call, l *leg, req *sip.Request, tx sip.ServerTransa
 	}
 	ok := sip.NewResponseFromRequest(req, 200, "OK", nil)
 	ok.AppendHeader(s.contact(l.transport))
+	s.timerAnswer(l, req, ok) // the 2xx refreshes l's session (RFC 4028)
 	withBody(ok, stamp(l, res.Body()), contentType(res))
 	if err := tx.Respond(ok); err != nil {
 		c.log.Debug("relay re-INVITE 2xx failed", "error", err)
@@ -218,7 +231,11 @@ func (s *Server) forward(c *Call, l *leg, req *sip.Request, tx sip.ServerTransac
 		s.reject(req, tx, 408, "Request Timeout")
 		return
 	}
-	_ = s.respond(nil, req, tx, res.StatusCode, res.Reason, res.Body(), contentType(res))
+	var hs []sip.Header
+	if req.Method == sip.UPDATE && res.IsSuccess() {
+		hs = s.timerAnswerHeaders(l, req) // a 2xx to UPDATE refreshes l
+	}
+	_ = s.respond(nil, req, tx, res.StatusCode, res.Reason, res.Body(), contentType(res), hs...)
 }
 
 // await2xxAck waits for the ACK to a 2xx sent on tx for a re-INVITE,

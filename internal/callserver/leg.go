@@ -58,6 +58,12 @@ type leg struct {
 	// firstSDP is the first description the leg got, until a second one
 	// makes its origin needed.
 	firstSDP []byte
+	// lastSDP is the last description the leg got from tandem, as sent:
+	// a session refresh by re-INVITE offers it again unchanged.
+	lastSDP []byte
+
+	// session is the leg's session timer (timer.go).
+	session sessionState
 }
 
 // key identifies the dialog for in-dialog requests that reach tandem: their
@@ -120,6 +126,7 @@ func (l *leg) establishOutbound(res *sip.Response) {
 			l.routeSet = append(l.routeSet, *rr.Address.Clone())
 		}
 	}
+	l.call.srv.timerAgreed(l, res)
 	// Once the dialog exists, in-dialog requests go to the remote target
 	// (or the route set), unless the target was a registered phone whose
 	// reachable address is where it registered from.

@@ -23,6 +23,12 @@ func stamp(l *leg, body []byte) []byte {
 	}
 	l.originMu.Lock()
 	defer l.originMu.Unlock()
+	out := stampLocked(l, body)
+	l.lastSDP = out
+	return out
+}
+
+func stampLocked(l *leg, body []byte) []byte {
 	if l.origin == nil {
 		if l.firstSDP == nil {
 			l.firstSDP = body
@@ -48,4 +54,11 @@ func stamp(l *leg, body []byte) []byte {
 		return body
 	}
 	return out
+}
+
+// lastSent is the last session description tandem sent leg l.
+func (l *leg) lastSent() []byte {
+	l.originMu.Lock()
+	defer l.originMu.Unlock()
+	return l.lastSDP
 }

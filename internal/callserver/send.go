@@ -89,6 +89,7 @@ func (s *Server) dialogRequest(l *leg, method sip.RequestMethod, seq uint32) *si
 	req.AppendHeader(&sip.CSeqHeader{SeqNo: seq, MethodName: method})
 	if method == sip.INVITE || method == sip.UPDATE {
 		req.AppendHeader(s.contact(l.transport))
+		s.timerRequest(l, req)
 	}
 	s.route(req, l.dest)
 	return req
@@ -122,6 +123,9 @@ func (s *Server) request(ctx context.Context, req *sip.Request) (*sip.Response, 
 	if res == nil {
 		return nil, fmt.Errorf("%s: %w", req.Method, errNoFinal)
 	}
+	// Every 2xx to an INVITE or UPDATE in a dialog is a session refresh
+	// (RFC 4028 §7.4), whichever step of a call sent it.
+	s.timerAgreedFor(req, res)
 	return res, nil
 }
 

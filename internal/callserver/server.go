@@ -172,6 +172,9 @@ func (s *Server) HandleInvite(req *sip.Request, tx sip.ServerTransaction, from s
 		s.reject(req, tx, 503, "Service Unavailable", s.retryAfter())
 		return
 	}
+	if s.sessionTooSmall(req, tx) {
+		return // 422 with our Min-SE (RFC 4028 §8.1), or 400
+	}
 	if n := s.active.Add(1); n > int64(s.cfg.MaxCalls) {
 		s.active.Add(-1)
 		s.reject(req, tx, 503, "Service Unavailable", s.retryAfter())
@@ -683,6 +686,7 @@ func (c *Call) answer(out *leg, res *sip.Response) {
 	ok.To().Params.Add("tag", c.in.localTag)
 	ok.AppendHeader(s.contact(c.in.transport))
 	ok.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"))
+	s.timerAnswer(c.in, c.in.invite, ok)
 	withBody(ok, stamp(c.in, res.Body()), contentType(res))
 	if err := c.in.inviteTx.Respond(ok); err != nil {
 		// The caller cancelled as the callee answered: release the callee.
@@ -807,6 +811,7 @@ func (c *Call) end(why string, outcome event.Outcome, byeIn, byeOut *leg) {
 
 // bye releases leg l with a BYE.
 func (s *Server) bye(l *leg, why string) {
+	l.stopSession()
 	req := s.inDialog(l, sip.BYE)
 	req.AppendHeader(sip.NewHeader("Reason", `SIP;cause=200;text="`+strings.ReplaceAll(why, `"`, "'")+`"`))
 	ctx, cancel := context.WithTimeout(context.Background(), 64*sip.T1)

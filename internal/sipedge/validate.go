@@ -9,8 +9,9 @@ import (
 )
 
 // supportedExtensions are the option tags tandem accepts in Require
-// (RFC 3261 §8.2.2.3); anything else gets 420.
-var supportedExtensions = map[string]bool{}
+// (RFC 3261 §8.2.2.3); anything else gets 420. "timer": the call server
+// does session timers (RFC 4028).
+var supportedExtensions = map[string]bool{"timer": true}
 
 // singletons may appear once only (RFC 3261 §7.3.1, RFC 4475 §3.3.9).
 var singletons = []string{"Call-ID", "From", "To", "CSeq", "Max-Forwards", "Content-Length", "Content-Type"}
