@@ -15,13 +15,17 @@ import (
 	"time"
 
 	"github.com/tandem-cc/tandem/internal/report"
+	"github.com/tandem-cc/tandem/internal/report/reporttest"
 )
 
 // TestKill9UnderLoadLosesNoCompletedCall builds the tandem binary, runs it
 // on a temp data dir, drives SIPp calls at 150 calls/s through the router
 // to a SIPp UAS, kills tandem with SIGKILL mid-load, starts it again on
 // the same data dir, and checks that every call SIPp saw complete (200 to
-// its BYE) is in the store, found by its SIP Call-ID.
+// its BYE) is in the store, found by its SIP Call-ID; that the calls alive
+// at the kill were closed at the restart (disposition node_restart), so
+// no record is left in progress; and that the interval table counts every
+// call offered. It runs on SQLite and on PostgreSQL.
 func TestKill9UnderLoadLosesNoCompletedCall(t *testing.T) {
 	need(t, "sipp")
 	if testing.Short() {
@@ -34,7 +38,22 @@ func TestKill9UnderLoadLosesNoCompletedCall(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	t.Run("sqlite", func(t *testing.T) {
+		kill9UnderLoad(t, bin, report.StoreConfig{Driver: report.DriverSQLite})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		pg := reporttest.StartPostgres(t, true)
+		kill9UnderLoad(t, bin, report.StoreConfig{Driver: report.DriverPostgres, DSN: pg.CreateDB("tandem")})
+	})
+}
+
+func kill9UnderLoad(t *testing.T, bin string, store report.StoreConfig) {
+	dir := t.TempDir()
 	dataDir := filepath.Join(dir, "data")
+	if store.Driver == report.DriverSQLite {
+		store.Path = filepath.Join(dataDir, "events.db")
+	}
+	reportCfg := fmt.Sprintf("{driver: %s, dsn: %q}", store.Driver, store.DSN)
 	uasPort, sipPort, ctiPort, ivrPort := freePort(t), freePort(t), freePort(t), freePort(t)
 	startUAS(t, uasPort, "")
 	cfgPath := filepath.Join(dir, "tandem.yaml")
@@ -52,7 +71,7 @@ cti: {listen: "127.0.0.1:%d"}
 ivr: {listen: "127.0.0.1:%d"}
 console: {listen: "off"}
 metrics: {listen: ""}
-report: {driver: sqlite}
+report: %s
 router:
   dialed_numbers: [{number: "4000", call_type: load}]
   call_types: [{name: load, script: load}]
@@ -62,7 +81,7 @@ router:
       nodes:
         - {id: s, type: start, next: l}
         - {id: l, type: label, labels: [uas]}
-`, dataDir, sipPort, uasPort, ctiPort, ivrPort)
+`, dataDir, sipPort, uasPort, ctiPort, ivrPort, reportCfg)
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +144,7 @@ router:
 	second := start("second")
 	second.Process.Signal(syscall.SIGTERM)
 	waitExit(t, second, 30*time.Second)
-	s, err := report.Open(context.Background(), report.StoreConfig{Driver: report.DriverSQLite, Path: filepath.Join(dataDir, "events.db")})
+	s, err := report.Open(context.Background(), store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,8 +175,37 @@ router:
 			t.Errorf("call %s completed %v before the kill but its record says %q", id, killedAt.Sub(doneAt), c.Disposition)
 		}
 	}
-	t.Logf("%d calls completed before the kill, %d caller records stored (calls in flight included), %d missing, %d without their end",
-		len(completed), len(stored), missing, notEnded)
+	// The calls alive at the kill: closed at the restart, as no process
+	// owns them any more. Nothing is left in progress.
+	closed := 0
+	for _, l := range legs {
+		switch {
+		case l.Disposition == "in_progress":
+			t.Errorf("call %s leg %s is still in progress after the restart", l.Call, l.Leg)
+		case l.LegKind == "caller" && l.Disposition == string(report.OutcomeNodeRestart):
+			closed++
+			if l.End.IsZero() || l.End.After(killedAt.Add(time.Second)) {
+				t.Errorf("call %s closed at %v, want the last moment the killed run was seen (killed at %v)", l.Call, l.End, killedAt)
+			}
+		}
+	}
+	if closed == 0 {
+		t.Errorf("no call closed with disposition node_restart: none was alive at the kill? (%d caller records)", len(stored))
+	}
+	// Every caller record is offered once in the interval table.
+	rows, err := s.Intervals(context.Background(), report.Filter{Kind: report.IntervalCallType, Name: "load", Limit: report.MaxLimit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var offered int64
+	for _, r := range rows {
+		offered += r.Offered
+	}
+	if offered != int64(len(stored)) {
+		t.Errorf("intervals count %d calls offered, the store holds %d caller records", offered, len(stored))
+	}
+	t.Logf("%d calls completed before the kill, %d caller records stored (calls in flight included), %d missing, %d without their end, %d closed at the restart (node_restart), %d offered in the intervals",
+		len(completed), len(stored), missing, notEnded, closed, offered)
 }
 
 // completedCalls reads SIPp's message trace: the Call-IDs of calls whose

@@ -101,7 +101,13 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 		events = append(events, deps.Events)
 	}
 	if cfg.Report.Driver != "off" {
-		rc := report.StoreConfig{Driver: cfg.Report.Driver, DSN: cfg.Report.DSN, Path: filepath.Join(cfg.DataDir, "events.db"), Logger: log,
+		// The node's id names its events in the store, so at start it
+		// closes what its own earlier runs left open, and only that.
+		var nodeID string
+		if nodeID, err = report.NodeID(filepath.Join(cfg.DataDir, "node-id")); err != nil {
+			return nil, err
+		}
+		rc := report.StoreConfig{Driver: cfg.Report.Driver, DSN: cfg.Report.DSN, Path: filepath.Join(cfg.DataDir, "events.db"), Logger: log, Node: nodeID,
 			Records: report.RecordConfig{Interval: cfg.Report.Interval.D(), ServiceLevel: cfg.Report.ServiceLevel.D(), ShortCall: cfg.Report.ShortCall.D()}}
 		if n.Reports, err = report.Open(context.Background(), rc); err != nil {
 			return nil, err
@@ -161,8 +167,12 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 		for _, s := range cfg.CTI.Supervisors {
 			sups = append(sups, cti.Supervisor{ID: s.ID, Password: s.Password})
 		}
+		devices, err := NewDevices(n.Edge, cfg)
+		if err != nil {
+			return nil, err
+		}
 		n.CTI, err = cti.New(cti.Config{Supervisors: sups, Agents: agents, Queues: queues}, cti.Deps{
-			Engine: n.Engine, Log: log, RouterConfig: rc,
+			Engine: n.Engine, Log: log, RouterConfig: rc, Devices: devices,
 			Calls: &CallControl{Calls: n.Calls, Engine: n.Engine, Bridge: bridge, ConferenceLabel: cfg.CallServer.ConferenceLabel},
 		})
 		if err != nil {

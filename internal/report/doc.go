@@ -85,6 +85,23 @@
 // sets those columns (splitStates, a pure function, cuts each state's
 // span at interval boundaries), so it too may run any number of times.
 //
+// # Start-up recovery
+//
+// A process killed mid-call (kill -9, a crash, a power cut) leaves the
+// records of its live calls in progress and its agents in talking or
+// ready: nothing owns them any more, since the router's state died with
+// it. Each stored event carries the node that stored it (column owner,
+// StoreConfig.Node, the node id kept in data_dir/node-id). When a Writer
+// of a node with an id starts, once the store answers and the spool the
+// dead run left is replayed, Store.CloseOrphans closes what the earlier
+// runs of this node left open: agent.call_end, leg.ended and call.ended
+// (outcome node_restart) for each such call, agent.state logged_out
+// (reason -2) for each such agent, at the last moment the earlier run was
+// seen; derived as any event, they close the records and count the calls
+// in the intervals. The calls and agents the running process has emitted
+// events for are not touched, nor another node's: with a PostgreSQL store
+// shared by several nodes, each closes only its own.
+//
 // Handler serves them as JSON or CSV (docs/report-api.md); Purge, run
 // daily by the Writer with Retention set, deletes by age.
 //

@@ -330,6 +330,11 @@ func buildCall(evs []event.Event, cfg *RecordConfig) callRecords {
 		case event.CallEnded:
 			// The last call.ended is the call's end and disposition.
 			callEnded, end, outcome = true, e.Time, e.Outcome
+			if e.Outcome == OutcomeNodeRestart {
+				// Closed at start (CloseOrphans): a callback kept queued
+				// died with the process that kept it.
+				cbPending = false
+			}
 		case event.CallbackRequested:
 			cbRequested, cbPending = true, true
 		case event.CallAnswered:
@@ -438,6 +443,11 @@ func buildCall(evs []event.Event, cfg *RecordConfig) callRecords {
 					s.holdStart = time.Time{}
 				}
 				switch {
+				case e.Reason == DispositionNodeRestart:
+					// Closed at start (CloseOrphans): the process that
+					// had the call died; it is neither an abandon nor a
+					// handled call.
+					s.disposition = DispositionNodeRestart
 				case e.Reason == "callback not answered":
 					// The agent took the callback; the caller did not.
 					s.disposition = "callback_not_answered"

@@ -34,6 +34,12 @@ type StoreConfig struct {
 	// DSN is a pgx connection string (postgres only), e.g.
 	// "postgres://tandem@db:5432/tandem?sslmode=disable".
 	DSN string `yaml:"dsn"`
+	// Node is the id of the node writing (NodeID): each event stored is
+	// stamped with it (column owner), and at start the node closes only
+	// the calls and agents its own earlier runs left open (CloseOrphans),
+	// never another node's in a shared PostgreSQL. Empty: events are
+	// stored without an owner and nothing is closed at start.
+	Node string `yaml:"node"`
 	// Records says how records and interval tables are cut.
 	Records RecordConfig `yaml:"records"`
 	// Logger receives the store's log lines; nil means slog.Default().
@@ -77,7 +83,8 @@ type Store struct {
 	// prepared holds the hot statements prepared once (see exec).
 	prepared map[string]*sql.Stmt
 
-	rec RecordConfig // defaults filled
+	rec  RecordConfig // defaults filled
+	node string       // StoreConfig.Node, stamped on every event stored
 
 	// writeMu serialises Insert, Derive and Purge: derivation reads the
 	// pending marks that Insert writes and must see each batch whole.
@@ -127,7 +134,7 @@ func Open(ctx context.Context, cfg StoreConfig) (*Store, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Store{log: log.With("role", "report"), inserts: map[int]string{}, stmts: map[string]string{}, prepared: map[string]*sql.Stmt{}, rec: cfg.Records}
+	s := &Store{log: log.With("role", "report"), inserts: map[int]string{}, stmts: map[string]string{}, prepared: map[string]*sql.Stmt{}, rec: cfg.Records, node: cfg.Node}
 	s.rec.defaults()
 	switch cfg.Driver {
 	case DriverSQLite:
@@ -310,6 +317,15 @@ var migrations = []migration{
 		)`,
 		`CREATE INDEX ivr_steps_time ON ivr_steps (time_ns)`,
 	}},
+	{version: 5, sql: []string{
+		// The node that stored each event (StoreConfig.Node): at start a
+		// node closes the calls its earlier runs left open, and only
+		// those. Rows from before it have ''.
+		`ALTER TABLE events ADD COLUMN owner TEXT NOT NULL DEFAULT ''`,
+		// The records still open, which CloseOrphans reads at each start:
+		// few rows, so a partial index finds them without a scan.
+		`CREATE INDEX tcd_open ON tcd (call_id) WHERE disposition = 'in_progress'`,
+	}},
 }
 
 // stateTimesMigration adds the agent interval table's time per state
@@ -378,11 +394,13 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	return int(v.Int64), nil
 }
 
-const eventColumns = 20
+// eventColumns is how many columns Insert writes: eventColumnList and
+// owner.
+const eventColumns = 21
 
 const eventColumnList = `id, call_id, seq, time_ns, kind, leg_id, code, reason, outcome, peer, side, agent, queue, call_type, script, node, target, state, reason_code, data`
 
-// rowsPerStatement bounds a multi-row INSERT: 500 rows × 11 columns stays
+// rowsPerStatement bounds a multi-row INSERT: 500 rows × 21 columns stays
 // far under SQLite's 32,766 and PostgreSQL's 65,535 placeholders, and is
 // large enough that parsing the statement costs little per row.
 const rowsPerStatement = 500
@@ -395,12 +413,12 @@ func (s *Store) insertSQL(n int) string {
 		return q
 	}
 	var b strings.Builder
-	b.WriteString(`INSERT INTO events (` + eventColumnList + `) VALUES `)
+	b.WriteString(`INSERT INTO events (` + eventColumnList + `, owner) VALUES `)
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(`(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+		b.WriteString(`(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
 	}
 	// Idempotent by event id: a replayed spool or a retried batch whose
 	// commit was in fact applied writes nothing twice. Both dialects accept
@@ -442,7 +460,7 @@ func (s *Store) Insert(ctx context.Context, events []event.Event) error {
 			}
 			args = append(args, e.ID, string(e.Call), int64(e.Seq), e.Time.UnixNano(), string(e.Kind),
 				string(e.Leg), e.Code, e.Reason, string(e.Outcome), e.Peer, e.Side,
-				string(e.Agent), e.Queue, e.CallType, e.Script, e.Node, e.Target, e.State, e.ReasonCode, data)
+				string(e.Agent), e.Queue, e.CallType, e.Script, e.Node, e.Target, e.State, e.ReasonCode, data, s.node)
 		}
 		if err := s.exec(ctx, tx, s.insertSQL(n), args...); err != nil {
 			return fmt.Errorf("report: insert %d events into %s: %w", n, s.name, err)

@@ -114,6 +114,12 @@ type Stats struct {
 	// attempt on the store failed.
 	SpoolBytes int64
 	StoreDown  bool
+	// Recovered says the start-up recovery is done (CloseOrphans ran, or
+	// the store has no node id); OrphanCalls and OrphanAgents are what
+	// it closed.
+	Recovered    bool
+	OrphanCalls  uint64
+	OrphanAgents uint64
 }
 
 // Writer is the event.Sink that makes events durable: Emit queues, one
@@ -155,6 +161,20 @@ type Writer struct {
 	spoolMu sync.Mutex
 	spool   *spool
 
+	// Start-up recovery (CloseOrphans): until it has run, Emit notes the
+	// calls and agents this process has events for, so they are not taken
+	// for orphans of the run before. liveMu guards liveCalls and
+	// liveAgents; they are dropped once recovered is set.
+	started       time.Time
+	recovered     atomic.Bool
+	liveMu        sync.Mutex
+	liveCalls     map[event.CallID]struct{}
+	liveAgents    map[event.AgentID]struct{}
+	orphanCalls   atomic.Uint64
+	orphanAgents  atomic.Uint64
+	recoverAt     time.Time // goroutine only: no attempt before (after a failure)
+	recoverFailed int       // goroutine only: failed attempts, for the log
+
 	// Owned by the goroutine (run and what it calls).
 	batch   []event.Event
 	down    bool
@@ -192,6 +212,11 @@ func NewWriter(store *Store, cfg WriterConfig) (*Writer, error) {
 		stopSpill: make(chan struct{}), spillDone: make(chan struct{}),
 	}
 	w.spoolBytes.Store(sp.size)
+	w.started = time.Now()
+	w.liveCalls, w.liveAgents = map[event.CallID]struct{}{}, map[event.AgentID]struct{}{}
+	if store.node == "" {
+		w.recovered.Store(true) // no node id: no owner to recover for
+	}
 	if sp.pending() {
 		log.Info("report: spool holds events from a previous run; replaying", "spool", cfg.SpoolPath, "bytes", sp.size)
 	}
@@ -215,6 +240,9 @@ func (w *Writer) Emit(e event.Event) {
 		e.Time = now
 	}
 	w.seq.Stamp(&e, now)
+	if !w.recovered.Load() {
+		w.noteLive(&e)
+	}
 	w.mu.RLock()
 	defer w.mu.RUnlock()
 	if w.closed {
@@ -243,6 +271,74 @@ func (w *Writer) Emit(e event.Event) {
 	w.overflow = nil
 	w.ovMu.Unlock()
 	w.spillOverflow(evs)
+}
+
+// noteLive records that this process has events for e's call and agent.
+func (w *Writer) noteLive(e *event.Event) {
+	w.liveMu.Lock()
+	defer w.liveMu.Unlock()
+	if w.liveCalls == nil {
+		return // recovered meanwhile
+	}
+	if e.Call != "" {
+		w.liveCalls[e.Call] = struct{}{}
+	}
+	if e.Agent != "" {
+		w.liveAgents[e.Agent] = struct{}{}
+	}
+}
+
+// recoverOrphans runs the start-up recovery once the store answers and
+// the spool of the earlier run is replayed (its events first, or a call
+// whose end is still in the spool would be closed as an orphan): the
+// calls and agents the earlier runs of this node left open are closed
+// (Store.CloseOrphans). A failure is logged and tried again later.
+func (w *Writer) recoverOrphans() {
+	if w.recovered.Load() || w.down || w.spoolPending() || time.Now().Before(w.recoverAt) {
+		return
+	}
+	// Closing a few thousand calls takes seconds; a minute is a store in
+	// trouble.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	w.liveMu.Lock()
+	liveCalls, liveAgents := w.liveCalls, w.liveAgents
+	w.liveMu.Unlock()
+	// Emit may add to the maps while CloseOrphans reads them: read under
+	// the lock.
+	isLive := func(id event.CallID) bool {
+		w.liveMu.Lock()
+		defer w.liveMu.Unlock()
+		_, ok := liveCalls[id]
+		return ok
+	}
+	isLiveAgent := func(a event.AgentID) bool {
+		w.liveMu.Lock()
+		defer w.liveMu.Unlock()
+		_, ok := liveAgents[a]
+		return ok
+	}
+	o, err := w.store.CloseOrphans(ctx, w.started, isLive, isLiveAgent)
+	if err != nil {
+		w.recoverFailed++
+		w.recoverAt = time.Now().Add(w.cfg.RetryInterval)
+		if w.recoverFailed == 1 || w.recoverFailed%60 == 0 {
+			w.log.Warn("report: closing what an earlier run left open failed; will retry", "attempts", w.recoverFailed, "err", err)
+		}
+		return
+	}
+	w.orphanCalls.Store(uint64(o.Calls))
+	w.orphanAgents.Store(uint64(o.Agents))
+	w.liveMu.Lock()
+	w.liveCalls, w.liveAgents = nil, nil
+	w.recovered.Store(true)
+	w.liveMu.Unlock()
+	if o.Calls > 0 || o.Agents > 0 {
+		w.log.Warn("report: closed the calls and agents an earlier run of this node left open (it stopped without ending them)",
+			"node", w.store.node, "calls", o.Calls, "agents", o.Agents, "last_seen", o.Died, "disposition", DispositionNodeRestart)
+	} else {
+		w.log.Info("report: nothing left open by an earlier run", "node", w.store.node)
+	}
 }
 
 // spiller appends the overflow to the spool until Close stops it.
@@ -338,6 +434,7 @@ func (w *Writer) Stats() Stats {
 		Emitted: w.emitted.Load(), Stored: w.stored.Load(), Spooled: w.spooled.Load(),
 		Replayed: w.replayed.Load(), Dropped: w.dropped.Load(), Overflowed: w.overflowed.Load(),
 		SpoolBytes: w.spoolBytes.Load(), StoreDown: w.storeDown.Load(),
+		Recovered: w.recovered.Load(), OrphanCalls: w.orphanCalls.Load(), OrphanAgents: w.orphanAgents.Load(),
 	}
 }
 
@@ -357,6 +454,7 @@ func (w *Writer) run() {
 	if w.cfg.Retention <= 0 {
 		purgeT.Stop()
 	}
+	w.recoverOrphans()
 	for {
 		select {
 		case <-w.spilled:
@@ -368,6 +466,7 @@ func (w *Writer) run() {
 			}
 		case <-deriveT.C:
 			if !w.down {
+				w.recoverOrphans()
 				w.derive(time.Now())
 			}
 		case e := <-w.q:
@@ -437,6 +536,8 @@ func (w *Writer) flush(ctx context.Context) error {
 			break
 		}
 	}
+	// Flush promises records too, and the earlier run's left closed.
+	w.recoverOrphans()
 	if !w.down {
 		// Flush promises records too: derive every marked call now.
 		w.derive(time.Now().Add(100 * 365 * 24 * time.Hour))
