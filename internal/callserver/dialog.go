@@ -182,6 +182,18 @@ func (s *Server) reinvite(c *Call, l *leg, req *sip.Request, tx sip.ServerTransa
 	default:
 		c.farSDP, c.nearSDP = req.Body(), res.Body()
 	}
+	// An offer from the agent's leg that holds (or stops holding) the
+	// caller is the agent pressing hold on its phone (RFC 3264 §8.4):
+	// the router and the desktop follow it, as they follow a desktop
+	// hold. Not during a consult or conference (the caller is not on
+	// the agent's leg then) nor under a desktop hold (tandem's own
+	// offers set the direction then).
+	phoneHold, phoneChanged := false, false
+	if len(req.Body()) > 0 && l == c.out && c.consult == nil && c.conf == nil && !c.held {
+		phoneHold = isHold(req.Body())
+		phoneChanged = phoneHold != c.phoneHeld
+		c.phoneHeld = phoneHold
+	}
 	c.mu.Unlock()
 	if len(req.Body()) > 0 {
 		kind := event.LegResumed
@@ -189,6 +201,10 @@ func (s *Server) reinvite(c *Call, l *leg, req *sip.Request, tx sip.ServerTransa
 			kind = event.LegHeld
 		}
 		s.emit(event.Event{Kind: kind, Call: c.id, Leg: l.id, Side: side(l)})
+	}
+	if t, ok := s.router.(PhoneHoldTracker); ok && phoneChanged {
+		c.log.Info("agent's phone hold", "held", phoneHold, "leg", l.id)
+		t.PhoneHold(c.ctx, c.id, phoneHold)
 	}
 	ack := s.await2xxAck(ctx, l, tx, ok)
 	if lateOffer {

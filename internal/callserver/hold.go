@@ -2,6 +2,7 @@ package callserver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/emiago/sipgo/sip"
@@ -9,6 +10,11 @@ import (
 
 	"github.com/tandem-cc/tandem/internal/event"
 )
+
+// ErrPhoneHeld: the agent's phone holds the call; only the phone can take
+// it off hold (tandem re-offering sendrecv would contradict the phone's
+// own state).
+var ErrPhoneHeld = errors.New("callserver: the call is held at the agent's phone; retrieve it there")
 
 // Hold puts an answered call on hold from tandem's side (an agent's CTI
 // hold): both parties get a re-INVITE offering the other's session with
@@ -56,6 +62,9 @@ func (s *Server) setHold(ctx context.Context, id event.CallID, hold bool) error 
 	case c.consult != nil:
 		c.mu.Unlock()
 		return ErrConsult // the caller is already held
+	case c.phoneHeld:
+		c.mu.Unlock()
+		return ErrPhoneHeld
 	case c.held == hold:
 		c.mu.Unlock()
 		return nil

@@ -51,6 +51,11 @@ type leg struct {
 	ackMu   sync.Mutex // guards lastAck
 	lastAck *sip.Request
 
+	// agent is the agent whose phone this outbound leg offers the call to
+	// (set at dial from Call.ringAgent), so that its end can be reported
+	// to the router (OfferTracker).
+	agent string
+
 	// origin is the o= line of the session descriptions this leg gets
 	// from tandem (see stamp).
 	originMu sync.Mutex // guards origin and firstSDP

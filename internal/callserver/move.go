@@ -117,6 +117,7 @@ func (s *Server) move(ctx context.Context, id event.CallID, label string, ringFo
 	old := c.out
 	c.out = nl
 	c.farSDP, c.nearSDP, c.held = offer, ans.Body(), false
+	c.phoneHeld = false // a new party: the old phone's hold went with it
 	c.mu.Unlock()
 	s.dialogs.Store(nl.key(), nl)
 	s.sendAck(nl, s.ackFor(nl, inviteSeq, stamp(nl, ans.Body()), contentType(ans)))

@@ -64,6 +64,29 @@ type Tracker interface {
 	Ended(ctx context.Context, call event.CallID)
 }
 
+// OfferTracker is implemented by a router that holds an agent's phone busy
+// after an offer to it ends on tandem's side (the caller hung up while it
+// rang), until the phone has let go of the INVITE: offering the agent the
+// next call before that sends a second INVITE to a phone still ringing with
+// the first, which answers 486.
+type OfferTracker interface {
+	// OfferReleased says the INVITE that offered call to agent's phone is
+	// over without connecting the call: a final response came (487 to our
+	// CANCEL, or any other), a 2xx that crossed the CANCEL was ACKed and
+	// ended with BYE, or the transaction failed or was given up.
+	OfferReleased(ctx context.Context, call event.CallID, agent string)
+}
+
+// PhoneHoldTracker is implemented by a router that follows the agent's own
+// phone putting the call on hold: a re-INVITE from the agent's leg whose
+// offer is sendonly or inactive (or c=0.0.0.0), relayed and accepted, is
+// the agent holding, as a desktop hold is (RFC 3264 §8.4).
+type PhoneHoldTracker interface {
+	// PhoneHold says the agent's phone put call on hold (held) or took it
+	// off hold.
+	PhoneHold(ctx context.Context, call event.CallID, held bool)
+}
+
 // StaticRouter routes by a dialed-number table from the config. It stands
 // in until the router role takes over.
 type StaticRouter struct {

@@ -146,6 +146,13 @@ type Call struct {
 	conf *conf
 	// dialFrom is the From user of the legs a callback dials (callback.go).
 	dialFrom string
+	// ringAgent is the agent whose phone the call's current offer rings:
+	// set by setup and redirect around the connect or move of an offer to
+	// an agent, read by dial (see OfferTracker).
+	ringAgent string
+	// phoneHeld says the agent's phone holds the call (its last accepted
+	// offer was sendonly or inactive); see PhoneHoldTracker.
+	phoneHeld bool
 	// moving is set while a move runs; outGone says the leg being moved
 	// from hung up meanwhile (a VRU whose script ended as the agent
 	// answered): the move goes on, and the caller is released only if it
@@ -249,7 +256,9 @@ func (c *Call) setup(ins Instruction) {
 			continue
 		}
 		s.emit(event.Event{Kind: event.CallRouted, Call: c.id, Reason: "labels=" + strings.Join(ins.Labels, ",") + agentNote(ins.Agent)})
+		c.setRingAgent(ins.Agent)
 		code, reason, done := c.connect(ins.Labels, c.ringFor(ins))
+		c.setRingAgent("")
 		if done {
 			if c.answered && tracker != nil {
 				tracker.Answered(c.ctx, c.id)
@@ -277,6 +286,14 @@ func (c *Call) ringFor(ins Instruction) time.Duration {
 		d = ins.RingFor
 	}
 	return d
+}
+
+// setRingAgent notes the agent the next dial offers the call to ("" for
+// none).
+func (c *Call) setRingAgent(agent string) {
+	c.mu.Lock()
+	c.ringAgent = agent
+	c.mu.Unlock()
 }
 
 func agentNote(a string) string {
@@ -328,6 +345,7 @@ func (c *Call) redirect(ins Instruction) {
 			return // the caller stays where it is
 		}
 		var err error
+		c.setRingAgent(ins.Agent)
 		for _, label := range ins.Labels {
 			if err = s.move(c.ctx, c.id, label, c.ringFor(ins)); err == nil {
 				break
@@ -336,6 +354,13 @@ func (c *Call) redirect(ins Instruction) {
 			if errors.Is(err, ErrDialogGone) {
 				break
 			}
+		}
+		c.setRingAgent("")
+		if err != nil && c.ctx.Err() != nil {
+			// The caller hung up while the agent's phone rang: the call
+			// has ended and the router heard it; the offer's failure is
+			// no ring-no-answer.
+			return
 		}
 		if err == nil {
 			if tracker != nil {
@@ -535,13 +560,28 @@ func (c *Call) dial(ctx context.Context, t sipedge.Target, body []byte, ct strin
 	withBody(req, stamp(l, body), ct)
 
 	c.log.Debug("dial", "leg", l.id, "target", t.String())
+	c.mu.Lock()
+	l.agent = c.ringAgent
+	c.mu.Unlock()
 	s.emit(event.Event{Kind: event.LegNew, Call: c.id, Leg: l.id, Peer: t.String()})
 	tx, err := s.edge.Client().TransactionRequest(context.Background(), req, prebuilt)
 	if err != nil {
 		s.emit(event.Event{Kind: event.LegFailed, Call: c.id, Leg: l.id, Reason: err.Error()})
+		c.offerReleased(l)
 		return nil, nil, fmt.Errorf("invite %s: %w", t, err)
 	}
-	defer tx.Terminate()
+	// Unless the leg connects, or the transaction is handed to
+	// drainCancelled, its end frees the agent's phone in the router.
+	handedOff, release := false, true
+	defer func() {
+		if handedOff {
+			return
+		}
+		tx.Terminate()
+		if release {
+			c.offerReleased(l)
+		}
+	}()
 	tx.OnRetransmission(func(*sip.Response) {
 		// The 2xx came again: our ACK was lost (RFC 3261 §13.2.2.4).
 		l.ackMu.Lock()
@@ -599,11 +639,13 @@ func (c *Call) dial(ctx context.Context, t sipedge.Target, body []byte, ct strin
 					// The callee answered as we cancelled: the call is
 					// already gone for the caller, so close this leg.
 					s.sendAck(l, s.ackFor(l, req.CSeq().SeqNo, nil, ""))
-					go s.bye(l, "answered after cancel")
+					release = false // once the BYE is answered
+					go func() { s.bye(l, "answered after cancel"); c.offerReleased(l) }()
 					s.emit(event.Event{Kind: event.LegEnded, Call: c.id, Leg: l.id, Reason: "answered after cancel"})
 					return nil, nil, cancelled
 				}
 				s.emit(event.Event{Kind: event.LegAnswered, Call: c.id, Leg: l.id, Code: res.StatusCode})
+				release = false
 				return l, res, nil
 			}
 			s.emit(event.Event{Kind: event.LegFailed, Call: c.id, Leg: l.id, Code: res.StatusCode, Reason: res.Reason})
@@ -632,8 +674,15 @@ func (c *Call) dial(ctx context.Context, t sipedge.Target, body []byte, ct strin
 			// for ever.
 			ring.Reset(64 * sip.T1)
 		case <-done:
-			done = nil
+			// The caller hung up (or the move, consult or callback was
+			// called off): nothing waits for this leg any more, so dial
+			// returns now and the INVITE finishes on its own goroutine
+			// (CANCEL, the phone's 487 or whatever it answers), which
+			// frees the agent's phone in the router when it is over.
 			cancelNow(context.Cause(ctx))
+			handedOff = true
+			go c.drainCancelled(l, req, tx, gotProvisional)
+			return nil, nil, cancelled
 		}
 	}
 }

@@ -220,6 +220,40 @@ func (b *RouterBridge) Ended(_ context.Context, id event.CallID) {
 	b.consultHungUp(id)
 }
 
+var (
+	_ callserver.OfferTracker     = (*RouterBridge)(nil)
+	_ callserver.PhoneHoldTracker = (*RouterBridge)(nil)
+)
+
+// OfferReleased implements callserver.OfferTracker: the agent's phone is
+// done with an offer, so the router may offer the agent the next call.
+func (b *RouterBridge) OfferReleased(_ context.Context, id event.CallID, agent string) {
+	b.Engine.Released(router.CallID(id), router.AgentID(agent))
+}
+
+// PhoneHold implements callserver.PhoneHoldTracker: a hold pressed on the
+// agent's phone is a hold in the router (agent state, reporting's hold
+// time) and on the desktop (call_held / call_retrieved), as a desktop hold
+// is. A call the router does not see as the agent's talking (or held) call
+// is left alone.
+func (b *RouterBridge) PhoneHold(_ context.Context, id event.CallID, held bool) {
+	var err error
+	typ := cti.EventCallHeld
+	if held {
+		err = b.Engine.Hold(router.CallID(id))
+	} else {
+		typ = cti.EventCallRetrieved
+		err = b.Engine.Retrieve(router.CallID(id))
+	}
+	if err != nil {
+		if !errors.Is(err, router.ErrCallState) && !errors.Is(err, router.ErrUnknownCall) {
+			b.Log.Info("router: hold from the agent's phone", "call", string(id), "held", held, "error", err)
+		}
+		return
+	}
+	b.publish(id, typ, false)
+}
+
 // Notify is the engine's Deps.Notify. It must not call back into the
 // engine; Instruct only queues the instruction or starts a goroutine.
 func (b *RouterBridge) Notify(n router.Notice) {

@@ -175,10 +175,25 @@ func (c *CallControl) Follow(_ context.Context, id router.CallID, in router.Inst
 func conflict(err error) error {
 	// ErrDialogGone: a party's dialog was found gone and the call ended
 	// (the router heard it); the request has nothing left to act on.
-	for _, e := range []error{callserver.ErrNoConsult, callserver.ErrConsult, callserver.ErrBusy, callserver.ErrNotReady, callserver.ErrConference, callserver.ErrDialogGone} {
+	for _, e := range []error{callserver.ErrNoConsult, callserver.ErrConsult, callserver.ErrBusy, callserver.ErrNotReady, callserver.ErrConference, callserver.ErrDialogGone, callserver.ErrPhoneHeld} {
 		if errors.Is(err, e) {
 			return fmt.Errorf("%w: %w", cti.ErrConflict, err)
 		}
 	}
 	return err
+}
+
+// Clear implements cti.CallControl: the call server ends the call on every
+// leg and tells the router (Tracker.Ended), which releases the queue
+// entry, the reservation or the agent. A call only the router holds (a
+// courtesy callback waiting for an agent) has no SIP side to clear.
+func (c *CallControl) Clear(ctx context.Context, id router.CallID, by string) error {
+	err := c.Calls.Clear(ctx, event.CallID(id), by)
+	if !errors.Is(err, callserver.ErrNoCall) {
+		return err
+	}
+	if _, perr := c.Engine.Positions(id); errors.Is(perr, router.ErrUnknownCall) {
+		return fmt.Errorf("cti: clear call %s: %w", id, cti.ErrNotFound)
+	}
+	return fmt.Errorf("cti: clear call %s: no SIP call to clear (a courtesy callback waiting?): %w", id, cti.ErrConflict)
 }
