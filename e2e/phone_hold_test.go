@@ -18,7 +18,8 @@ import (
 // softphone does). tandem relays both offers to the caller and, because
 // the hold came from the agent's leg, the router puts the agent on hold
 // and back to talking, the desktop gets call_held then call_retrieved, and
-// the call's agent record carries the hold time.
+// the call's agent record carries the hold time. On the way, the call's
+// queue positions are asked for while it talks: it has none (409).
 func TestHoldFromTheAgentsPhone(t *testing.T) {
 	const hold = 1500 * time.Millisecond
 	n := startTandem(t, withCTI(contactCenter()))
@@ -33,6 +34,16 @@ func TestHoldFromTheAgentsPhone(t *testing.T) {
 
 	offer := alice.await(t, cti.EventCallOffered)
 	alice.await(t, cti.EventCallAnswered)
+	// A call talking to an agent has no queue position (issue #11: it
+	// said "position 1"): 409, the error saying where the call is.
+	var sup cti.LoginResponse
+	if code := ctiCall(t, n, "POST", "/v1/supervisor/login", "", map[string]string{"id": "sue", "password": "s3cret"}, &sup); code != 200 {
+		t.Fatalf("supervisor login: %d", code)
+	}
+	var pos []cti.PositionView
+	if code := ctiCall(t, n, "GET", "/v1/calls/"+string(offer.Call)+"/positions", sup.Token, nil, &pos); code != 409 || len(pos) != 0 {
+		t.Fatalf("positions of a call talking to alice: %d %+v, want 409", code, pos)
+	}
 	alice.await(t, cti.EventCallHeld)
 	// call_held is published once the router has the agent on hold; the
 	// phone holds for a while yet.
@@ -71,10 +82,6 @@ func TestHoldFromTheAgentsPhone(t *testing.T) {
 
 	// The agent's record of the call has the hold time, about what the
 	// phone held.
-	var sup cti.LoginResponse
-	if code := ctiCall(t, n, "POST", "/v1/supervisor/login", "", map[string]string{"id": "sue", "password": "s3cret"}, &sup); code != 200 {
-		t.Fatalf("supervisor login: %d", code)
-	}
 	var legs []report.TCD
 	waitReport(t, 15*time.Second, "alice's record with hold time", func() bool {
 		legs = nil
