@@ -13,6 +13,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/tandem-cc/tandem/internal/cti"
 	"github.com/tandem-cc/tandem/internal/router"
 	"github.com/tandem-cc/tandem/internal/sipedge"
 )
@@ -471,6 +472,38 @@ func (c *Console) handleScripts(w http.ResponseWriter, r *http.Request, _ *sessi
 		return
 	}
 	writeJSON(w, http.StatusOK, scriptViews(cfg))
+}
+
+// ---- clear call ----
+
+type clearResponse struct {
+	Call      router.CallID `json:"call"`
+	ClearedBy string        `json:"cleared_by"`
+}
+
+// handleClear is the live view's Clear button: the call ends on every leg
+// and is reported as cleared by this session's user (admins have no CTI
+// identity, so the console names them itself).
+func (c *Console) handleClear(w http.ResponseWriter, r *http.Request, ss *session) {
+	if c.deps.Calls == nil {
+		c.fail(w, http.StatusNotFound, errors.New("console: the call server is not reachable from the console"))
+		return
+	}
+	id := router.CallID(r.PathValue("id"))
+	by := string(ss.role) + " " + ss.user
+	if err := c.deps.Calls.Clear(r.Context(), id, by); err != nil {
+		code := http.StatusInternalServerError
+		switch {
+		case errors.Is(err, cti.ErrNotFound):
+			code = http.StatusNotFound
+		case errors.Is(err, cti.ErrConflict):
+			code = http.StatusConflict
+		}
+		c.fail(w, code, err)
+		return
+	}
+	c.log.Warn("console: call cleared", "call", string(id), "by", by)
+	writeJSON(w, http.StatusOK, clearResponse{Call: id, ClearedBy: by})
 }
 
 // ---- live view ----

@@ -66,6 +66,16 @@ type Deps struct {
 	// SIPConfig, when set, is the SIP edge's configuration store: the SIP
 	// page edits trunks, users, server groups and the dial plan with it.
 	SIPConfig SIPConfig
+	// Calls, when set, clears calls from the live view (admins and
+	// supervisors): node.CallControl, as CTI's clear call.
+	Calls CallClearer
+}
+
+// CallClearer ends a call on every leg for whoever by names; an unknown
+// call's error wraps cti.ErrNotFound, one that cannot be cleared
+// cti.ErrConflict.
+type CallClearer interface {
+	Clear(ctx context.Context, call router.CallID, by string) error
 }
 
 // Console is the web console and agent desktop: one HTTP handler.
@@ -239,6 +249,7 @@ func (c *Console) routes() {
 	// server. Only names listed by the upload are served, never a listing.
 	m.HandleFunc("GET /media/{name}", c.handleMediaGet)
 	m.HandleFunc("GET /api/live", c.guard(watchers, c.handleLive))
+	m.HandleFunc("POST /api/calls/{id}/clear", c.guard(watchers, c.handleClear))
 	m.HandleFunc("GET /api/scripts", c.guard(watchers, c.handleScripts))
 	m.Handle("/cti/", c.guard([]Role{RoleSupervisor, RoleAgent}, c.proxyCTI))
 	m.Handle("/v1/reports/", c.guard(watchers, c.proxyReports))

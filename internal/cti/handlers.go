@@ -27,6 +27,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /v1/queues", s.authed(s.handleQueues))
 	m.HandleFunc("GET /v1/queues/{name}", s.authed(s.handleQueue))
 	m.HandleFunc("GET /v1/calls/{call}/positions", s.authed(s.handlePositions))
+	m.HandleFunc("POST /v1/calls/{call}/clear", s.authed(s.handleClear))
 	m.HandleFunc("GET /v1/events", s.handleEvents)
 	m.HandleFunc("GET /v1/config/router", s.authed(s.handleRouterConfigGet))
 	m.HandleFunc("PUT /v1/config/router", s.authed(s.handleRouterConfigPut))
@@ -696,6 +697,33 @@ func (s *Server) handlePositions(w http.ResponseWriter, r *http.Request, who pri
 		out[i] = PositionView{Queue: p.Queue, Position: p.Position, ExpectedWait: p.ExpectedWait.Seconds()}
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// ClearResponse answers POST /v1/calls/{call}/clear.
+type ClearResponse struct {
+	Call      router.CallID `json:"call"`
+	ClearedBy string        `json:"cleared_by"`
+}
+
+// handleClear is a supervisor's clear call: the call ends on every leg
+// whatever state it is in (UCCE's "clear call" for a stuck call), the
+// router releases its queue entry, reservation or agent, and the call is
+// reported as cleared by this supervisor. Agents may not: they release
+// their own calls.
+func (s *Server) handleClear(w http.ResponseWriter, r *http.Request, who principal) {
+	call := router.CallID(r.PathValue("call"))
+	if !who.isSupervisor() {
+		s.fail(w, fmt.Errorf("cti: clear call %s: %w (supervisors only)", call, ErrForbidden))
+		return
+	}
+	by := "supervisor " + who.Supervisor
+	if err := s.calls.Clear(r.Context(), call, by); err != nil {
+		s.log.Info("cti: clear call refused", "call", string(call), "supervisor", who.Supervisor, "err", err)
+		s.fail(w, err)
+		return
+	}
+	s.log.Warn("cti: call cleared", "call", string(call), "supervisor", who.Supervisor)
+	writeJSON(w, http.StatusOK, ClearResponse{Call: call, ClearedBy: by})
 }
 
 // ---- router configuration (supervisors) ----

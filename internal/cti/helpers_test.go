@@ -88,6 +88,13 @@ func (r *recorder) Release(_ context.Context, c router.CallID) error {
 	return r.eng.End(c)
 }
 
+// Clear ends the call in the router, as the call server's Ended does
+// (an unknown call is the router's ErrUnknownCall, a 404).
+func (r *recorder) Clear(_ context.Context, c router.CallID, by string) error {
+	r.note("clear " + string(c) + " by " + by)
+	return r.eng.End(c)
+}
+
 func (r *recorder) BlindTransfer(_ context.Context, c router.CallID, dest string) error {
 	r.note("blind " + string(c) + " " + dest)
 	return nil

@@ -58,6 +58,10 @@ type CallControl interface {
 	CancelConsult(ctx context.Context, call router.CallID) error
 	// Conference joins the caller, the agent and the consult target.
 	Conference(ctx context.Context, call router.CallID) error
+	// Clear ends a call on every leg for a supervisor or administrator
+	// (by names who): the router's state is released and the call is
+	// reported as cleared. An unknown call wraps ErrNotFound.
+	Clear(ctx context.Context, call router.CallID, by string) error
 }
 
 // ConsultTarget is who a consult call goes to: exactly one of an agent id,

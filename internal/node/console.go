@@ -24,6 +24,9 @@ func (n *Node) buildConsole(rc *RouterConfig) error {
 	if n.SIP != nil {
 		deps.SIPConfig = n.SIP
 	}
+	if n.control != nil {
+		deps.Calls = n.control // the live view's clear call
+	}
 	if n.Reports != nil {
 		// The same reporting API as on the CTI listener, reached through
 		// the console's session (admins and supervisors).

@@ -68,6 +68,9 @@ type Node struct {
 
 	consoleLn net.Listener
 	started   time.Time
+	// control is CTI's call control, which the console's clear call
+	// uses too (nil without a router section).
+	control *CallControl
 }
 
 // Deps are what the process gives a node.
@@ -167,9 +170,10 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 		for _, s := range cfg.CTI.Supervisors {
 			sups = append(sups, cti.Supervisor{ID: s.ID, Password: s.Password})
 		}
+		n.control = &CallControl{Calls: n.Calls, Engine: n.Engine, Bridge: bridge, ConferenceLabel: cfg.CallServer.ConferenceLabel}
 		n.CTI, err = cti.New(cti.Config{Supervisors: sups, Agents: agents, Queues: queues}, cti.Deps{
 			Engine: n.Engine, Log: log, RouterConfig: rc,
-			Calls: &CallControl{Calls: n.Calls, Engine: n.Engine, Bridge: bridge, ConferenceLabel: cfg.CallServer.ConferenceLabel},
+			Calls: n.control,
 		})
 		if err != nil {
 			return nil, err
