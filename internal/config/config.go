@@ -61,6 +61,21 @@ type Config struct {
 	IVR         IVR         `yaml:"ivr"`
 	Metrics     Metrics     `yaml:"metrics"`
 	Console     Console     `yaml:"console"`
+	HTTPS       HTTPS       `yaml:"https"`
+}
+
+// HTTPS configures TLS on the web console's and the CTI API's listeners.
+type HTTPS struct {
+	// Mode is auto (the default: HTTPS when a certificate is configured
+	// or a listener is on an address other than loopback, plain HTTP on
+	// loopback, as the demo runs), on (HTTPS everywhere) or off (plain
+	// HTTP everywhere: behind a TLS-terminating proxy).
+	Mode string `yaml:"mode"`
+	// Cert and Key are PEM files. Without them HTTPS uses a self-signed
+	// certificate made at the first start and kept in data_dir/tls; its
+	// SHA-256 fingerprint is logged at each start.
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
 }
 
 // Console configures the web console and agent desktop; it runs with the
@@ -499,6 +514,7 @@ func (c *Config) fill() {
 	def(&c.CTI.Listen, "127.0.0.1:8080")
 	def(&c.CallServer.ConferenceLabel, "conf-")
 	def(&c.Console.Listen, "127.0.0.1:8088")
+	def(&c.HTTPS.Mode, "auto")
 	def(&c.Console.Admin.User, "admin")
 	defD(&c.Console.SessionTTL, 8*time.Hour)
 	def(&c.Report.Driver, "sqlite")
@@ -870,6 +886,22 @@ func (c *Config) Validate() []FieldError {
 	if c.Console.Listen != "off" {
 		if _, _, err := hostPort(c.Console.Listen); err != nil {
 			bad("console.listen", "%v", err)
+		}
+	}
+	switch c.HTTPS.Mode {
+	case "auto", "on", "off":
+	default:
+		bad("https.mode", "unknown mode %q (want auto, on or off)", c.HTTPS.Mode)
+	}
+	if (c.HTTPS.Cert == "") != (c.HTTPS.Key == "") {
+		bad("https.cert", "give both cert and key, or neither (self-signed)")
+	}
+	for _, f := range []string{c.HTTPS.Cert, c.HTTPS.Key} {
+		if f == "" {
+			continue
+		}
+		if _, err := os.Stat(f); err != nil {
+			bad("https.cert", "cannot read %s: %v", f, errors.Unwrap(err))
 		}
 	}
 	if c.Console.Admin.Password != "" && c.Console.Admin.PasswordHash != "" {

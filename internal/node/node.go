@@ -71,6 +71,7 @@ type Node struct {
 	// control is CTI's call control, which the console's clear call
 	// uses too (nil without a router section).
 	control *CallControl
+	https     httpsState // setupHTTPS: TLS on the CTI and console listeners
 }
 
 // Deps are what the process gives a node.
@@ -273,6 +274,9 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 		if n.metricLn, err = net.Listen("tcp", cfg.Metrics.Listen); err != nil {
 			return nil, fmt.Errorf("metrics: %w", err)
 		}
+	}
+	if err := n.setupHTTPS(); err != nil {
+		return nil, err
 	}
 	return n, nil
 }
