@@ -71,7 +71,7 @@ type Node struct {
 	// control is CTI's call control, which the console's clear call
 	// uses too (nil without a router section).
 	control *CallControl
-	https     httpsState // setupHTTPS: TLS on the CTI and console listeners
+	https   httpsState // setupHTTPS: TLS on the CTI and console listeners
 }
 
 // Deps are what the process gives a node.
