@@ -512,24 +512,42 @@ func (s *Session) getInput(req InputRequest) (*Input, error) {
 	return &in, nil
 }
 
-// matchInput returns the first grammar (in priority order) matching in.
+// matchInput returns the first grammar (in priority order) matching in, or
+// matching the first of a recogniser's alternatives that any grammar
+// matches; the other alternatives that match go to lastresult$ after it
+// (maxnbest, spec 5.1.5).
 func (s *Session) matchInput(gs []*Grammar, in *Input) (*Result, int, error) {
 	mode := "dtmf"
 	if in.Kind == InputVoice {
 		mode = "voice"
 	}
-	for i, g := range gs {
-		r, err := g.Match(s.e, mode, in.Value)
-		if errors.Is(err, errNoMatch) {
-			continue
+	var best *Result
+	bestAt := 0
+	for _, cand := range append([]Input{*in}, in.Alternatives...) {
+		for i, g := range gs {
+			r, err := g.Match(s.e, mode, cand.Value)
+			if errors.Is(err, errNoMatch) {
+				continue
+			}
+			if err != nil {
+				return nil, 0, throw("error.semantic", "grammar %s: %v", g.Src, err)
+			}
+			r.Mode, r.Confidence = mode, cand.Confidence
+			if mode == "dtmf" || r.Confidence == 0 && cand.Kind != InputVoice {
+				r.Confidence = 1 // keys are what they are (spec 5.1.5)
+			}
+			if best == nil {
+				best, bestAt = r, i
+			} else {
+				best.NBest = append(best.NBest, r)
+			}
+			break
 		}
-		if err != nil {
-			return nil, 0, throw("error.semantic", "grammar %s: %v", g.Src, err)
-		}
-		r.Mode = mode
-		return r, i, nil
 	}
-	s.setLastResult(&Result{Utterance: in.Value, Mode: mode})
+	if best != nil {
+		return best, bestAt, nil
+	}
+	s.setLastResult(&Result{Utterance: in.Value, Mode: mode, Confidence: in.Confidence})
 	return nil, 0, throw("nomatch", "")
 }
 
@@ -539,7 +557,7 @@ func (s *Session) resultObject(r *Result) *goja.Object {
 	o.Set("utterance", r.Utterance)
 	o.Set("inputmode", r.Mode)
 	o.Set("interpretation", rt.ToValue(r.Interp))
-	o.Set("confidence", 1.0)
+	o.Set("confidence", r.Confidence)
 	if s.lastMark != "" {
 		o.Set("markname", s.lastMark)
 	}
@@ -555,6 +573,9 @@ func (s *Session) setLastResult(r *Result) {
 		arr.Set("0", o)
 		for _, k := range []string{"utterance", "inputmode", "interpretation", "confidence"} {
 			arr.Set(k, o.Get(k))
+		}
+		for i, alt := range r.NBest {
+			arr.Set(strconv.Itoa(i+1), s.resultObject(alt))
 		}
 	}
 	// lastresult$ belongs to the application scope of the current context.
@@ -717,7 +738,7 @@ var defaultProps = map[string]string{
 // platformProps are the properties a recogniser or DTMF collector may use
 // beyond the timing fields of InputRequest (spec 6.3.2, 6.3.3).
 var platformProps = []string{"confidencelevel", "sensitivity", "speedvsaccuracy", "completetimeout",
-	"incompletetimeout", "maxspeechtimeout", "bargeintype", "universals"}
+	"incompletetimeout", "maxspeechtimeout", "bargeintype", "universals", "maxnbest"}
 
 // parseTime parses a CSS2 time designation ("5s", "300ms").
 func parseTime(v string) (time.Duration, error) {
@@ -778,6 +799,9 @@ func (s *Session) inputRequest(fc *formCtx, it *formItem, gs []*Grammar) (InputR
 		}
 		if g.Mode == "voice" && g.srgs != nil {
 			req.Phrases = append(req.Phrases, g.srgs.Phrases(8)...)
+		}
+		if sg, ok := g.Speech(); ok {
+			req.Grammars = append(req.Grammars, sg)
 		}
 	}
 	return req, err

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/tandem-cc/tandem/internal/asr"
 )
 
 // Grammar matches one collected input. Grammars are compiled once per element;
@@ -24,6 +26,10 @@ type Result struct {
 	Utterance string
 	Interp    any // string, float64, bool or map[string]any
 	Mode      string
+	// Confidence is the input's (1 for DTMF); NBest the further results
+	// of a recogniser's alternatives that matched, best first.
+	Confidence float64
+	NBest      []*Result
 }
 
 // Match tries input (DTMF keys or a text utterance) against g.
@@ -159,6 +165,12 @@ func (b *builtinGrammar) match(mode, input string) (any, bool) {
 				return false, true
 			}
 			return nil, false
+		}
+		// A recogniser's words for a number, an amount or a date ("one
+		// hundred twenty", "march fourth twenty twenty six") become the
+		// digits the checks below take.
+		if v, ok := asr.Interpret(b.typ, low); ok && b.typ != "digits" {
+			low = v
 		}
 		// Spoken digits ("one two three") become keys; digits as text pass through.
 		var sb strings.Builder

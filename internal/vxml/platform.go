@@ -3,6 +3,8 @@ package vxml
 import (
 	"context"
 	"time"
+
+	"github.com/tandem-cc/tandem/internal/asr"
 )
 
 // PromptItem is one piece of a prompt queue: text to speak or audio to play.
@@ -71,6 +73,9 @@ type InputRequest struct {
 	// Phrases are the utterances active speech grammars accept (as text), a
 	// hint for a recogniser or an automatic caller. May be empty.
 	Phrases []string
+	// Grammars are the active speech grammars in priority order, as a
+	// recogniser takes them (empty when none has a spoken form).
+	Grammars []asr.Grammar
 }
 
 // Input is the result of a collection.
@@ -78,6 +83,9 @@ type Input struct {
 	Kind       InputKind
 	Value      string
 	Confidence float64 // 0..1; 1 for DTMF
+	// Alternatives are a recogniser's further hypotheses, best first
+	// (maxnbest): Kind, Value and Confidence set.
+	Alternatives []Input
 	Mark       string  // last <mark> played before input, if any
 	MarkTime   time.Duration
 }
