@@ -54,9 +54,12 @@ func CompilePattern(s string) (*Pattern, error) {
 			}
 			for j := 0; j < len(body); j++ {
 				if j+2 < len(body) && body[j+1] == '-' {
+					// A range runs over digits or over letters of one
+					// case, so it cannot take in a character refused
+					// elsewhere (space, @, <, quotes...).
 					lo, hi := body[j], body[j+2]
-					if lo > hi {
-						return nil, fmt.Errorf("pattern %q: bad range %c-%c", s, lo, hi)
+					if lo > hi || !sameClass(lo, hi) {
+						return nil, fmt.Errorf("pattern %q: bad range %q-%q (want e.g. 0-9 or a-f)", s, lo, hi)
 					}
 					for ch := int(lo); ch <= int(hi); ch++ {
 						e.set[ch] = true
@@ -64,13 +67,16 @@ func CompilePattern(s string) (*Pattern, error) {
 					j += 2
 					continue
 				}
+				if !dialable(body[j]) {
+					return nil, fmt.Errorf("pattern %q: character %q not allowed", s, body[j])
+				}
 				e.set[body[j]] = true
 			}
 			p.elems = append(p.elems, e)
 			i += end
 		case c == ']':
 			return nil, fmt.Errorf("pattern %q: ] without [", s)
-		case c <= ' ' || c >= 0x7f || strings.IndexByte("@:;<>\"", c) >= 0:
+		case !dialable(c):
 			return nil, fmt.Errorf("pattern %q: character %q not allowed", s, c)
 		default:
 			var e patElem
@@ -79,6 +85,20 @@ func CompilePattern(s string) (*Pattern, error) {
 		}
 	}
 	return p, nil
+}
+
+// dialable says whether c may be in a dialed string a pattern names: not
+// a space, control or non-ASCII byte, nor a character of a SIP URI's
+// syntax around its user part.
+func dialable(c byte) bool {
+	return c > ' ' && c < 0x7f && strings.IndexByte("@:;<>\"", c) < 0
+}
+
+// sameClass says whether lo and hi are both digits, both lower-case or
+// both upper-case letters.
+func sameClass(lo, hi byte) bool {
+	in := func(a, b byte) bool { return lo >= a && lo <= b && hi >= a && hi <= b }
+	return in('0', '9') || in('a', 'z') || in('A', 'Z')
 }
 
 // Match reports whether the dialed string s matches.
