@@ -86,8 +86,8 @@ type Input struct {
 	// Alternatives are a recogniser's further hypotheses, best first
 	// (maxnbest): Kind, Value and Confidence set.
 	Alternatives []Input
-	Mark       string  // last <mark> played before input, if any
-	MarkTime   time.Duration
+	Mark         string // last <mark> played before input, if any
+	MarkTime     time.Duration
 }
 
 // RecordRequest describes a <record> (spec 2.3.6).
