@@ -146,6 +146,9 @@ type Call struct {
 	conf *conf
 	// dialFrom is the From user of the legs a callback dials (callback.go).
 	dialFrom string
+	// origin is who the edge admitted the caller's INVITE as: the legs
+	// dialed for it carry the identity it may assert (identity.go).
+	origin sipedge.Origin
 	// ringAgent is the agent whose phone the call's current offer rings:
 	// set by setup and redirect around the connect or move of an offer to
 	// an agent, read by dial (see OfferTracker).
@@ -179,6 +182,11 @@ func (s *Server) HandleInvite(req *sip.Request, tx sip.ServerTransaction, from s
 		s.reject(req, tx, 503, "Service Unavailable", s.retryAfter())
 		return
 	}
+	if code, reason := s.hopCheck(req); code != 0 {
+		s.reject(req, tx, code, reason)
+		s.mCalls.WithLabelValues(string(event.OutcomeRejected)).Inc()
+		return
+	}
 	if s.sessionTooSmall(req, tx) {
 		return // 422 with our Min-SE (RFC 4028 §8.1), or 400
 	}
@@ -191,7 +199,7 @@ func (s *Server) HandleInvite(req *sip.Request, tx sip.ServerTransaction, from s
 	s.wg.Add(1)
 	id := event.NewCallID(time.Now())
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &Call{id: id, srv: s, ctx: ctx, cancel: cancel, log: s.log.With("call", string(id)), instr: make(chan Instruction, 4)}
+	c := &Call{id: id, srv: s, ctx: ctx, cancel: cancel, log: s.log.With("call", string(id)), instr: make(chan Instruction, 4), origin: from}
 	c.in = newInboundLeg(c, req, tx)
 	s.calls.Store(id, c)
 	// The dialog is known before the 2xx goes out, so the ACK finds it.
@@ -208,13 +216,15 @@ func (s *Server) HandleInvite(req *sip.Request, tx sip.ServerTransaction, from s
 	}
 
 	dnis := req.Recipient.User
-	ani := req.From().Address.User
+	// An authenticated endpoint's ANI is who it proved to be, not what its
+	// From says (identity.go).
+	ani, _ := callerFrom(req, from)
 	c.log.Info("new call", "dnis", dnis, "ani", ani, "from", req.Source(), "trunk", from.Trunk, "user", from.User, "sip_call_id", c.in.sipCallID)
 	s.emit(event.Event{Kind: event.CallNew, Call: id, Leg: c.in.id, Peer: req.Source(), Reason: "dnis=" + dnis + " ani=" + ani})
 
 	ins, err := s.router.Route(ctx, RouteRequest{
 		Call: id, DNIS: dnis, ANI: ani, SIPCallID: c.in.sipCallID,
-		Headers: routeHeaders(req), Trunk: from.Trunk, User: from.User,
+		Headers: s.routeHeaders(req, from), Trunk: from.Trunk, User: from.User,
 	})
 	if err != nil {
 		c.log.Error("route request failed", "error", err)
@@ -405,15 +415,22 @@ func (s *Server) reject(req *sip.Request, tx sip.ServerTransaction, code int, re
 }
 
 // passHeaders travel from the caller's INVITE to outbound legs: caller
-// identity, privacy, diversion and the user-to-user data CVP carries.
+// identity (from a trunk only, identity.go), privacy, diversion and the
+// user-to-user data CVP carries.
 var passHeaders = []string{"P-Asserted-Identity", "Privacy", "Diversion", "History-Info", "User-to-User", "Call-Info", "Alert-Info", "Subject"}
 
-func routeHeaders(req *sip.Request) map[string]string {
+// routeHeaders are the headers the router sees: those that pass, with the
+// identity tandem asserts for an authenticated caller.
+func (s *Server) routeHeaders(req *sip.Request, from sipedge.Origin) map[string]string {
 	m := map[string]string{}
 	for _, name := range append([]string{"From", "To"}, passHeaders...) {
-		if h := req.GetHeader(name); h != nil {
+		if h := req.GetHeader(name); h != nil && passIdentity(name, from) {
 			m[name] = h.Value()
 		}
+	}
+	if from.User != "" {
+		host, _ := s.edge.Local(strings.ToLower(req.Transport()))
+		m["P-Asserted-Identity"] = assertedIdentity(from.User, host).Value()
 	}
 	return m
 }
@@ -523,8 +540,9 @@ func (c *Call) dial(ctx context.Context, t sipedge.Target, body []byte, ct strin
 		}(),
 	}
 	// The caller's INVITE gives the new leg its From, Max-Forwards and
-	// passed headers; a call tandem originates (a courtesy callback) has
-	// no INVITE and names its own From in dialFrom.
+	// passed headers (the identity as its origin allows, identity.go); a
+	// call tandem originates (a courtesy callback) has no INVITE and names
+	// its own From in dialFrom.
 	var in *sip.Request
 	if c.in != nil {
 		in = c.in.invite
@@ -532,30 +550,32 @@ func (c *Call) dial(ctx context.Context, t sipedge.Target, body []byte, ct strin
 	host, port := s.edge.Local(strings.ToLower(transport))
 	l.local = sip.Uri{Scheme: "sip", User: c.dialFrom, Host: host, Port: port}
 	if in != nil {
-		l.local.User = in.From().Address.User
-		l.localName = in.From().DisplayName
+		l.local.User, l.localName = callerFrom(in, c.origin)
 	}
 	l.remote.UriParams = nil
 	l.remote.Port = 0
 
 	req := s.inDialog(l, sip.INVITE)
 	// Max-Forwards goes down by one per hop even through a B2BUA, so a
-	// label that routes back to tandem cannot loop for ever.
-	if in != nil {
-		if mf := in.MaxForwards(); mf != nil {
-			v := sip.MaxForwardsHeader(max(int(mf.Val())-1, 1))
-			req.ReplaceHeader(&v)
-		}
-	}
+	// label that routes back to tandem cannot loop for ever (loop.go).
+	req.ReplaceHeader(outMaxForwards(in))
 	for _, name := range passHeaders {
 		if in == nil {
 			break
+		}
+		if !passIdentity(name, c.origin) {
+			continue
 		}
 		for _, h := range in.GetHeaders(name) {
 			req.AppendHeader(sip.NewHeader(name, h.Value()))
 		}
 	}
-	req.AppendHeader(sip.NewHeader("X-Tandem-Call-ID", string(c.id)))
+	if in != nil && c.origin.User != "" {
+		req.AppendHeader(assertedIdentity(c.origin.User, host))
+	}
+	// The call's global id: the VRU and the bridge log under it, and it
+	// coming back to this node is a loop (hopCheck).
+	req.AppendHeader(sip.NewHeader(event.CallIDHeader, string(c.id)))
 	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"))
 	withBody(req, stamp(l, body), ct)
 
