@@ -97,6 +97,12 @@ func TestSimHandlesEveryCall(t *testing.T) {
 		if a.Errors != 0 {
 			t.Errorf("agent %s: %d CTI requests refused", a.ID, a.Errors)
 		}
+		// Each call talked on ends in one wrap-up, which the agent ends
+		// itself (300 ms, under the demo's wrap_up of 10 s), the last one
+		// too: the run lets it finish (issue #11: 3 answered, 2 wrap-ups).
+		if a.WrapUps != len(a.CTIAnswered) || a.WrapUpsEnded != a.WrapUps {
+			t.Errorf("agent %s: %d calls answered, %d wrap-ups, %d ended by the agent; want one each", a.ID, len(a.CTIAnswered), a.WrapUps, a.WrapUpsEnded)
+		}
 		answered += len(a.PhoneAnswered)
 		all = append(all, a.PhoneAnswered...)
 	}

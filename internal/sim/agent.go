@@ -45,8 +45,11 @@ type AgentStats struct {
 	// desktop's call_offered, call_answered and call_ended events.
 	CTIOffered, CTIAnswered, CTIEnded []string
 	// RONA counts the times the router made the agent not ready for
-	// ring-no-answer; WrapUps the wrap-ups the agent ended itself.
-	RONA, WrapUps int
+	// ring-no-answer. WrapUps counts the wrap-ups the agent went into
+	// (each call it talked on ends in one when the router has wrap_up),
+	// WrapUpsEnded those it ended itself through CTI; the others were
+	// ended by the router's wrap-up timer first.
+	RONA, WrapUps, WrapUpsEnded int
 	// Errors counts CTI requests refused or failed (logged).
 	Errors int
 }
@@ -75,6 +78,9 @@ type agent struct {
 	calls map[string]*phoneCall // by SIP Call-ID
 	setup bool                  // an INVITE is being taken (the phone is busy)
 	state string                // last agent_state seen on the desktop
+	// changed is closed (and replaced) by the desk at every agent_state
+	// event, so that finish can wait for a state without polling.
+	changed chan struct{}
 	// ctx ends the agent's work (calls are hung up); set before the phone
 	// serves.
 	ctx    context.Context
@@ -96,7 +102,7 @@ func (c *phoneCall) end() { c.once.Do(func() { close(c.done) }) }
 
 func newAgent(cfg *Config, id string, port int, live *counters, book *mediaBook) (*agent, error) {
 	a := &agent{cfg: cfg, id: id, ext: id, log: cfg.Log.With("agent", id), live: live, media: book,
-		http: &http.Client{Timeout: 10 * time.Second}, calls: map[string]*phoneCall{}}
+		http: &http.Client{Timeout: 10 * time.Second}, calls: map[string]*phoneCall{}, changed: make(chan struct{})}
 	a.stats.ID = id
 	a.ctx, a.cancel = context.WithCancel(context.Background())
 	ep, err := newEndpoint(cfg.LocalIP, port, id, "tandem-sim-phone", a.log, func(srv *sipgo.Server) {
@@ -222,7 +228,12 @@ func (a *agent) desk(events <-chan cti.Event) {
 			a.mu.Lock()
 			switch ev.Type {
 			case cti.EventAgentState:
+				if isWrapUp(ev.State) && !isWrapUp(a.state) {
+					a.stats.WrapUps++
+				}
 				a.state = ev.State
+				close(a.changed)
+				a.changed = make(chan struct{})
 				if ev.State == "not_ready" && ev.Reason == ronaReason {
 					a.stats.RONA++
 				}
@@ -245,7 +256,7 @@ func (a *agent) desk(events <-chan cti.Event) {
 				schedule(a.cfg.WrapUp, func() {
 					if a.stateIf("work_ready", "ready", a.cfg.WrapUpReason) {
 						a.mu.Lock()
-						a.stats.WrapUps++
+						a.stats.WrapUpsEnded++
 						a.mu.Unlock()
 					}
 				})
@@ -262,6 +273,39 @@ func (a *agent) desk(events <-chan cti.Event) {
 			timer.Stop()
 			return
 		}
+	}
+}
+
+func isWrapUp(state string) bool { return state == "work_ready" || state == "work_not_ready" }
+
+// finishWork waits, at most until deadline, for the agent to leave the
+// wrap-up of its last call, as a person finishes the work of a call before
+// going home: a run whose calls have all ended stops its agents only then,
+// so the wrap-up of the last call is done (by the agent, or the router's
+// timer) rather than cut short and missing from the counts.
+func (a *agent) finishWork(deadline time.Time) {
+	for {
+		a.mu.Lock()
+		state, changed := a.state, a.changed
+		busy := len(a.calls) > 0 || a.setup
+		a.mu.Unlock()
+		if !isWrapUp(state) && !busy {
+			return
+		}
+		wait := time.Until(deadline)
+		if wait <= 0 {
+			a.log.Info("sim: agent still busy at the end of the run", "state", state, "on_phone", busy)
+			return
+		}
+		t := time.NewTimer(min(wait, 100*time.Millisecond)) // the phone's calls end without a state event
+		select {
+		case <-changed:
+		case <-t.C:
+		case <-a.ctx.Done():
+			t.Stop()
+			return
+		}
+		t.Stop()
 	}
 }
 
@@ -365,7 +409,13 @@ func (a *agent) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	// the call is built, so two INVITEs at once cannot both ring.
 	a.mu.Lock()
 	a.stats.PhoneRang++
-	busy := len(a.calls) > 0 || a.setup || a.ctx.Err() != nil
+	busy := a.setup || a.ctx.Err() != nil
+	for _, c := range a.calls {
+		// A call whose dialog is over (cancelled: sipgo has answered
+		// 487 already; or hung up) no longer takes the line, even if
+		// its handler has not cleaned up yet.
+		busy = busy || c.dlg.Context().Err() == nil
+	}
 	a.setup = !busy
 	a.mu.Unlock()
 	if busy {

@@ -150,7 +150,17 @@ arrivals:
 	}
 
 	// Let the agents' last calls end (the callers' BYEs reach them through
-	// tandem), then stop them.
+	// tandem) and, when every call ended by itself, their wrap-ups too, as
+	// a shift ends; then stop them.
+	if rctx.Err() == nil {
+		deadline := time.Now().Add(cfg.WrapUp + finishGrace)
+		var fw sync.WaitGroup
+		for _, a := range agents {
+			fw.Add(1)
+			go func() { defer fw.Done(); a.finishWork(deadline) }()
+		}
+		fw.Wait()
+	}
 	stopAgents()
 	gw.ep.close()
 
@@ -160,6 +170,12 @@ arrivals:
 	}
 	return sum, nil
 }
+
+// finishGrace bounds, beyond Config.WrapUp, the wait for agents to finish
+// the wrap-up of their last call at the end of a run: the router's own
+// wrap-up timer (when WrapUp is 0 or longer than the router's) ends it
+// within its wrap_up, and a run must end.
+const finishGrace = 5 * time.Second
 
 // Summary is the result of a run, measured by the sim.
 type Summary struct {
@@ -241,9 +257,9 @@ func (s Summary) Print(w io.Writer) {
 			100*s.ServiceLevel, s.AnsweredInSL, s.SLThreshold)
 	}
 	if len(s.Agents) > 0 {
-		fmt.Fprintf(w, "agents          answered  hung up  RONA  wrap-ups ended\n")
+		fmt.Fprintf(w, "agents          answered  hung up  RONA  wrap-ups  ended by agent\n")
 		for _, a := range s.Agents {
-			fmt.Fprintf(w, "  %-12s  %8d  %7d  %4d  %d\n", a.ID, len(a.PhoneAnswered), a.HungUp, a.RONA, a.WrapUps)
+			fmt.Fprintf(w, "  %-12s  %8d  %7d  %4d  %8d  %d\n", a.ID, len(a.PhoneAnswered), a.HungUp, a.RONA, a.WrapUps, a.WrapUpsEnded)
 		}
 	}
 	reasons := map[string]int{}
