@@ -174,6 +174,11 @@ type Report struct {
 type CTI struct {
 	Listen      string          `yaml:"listen"` // host:port
 	Supervisors []CTISupervisor `yaml:"supervisors"`
+	// Extensions are dial-plan patterns of the phones any agent may log
+	// in at besides its configured extension and the registrar's users
+	// (phones behind a PBX, reached through a server group). Empty: only
+	// those two.
+	Extensions []string `yaml:"extensions"`
 }
 
 // CTISupervisor is one supervisor's credentials.
@@ -913,6 +918,11 @@ func (c *Config) Validate() []FieldError {
 	for i, sv := range c.CTI.Supervisors {
 		if sv.ID == "" || sv.Password == "" {
 			bad(fmt.Sprintf("cti.supervisors[%d]", i), "a supervisor needs an id and a password")
+		}
+	}
+	for i, p := range c.CTI.Extensions {
+		if _, err := CompilePattern(p); err != nil {
+			bad(fmt.Sprintf("cti.extensions[%d]", i), "%q: %v", p, err)
 		}
 	}
 	if c.Metrics.Listen != "" {

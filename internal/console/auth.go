@@ -4,11 +4,15 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/tandem-cc/tandem/internal/authlimit"
 	"github.com/tandem-cc/tandem/internal/token"
 )
 
@@ -146,4 +150,46 @@ func (c *Console) guard(roles []Role, h func(http.ResponseWriter, *http.Request,
 func sameString(a, b string) bool {
 	ha, hb := sha256.Sum256([]byte(a)), sha256.Sum256([]byte(b))
 	return subtle.ConstantTimeCompare(ha[:], hb[:]) == 1
+}
+
+// Limits of failed sign-ins, per account from one source and per source.
+// Past them, each further attempt waits its turn (250 ms, doubling, up to
+// authlimit.MaxDelay after the one before) and is answered 429 with the
+// real time left. The account's count is per source, so five wrong
+// passwords from an attacker's address never keep the admin out from its
+// own; the source's count (signInSourceFactor times looser, for offices
+// behind one NAT address) holds a guesser trying many accounts, and a
+// success does not reset it.
+const (
+	signInFailures     = 5
+	signInWindow       = 5 * time.Minute
+	signInSourceFactor = 4
+)
+
+// signInKeys are the limiter's keys for a sign-in as user from r's source.
+func signInKeys(r *http.Request, user string) []authlimit.Key {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	return []authlimit.Key{
+		{ID: "user:" + strings.ToLower(user) + "@" + host, Limit: signInFailures},
+		{ID: "addr:" + host, Limit: signInFailures * signInSourceFactor, KeepOnSuccess: true},
+	}
+}
+
+// signInAllowed reserves a sign-in attempt before its (bcrypt) check, so
+// that concurrent attempts cannot pass the limit together; while one must
+// wait it answers 429 with the seconds left, rounded up. The caller settles
+// the reservation.
+func (c *Console) signInAllowed(w http.ResponseWriter, r *http.Request, user string) (*authlimit.Reservation, bool) {
+	res, d := c.failed.Allow(signInKeys(r, user)...)
+	if res != nil {
+		return res, true
+	}
+	secs := int((d + time.Second - 1) / time.Second)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	c.log.Warn("console: sign-in refused: too many failures", "user", user, "remote", r.RemoteAddr, "retry_after", d)
+	c.fail(w, http.StatusTooManyRequests, fmt.Errorf("console: login: too many failed sign-ins for %s from your address; try again in %d s", user, secs))
+	return nil, false
 }

@@ -10,11 +10,9 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -88,18 +86,9 @@ type Console struct {
 	mux       *http.ServeMux
 	static    http.Handler
 	shell     []byte
-	// failed slows down sign-ins that keep failing, per source address
-	// and per user name (a guessing attack from many addresses at one
-	// account is slowed too).
+	// failed slows down sign-ins that keep failing (see signInAllowed).
 	failed *authlimit.Limiter
 }
-
-// Sign-in failures allowed within signInWindow before each attempt must
-// wait (then 250 ms, doubling, up to authlimit.MaxDelay).
-const (
-	signInFailures = 5
-	signInWindow   = 5 * time.Minute
-)
 
 // dummyHash is compared against when a user is not the admin, so that a
 // wrong user name takes as long as a wrong password and names cannot be
@@ -122,7 +111,7 @@ func New(cfg Config, deps Deps) (*Console, error) {
 		now = time.Now
 	}
 	c.auth = token.New[*session](cfg.SessionTTL, now)
-	c.failed = authlimit.New(signInFailures, signInWindow, now)
+	c.failed = authlimit.New(signInWindow, now)
 	switch {
 	case cfg.Admin.PasswordHash != "":
 		c.adminHash = []byte(cfg.Admin.PasswordHash)
@@ -363,27 +352,25 @@ func (c *Console) handleLogin(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, http.StatusBadRequest, errors.New("console: login: user and password are required"))
 		return
 	}
-	keys := signInKeys(r, req.User)
-	if d := c.failed.Delay(keys...); d > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
-		c.log.Warn("console: sign-in refused: too many failures", "user", req.User, "remote", r.RemoteAddr, "retry_after", d)
-		c.fail(w, http.StatusTooManyRequests, errors.New("console: login: too many failed sign-ins; try again later"))
+	res, ok := c.signInAllowed(w, r, req.User)
+	if !ok {
 		return
 	}
 	ss, code, err := c.authenticate(r.Context(), req)
 	if err != nil {
 		c.log.Info("console: sign-in refused", "user", req.User, "remote", r.RemoteAddr, "err", err)
-		if code == http.StatusUnauthorized {
-			for _, k := range keys {
-				c.failed.Fail(k)
-			}
+		switch code {
+		case http.StatusUnauthorized:
+			res.Done(false)
+		case http.StatusInternalServerError:
+			res.Cancel() // nothing was decided about the password
+		default:
+			res.Done(true) // the password was right; something else refused
 		}
 		c.fail(w, code, err)
 		return
 	}
-	for _, k := range keys {
-		c.failed.Succeed(k)
-	}
+	res.Done(true)
 	tok, err := c.issue(ss)
 	if err != nil {
 		c.fail(w, http.StatusInternalServerError, err)
@@ -393,16 +380,6 @@ func (c *Console) handleLogin(w http.ResponseWriter, r *http.Request) {
 		SameSite: http.SameSiteStrictMode, Expires: ss.expires})
 	c.log.Info("console: signed in", "user", ss.user, "role", ss.role, "remote", r.RemoteAddr)
 	writeJSON(w, http.StatusOK, c.me(ss))
-}
-
-// signInKeys are the limiter's keys for a sign-in: its source address and
-// the user name it tries.
-func signInKeys(r *http.Request, user string) []string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	return []string{"addr:" + host, "user:" + strings.ToLower(user)}
 }
 
 func (c *Console) authenticate(ctx context.Context, req loginRequest) (*session, int, error) {
@@ -434,9 +411,10 @@ func (c *Console) authenticate(ctx context.Context, req loginRequest) (*session,
 		return nil, http.StatusInternalServerError, err
 	case code == http.StatusOK:
 		return &session{user: req.User, role: RoleAgent, agent: req.User, ctiToken: out.Token}, 0, nil
-	case code == http.StatusConflict:
+	case code == http.StatusConflict, code == http.StatusForbidden:
 		// The credentials were right; the router refuses for another
-		// reason (extension in use or missing), which the agent must see.
+		// reason (extension in use, missing, or not the agent's to
+		// use), which the agent must see.
 		return nil, code, fmt.Errorf("console: agent %s: %s", req.User, out.Error)
 	}
 	return nil, http.StatusUnauthorized, errWrongLogin

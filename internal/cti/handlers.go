@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -126,16 +124,31 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, badField("id", "required"))
 		return
 	}
-	keys := loginKeys(r, "agent", string(req.ID))
-	if !s.loginAllowed(w, keys) {
+	res, ok := s.loginAllowed(w, loginKeys(r, "agent", string(req.ID)))
+	if !ok {
 		return
 	}
-	if err := s.eng.Login(req.ID, req.Password, req.Extension); err != nil {
+	// The password first: what follows (the extension's check) must tell
+	// nothing to whoever does not know it.
+	if err := s.eng.CheckPassword(req.ID, req.Password); err != nil {
+		// One answer for an unknown id and a wrong password, so ids
+		// cannot be probed.
+		s.log.Info("cti: login refused", "agent", string(req.ID), "err", err)
+		res.Done(false)
+		s.fail(w, fmt.Errorf("cti: login %s: wrong id or password: %w", req.ID, ErrUnauthorized))
+		return
+	}
+	res.Done(true)
+	ext, err := s.checkExtension(req.ID, req.Extension)
+	if err != nil {
+		s.log.Warn("cti: login refused: extension not allowed", "agent", string(req.ID), "extension", req.Extension)
+		s.fail(w, err)
+		return
+	}
+	if err := s.eng.Login(req.ID, req.Password, ext); err != nil {
 		switch {
 		case errors.Is(err, router.ErrUnknownAgent), errors.Is(err, router.ErrBadPassword):
-			// One answer for both, so ids cannot be probed.
-			s.log.Info("cti: login refused", "agent", string(req.ID), "err", err)
-			s.loginFailed(keys)
+			// A reload between the two checks changed the agent.
 			s.fail(w, fmt.Errorf("cti: login %s: wrong id or password: %w", req.ID, ErrUnauthorized))
 		case errors.Is(err, router.ErrIllegalState):
 			s.fail(w, err)
@@ -146,7 +159,6 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	s.loginSucceeded(keys)
 	tok, exp, err := s.auth.Issue(principal{Agent: req.ID})
 	if err != nil {
 		s.fail(w, err)
@@ -177,17 +189,17 @@ func (s *Server) handleSupervisorLogin(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, badField("id", "required"))
 		return
 	}
-	keys := loginKeys(r, "supervisor", req.ID)
-	if !s.loginAllowed(w, keys) {
+	res, ok := s.loginAllowed(w, loginKeys(r, "supervisor", req.ID))
+	if !ok {
 		return
 	}
 	if !checkSupervisor(s.cfg.Supervisors, req.ID, req.Password) {
 		s.log.Info("cti: supervisor login refused", "supervisor", req.ID)
-		s.loginFailed(keys)
+		res.Done(false)
 		s.fail(w, fmt.Errorf("cti: supervisor login %s: wrong id or password: %w", req.ID, ErrUnauthorized))
 		return
 	}
-	s.loginSucceeded(keys)
+	res.Done(true)
 	tok, exp, err := s.auth.Issue(principal{Supervisor: req.ID})
 	if err != nil {
 		s.fail(w, err)
@@ -342,6 +354,13 @@ func (s *Server) handleState(w http.ResponseWriter, r *http.Request, who princip
 	if req.Reason < 0 {
 		s.fail(w, badField("reason", "%d is negative", req.Reason))
 		return
+	}
+	if to == router.Ready {
+		if err := s.checkReachable(id); err != nil {
+			s.log.Info("cti: ready refused", "agent", string(id), "err", err)
+			s.fail(w, err)
+			return
+		}
 	}
 	if err := s.setState(id, to, req.Reason, who); err != nil {
 		s.fail(w, err)
@@ -778,47 +797,4 @@ func (s *Server) handleRouterConfigPut(w http.ResponseWriter, r *http.Request, w
 	}
 	s.log.Info("cti: router configuration replaced", "version", v, "by", who.Supervisor)
 	writeJSON(w, http.StatusOK, ConfigVersion{Version: v})
-}
-
-// Login failures allowed within loginWindow before each attempt must wait
-// (then 250 ms, doubling, up to authlimit.MaxDelay).
-const (
-	loginFailures = 5
-	loginWindow   = 5 * time.Minute
-)
-
-// loginKeys are the limiter's keys for a login: the id it tries, per kind
-// (an agent id and a supervisor id are different accounts), and its source
-// address - unless it has none: the console signs in through this API in
-// process, and limits its own sources itself.
-func loginKeys(r *http.Request, kind, id string) []string {
-	keys := []string{kind + ":" + id}
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil && host != "" {
-		keys = append(keys, "addr:"+host)
-	}
-	return keys
-}
-
-// loginAllowed answers 429 with Retry-After while keys must wait.
-func (s *Server) loginAllowed(w http.ResponseWriter, keys []string) bool {
-	d := s.failed.Delay(keys...)
-	if d <= 0 {
-		return true
-	}
-	w.Header().Set("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
-	s.log.Warn("cti: login refused: too many failures", "keys", keys, "retry_after", d)
-	s.fail(w, fmt.Errorf("cti: login: %w", ErrTooManyFailures))
-	return false
-}
-
-func (s *Server) loginFailed(keys []string) {
-	for _, k := range keys {
-		s.failed.Fail(k)
-	}
-}
-
-func (s *Server) loginSucceeded(keys []string) {
-	for _, k := range keys {
-		s.failed.Succeed(k)
-	}
 }

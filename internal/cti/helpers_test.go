@@ -147,6 +147,9 @@ type env struct {
 	calls *recorder
 	clk   *clock
 	hc    *http.Client
+	// devices are the phones: 101, 102, 201 and 202, all registered
+	// unless a test unregisters one.
+	devices *fakeDevices
 }
 
 // newEnv starts the real router and a CTI server on 127.0.0.1, wired as
@@ -172,7 +175,8 @@ func newEnv(t *testing.T, cfg Config) *env {
 	}
 	e := &env{t: t, eng: eng, calls: &recorder{eng: eng}, clk: newClock(),
 		hc: &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}}
-	srv, err := New(cfg, Deps{Engine: eng, Calls: e.calls, Now: e.clk.now})
+	e.devices = newFakeDevices("101", "102", "201", "202")
+	srv, err := New(cfg, Deps{Engine: eng, Calls: e.calls, Now: e.clk.now, Devices: e.devices})
 	if err != nil {
 		t.Fatal(err)
 	}

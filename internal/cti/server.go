@@ -22,6 +22,7 @@ import (
 // Engine is what CTI needs of the router; *router.Engine implements it.
 type Engine interface {
 	Login(id router.AgentID, password, extension string) error
+	CheckPassword(id router.AgentID, password string) error
 	SetState(id router.AgentID, to router.State, reason int) error
 	Agent(id router.AgentID) (router.AgentStatus, error)
 	Transfer(id router.CallID, q router.QueueName, priority int) (router.Instruction, error)
@@ -76,7 +77,10 @@ type ConsultTarget struct {
 type Deps struct {
 	Engine Engine
 	Calls  CallControl
-	Log    *slog.Logger
+	// Devices answers where agents may log in and whether their phones
+	// can ring (required: an agent ready on no phone loses every call).
+	Devices Devices
+	Log     *slog.Logger
 	// Now is the clock for token expiry; default time.Now.
 	Now func() time.Time
 	// RouterConfig, when set, lets supervisors read and replace the
@@ -100,11 +104,13 @@ type Server struct {
 	cfg   Config
 	eng   Engine
 	calls CallControl
-	log   *slog.Logger
-	now   func() time.Time
-	auth  *token.Store[principal]
-	hub   *hub
-	mux   *http.ServeMux
+	// devices: where agents may log in, whether their phones ring.
+	devices Devices
+	log     *slog.Logger
+	now     func() time.Time
+	auth    *token.Store[principal]
+	hub     *hub
+	mux     *http.ServeMux
 	// failed slows down logins that keep failing (see loginAllowed).
 	failed *authlimit.Limiter
 
@@ -129,8 +135,11 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if deps.Calls == nil {
 		return nil, fmt.Errorf("%w: cti: deps.Calls is nil", ErrConfig)
 	}
+	if deps.Devices == nil {
+		return nil, fmt.Errorf("%w: cti: deps.Devices is nil", ErrConfig)
+	}
 	cfg = cfg.withDefaults()
-	s := &Server{cfg: cfg, eng: deps.Engine, calls: deps.Calls, log: deps.Log, now: deps.Now, hub: newHub(), rcfg: deps.RouterConfig}
+	s := &Server{cfg: cfg, eng: deps.Engine, calls: deps.Calls, log: deps.Log, now: deps.Now, hub: newHub(), rcfg: deps.RouterConfig, devices: deps.Devices}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -138,7 +147,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		s.now = time.Now
 	}
 	s.auth = token.New[principal](cfg.TokenTTL, s.now)
-	s.failed = authlimit.New(loginFailures, loginWindow, s.now)
+	s.failed = authlimit.New(loginWindow, s.now)
 	s.base, s.cancel = context.WithCancel(context.Background())
 	s.routes()
 	return s, nil

@@ -171,9 +171,13 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 		for _, s := range cfg.CTI.Supervisors {
 			sups = append(sups, cti.Supervisor{ID: s.ID, Password: s.Password})
 		}
+		devices, err := NewDevices(n.Edge, cfg)
+		if err != nil {
+			return nil, err
+		}
 		n.control = &CallControl{Calls: n.Calls, Engine: n.Engine, Bridge: bridge, ConferenceLabel: cfg.CallServer.ConferenceLabel}
 		n.CTI, err = cti.New(cti.Config{Supervisors: sups, Agents: agents, Queues: queues}, cti.Deps{
-			Engine: n.Engine, Log: log, RouterConfig: rc,
+			Engine: n.Engine, Log: log, RouterConfig: rc, Devices: devices,
 			Calls: n.control,
 		})
 		if err != nil {

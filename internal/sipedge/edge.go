@@ -534,38 +534,6 @@ func (e *Edge) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	e.handler.HandleInvite(req, tx, Origin{User: user})
 }
 
-// authenticate checks digest credentials in hdr. When they are missing or
-// stale it challenges with code; when they are wrong it answers 403 and
-// counts the failure against the source. It answers slower and slower to a
-// source that keeps failing.
-func (e *Edge) authenticate(req *sip.Request, tx sip.ServerTransaction, hdr, chalHdr string, code int, reason string) (string, bool) {
-	src := sourceIP(req)
-	if d := e.auth.limiter.Delay(src); d > 0 {
-		select {
-		case <-time.After(d):
-		case <-tx.Done():
-			return "", false
-		}
-	}
-	user, err := e.auth.verify(req, hdr)
-	switch {
-	case err == nil:
-		e.auth.limiter.Succeed(src)
-		return user, true
-	case errors.Is(err, errNoCredentials), errors.Is(err, errStaleNonce):
-		var hs []sip.Header
-		for _, c := range e.auth.challenges(errors.Is(err, errStaleNonce)) {
-			hs = append(hs, sip.NewHeader(chalHdr, c))
-		}
-		e.respond(req, tx, code, reason, hs...)
-	default:
-		e.auth.limiter.Fail(src)
-		e.log.Info("authentication failed", "method", string(req.Method), "from", req.Source())
-		e.respond(req, tx, 403, "Forbidden")
-	}
-	return "", false
-}
-
 func (e *Edge) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	user, ok := e.authenticate(req, tx, "Authorization", "WWW-Authenticate", 401, "Unauthorized")
 	if !ok {

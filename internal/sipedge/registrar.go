@@ -213,3 +213,7 @@ func (r *registrar) count() int {
 	defer r.mu.Unlock()
 	return len(r.aors)
 }
+
+// IsUser reports whether ext is one of the current users: a phone this
+// edge authenticates and registers, so a device of the contact center.
+func (e *Edge) IsUser(ext string) bool { return e.hasUser(ext) }
