@@ -41,6 +41,9 @@ func semantic(n *Node, err error) error {
 type ctlGoto struct {
 	doc    *document // nil: same document
 	dialog string    // dialog id; "" = first dialog
+	// submit is set when <submit> asked for doc: a submit to the
+	// application's own root re-initialises the root (spec 1.5.2).
+	submit bool
 }
 
 func (c *ctlGoto) Error() string { return "goto " + c.dialog }

@@ -463,7 +463,12 @@ func (s *Session) execSubmit(fc *formCtx, n *Node, sc *Scope) error {
 		// server to go to (file and same-document submits are navigation).
 		return s.gotoURI(fc, n, next, FetchRequest{})
 	}
-	return s.gotoURI(fc, n, next, req)
+	err = s.gotoURI(fc, n, next, req)
+	var g *ctlGoto
+	if errors.As(err, &g) {
+		g.submit = true
+	}
+	return err
 }
 
 func (s *Session) execReturn(n *Node, sc *Scope) error {

@@ -225,7 +225,7 @@ func (s *Session) visitSubdialog(fc *formCtx, it *formItem) error {
 	if s.depth >= maxSubdialogDepth {
 		return throw("error.noresource", "%s: subdialogs nested deeper than %d", n.Where(), maxSubdialogDepth)
 	}
-	sub, err := s.enterDocument(nil, doc, params)
+	sub, err := s.enterDocument(nil, doc, params, false)
 	if err != nil {
 		return err
 	}

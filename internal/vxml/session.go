@@ -204,7 +204,7 @@ func (s *Session) run(uri string) (Outcome, error) {
 	if err != nil {
 		return s.outcomeOf(err)
 	}
-	ec, err := s.enterDocument(nil, doc, nil)
+	ec, err := s.enterDocument(nil, doc, nil, false)
 	if err != nil {
 		if ec == nil {
 			return s.outcomeOf(err)
@@ -346,20 +346,33 @@ func fetchEvent(err error) *ctlEvent {
 	return throw("error.badfetch", "%v", err)
 }
 
-// enterDocument sets up the scopes for doc (spec 1.5.2 and 5.1.2): the
-// application scope is kept when doc has the same application root as the
-// document being left, otherwise the root is loaded and initialised afresh.
-func (s *Session) enterDocument(prev *execCtx, doc *document, params map[string]goja.Value) (*execCtx, error) {
+// enterDocument sets up the scopes for doc (spec 1.5.2 and 5.1.2). The
+// application scope is the root document's context; the transitions of spec
+// 1.5.2 decide whether it carries on:
+//
+//   - leaf to leaf of the same root: preserved;
+//   - leaf to its own root by <goto> (or link, choice): preserved, the loaded
+//     root becomes the document;
+//   - leaf to its own root by <submit>: the root is fetched again and its
+//     context initialised (W3C IR assertion 74);
+//   - root to a leaf naming it: preserved, the root's document scope becomes
+//     the application scope;
+//   - root to root (itself included, assertion 75) and to a leaf of another
+//     root: a new application, initialised afresh.
+//
+// submit says a <submit> asked for the transition.
+func (s *Session) enterDocument(prev *execCtx, doc *document, params map[string]goja.Value, submit bool) (*execCtx, error) {
 	var app *appCtx
+	inLeaf := prev != nil && prev.app.uri != "" && prev.doc != prev.app.root
 	switch {
-	case prev != nil && prev.app.uri != "" && doc.appURI == prev.app.uri:
+	case inLeaf && doc.appURI == prev.app.uri:
 		app = prev.app
-	case prev != nil && prev.app.uri != "" && doc.uri == prev.app.uri:
+	case inLeaf && doc.uri == prev.app.uri && !submit:
 		// Leaf to its own root: the root stays loaded and becomes the document.
 		app = prev.app
 		ec := &execCtx{app: app, doc: app.root, docScope: app.scope, params: params}
 		return ec, nil
-	case prev != nil && prev.app.uri == "" && doc.appURI != "" && doc.appURI == prev.doc.uri:
+	case prev != nil && !inLeaf && doc.appURI != "" && doc.appURI == prev.doc.uri:
 		// Root to leaf: the document being left is the new document's root,
 		// so its variables carry on as the application's (spec 1.5.2).
 		prev.docScope.Obj.Set("application", prev.docScope.Obj)
@@ -465,7 +478,7 @@ func (s *Session) transition(ec **execCtx, err error) (*ctlReturn, bool, error) 
 	switch {
 	case errors.As(err, &g):
 		if g.doc != nil {
-			next, err := s.enterDocument(*ec, g.doc, nil)
+			next, err := s.enterDocument(*ec, g.doc, nil, g.submit)
 			if err != nil {
 				if next == nil {
 					return nil, true, err

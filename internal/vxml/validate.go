@@ -94,7 +94,10 @@ func checkExclusive(n *Node) error {
 			count++
 		}
 	}
-	if count > 1 || (count == 0 && !rule.optional) {
+	switch {
+	case count > 1 && rule.optional:
+		return fmt.Errorf("%s: at most one of %v may be given", n.Where(), rule.attrs)
+	case count > 1 || (count == 0 && !rule.optional):
 		return fmt.Errorf("%s: exactly one of %v is required", n.Where(), rule.attrs)
 	}
 	return nil
