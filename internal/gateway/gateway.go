@@ -8,8 +8,11 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/tandem-cc/tandem/internal/asr"
+	"github.com/tandem-cc/tandem/internal/asr/sphinx"
 	"github.com/tandem-cc/tandem/internal/config"
 	"github.com/tandem-cc/tandem/internal/event"
 	"github.com/tandem-cc/tandem/internal/media"
@@ -31,6 +34,9 @@ type Deps struct {
 	Prompts  *media.PromptCache
 	Transfer Transferer   // may be nil
 	Fetcher  vxml.Fetcher // nil: HTTP and file fetcher
+	// Recognizer hears speech for voice grammars; nil: the local
+	// pocketsphinx engine when installed, else DTMF only.
+	Recognizer asr.Recognizer
 }
 
 type app struct {
@@ -47,6 +53,10 @@ type Gateway struct {
 	deps   Deps
 	apps   []app
 	ua     *mediaua.UA
+
+	asrOnce   sync.Once      // opens the recogniser on first use
+	asr       asr.Recognizer // nil: none, voice grammars fall back to DTMF
+	asrEngine *sphinx.Engine // the local engine when the gateway opened it, closed by Run
 }
 
 // New builds a gateway from its config (validated).
@@ -113,10 +123,20 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if err := g.deps.Prompts.TTSAvailable(); err != nil {
 		g.log.Info("espeak-ng not found: text prompts already rendered still play; install espeak-ng to speak new text")
 	}
+	if g.deps.Recognizer == nil {
+		if err := sphinx.Available(""); err != nil {
+			g.log.Info(speechMissing)
+		}
+	}
 	g.log.Info("vxml gateway listening", "addr", g.Addr())
 	err := g.ua.Serve(ctx)
-	if !g.ua.Stop("gateway stopping", 10*time.Second) {
+	stopped := g.ua.Stop("gateway stopping", 10*time.Second)
+	if !stopped {
 		g.log.Warn("calls still open at stop", "calls", g.ua.Active())
+	}
+	g.asrOnce.Do(func() {}) // no recogniser opens after this
+	if g.asrEngine != nil && stopped {
+		g.asrEngine.Close() // no call can be decoding now
 	}
 	if err != nil {
 		return fmt.Errorf("gateway: serve: %w", err)

@@ -26,6 +26,21 @@ var ErrUnavailable = errors.New("sphinx: pocketsphinx is not installed (apt-get 
 // DefaultModelDir is where Debian's pocketsphinx-en-us puts the model.
 const DefaultModelDir = "/usr/share/pocketsphinx/model/en-us"
 
+// Available reports whether the library and the model can be opened,
+// without reading the dictionary (for a start-up line), or why not.
+func Available(modelDir string) error {
+	if modelDir == "" {
+		modelDir = DefaultModelDir
+	}
+	if _, err := load(); err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(modelDir, "en-us", "mdef")); err != nil {
+		return fmt.Errorf("%w: model: %v", ErrUnavailable, err)
+	}
+	return nil
+}
+
 // Config is the engine's configuration; the zero value is Debian's model
 // with one decoder per CPU.
 type Config struct {
