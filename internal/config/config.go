@@ -227,6 +227,10 @@ type SIP struct {
 	// at all when a SHA-256 challenge is anywhere in the list (ENOSYS)
 	// instead of skipping it. Offer [SHA-256, MD5] where the phones cope.
 	AuthAlgorithms []string `yaml:"auth_algorithms"`
+	// TCPIdleTimeout closes a TCP or TLS connection that carried nothing
+	// (RFC 5626 CRLF keep-alives count) for this long, unless a live
+	// registration came over it. Default 5m; at least 1s.
+	TCPIdleTimeout Duration `yaml:"tcp_idle_timeout"`
 }
 
 // Listener is one SIP socket.
@@ -480,6 +484,9 @@ func (c *Config) fill() {
 	def(&c.Log.Format, "text")
 	def(&c.SIP.Realm, "tandem")
 	def(&c.SIP.UserAgent, "tandem")
+	// Long enough for a call's quiet middle on a trunk's connection, short
+	// enough that idle sockets cannot pile up (sipgo keeps them for ever).
+	defD(&c.SIP.TCPIdleTimeout, 5*time.Minute)
 	if len(c.SIP.AuthAlgorithms) == 0 {
 		c.SIP.AuthAlgorithms = []string{"MD5"}
 	}
@@ -669,6 +676,9 @@ func (c *Config) Validate() []FieldError {
 	}
 	if len(c.SIP.Listen) == 0 {
 		bad("sip.listen", "at least one listener is needed")
+	}
+	if c.SIP.TCPIdleTimeout.D() < time.Second {
+		bad("sip.tcp_idle_timeout", "%s is too short (at least 1s)", c.SIP.TCPIdleTimeout.D())
 	}
 	for i, l := range c.SIP.Listen {
 		p := fmt.Sprintf("sip.listen[%d]", i)

@@ -17,6 +17,14 @@
 // Bad input: a datagram sipgo cannot parse is answered 400 here (or dropped
 // when it is a response or has no Via to answer to, as RFC 3261 §18 and RFC
 // 4475 allow); a parsed request that breaks RFC 3261 §8.2 rules is answered
-// by Validate before any handler sees it. On TCP a message that cannot be
-// framed closes the connection (§18.3: there is no boundary to resync on).
+// by Validate before any handler sees it; the stateless answers to one
+// source are rate-limited (limit.go), and bad input is logged once per
+// source a minute. On TCP and TLS a message that cannot be framed is
+// answered 400 (513 past 64 KB) where it can be, then the connection closes
+// (§18.3: there is no boundary to resync on); idle connections close after
+// sip.tcp_idle_timeout (stream.go).
+//
+// Identity (RFC 3325): trunks are the trust domain. An endpoint admitted by
+// digest has its P-Asserted-Identity and P-Preferred-Identity removed; the
+// call server asserts the authenticated user (Origin.User) instead.
 package sipedge

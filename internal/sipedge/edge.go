@@ -80,12 +80,20 @@ type Edge struct {
 	listeners []boundListener
 	udpConns  map[string]*countingPacketConn // by local address
 
-	mIn, mOut  *prometheus.CounterVec
-	mRejected  *prometheus.CounterVec
-	mRegs      prometheus.GaugeFunc
-	mDestsUp   *prometheus.GaugeVec
-	onceListen sync.Once
-	listenErr  error
+	// rejects bounds the stateless 400s per source (limit.go);
+	// unparsable the log lines about unparsable messages.
+	rejects    *sourceBuckets
+	unparsable unparsableLog
+	// tcpIdle closes idle stream connections (stream.go).
+	tcpIdle time.Duration
+
+	mIn, mOut   *prometheus.CounterVec
+	mRejected   *prometheus.CounterVec
+	mIdleClosed prometheus.Counter
+	mRegs       prometheus.GaugeFunc
+	mDestsUp    *prometheus.GaugeVec
+	onceListen  sync.Once
+	listenErr   error
 }
 
 type boundListener struct {
@@ -114,6 +122,12 @@ func New(cfg *config.Config, deps Deps) (*Edge, error) {
 	e.tab.Store(tab)
 	e.auth = newAuthenticator(cfg.SIP.Realm, cfg.SIP.AuthAlgorithms, nil, r.FailedAuthLimit, r.FailedAuthWindow.D(), e.now)
 	e.auth.password = e.password
+	e.rejects = newSourceBuckets(rejectRate, rejectBurst, rejectSources)
+	e.unparsable = newUnparsableLog(e.now)
+	e.tcpIdle = cfg.SIP.TCPIdleTimeout.D()
+	if e.tcpIdle <= 0 {
+		e.tcpIdle = defaultTCPIdleTimeout
+	}
 
 	// sipgo logs at its own levels; keep its chatter at warn and above so a
 	// scan does not flood the log, and tag it.
@@ -160,10 +174,11 @@ func New(cfg *config.Config, deps Deps) (*Edge, error) {
 	e.mIn = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tandem_sip_messages_in_total", Help: "SIP messages received, by transport."}, []string{"transport"})
 	e.mOut = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tandem_sip_messages_out_total", Help: "SIP messages sent over UDP and TCP, by transport."}, []string{"transport"})
 	e.mRejected = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tandem_sip_rejected_total", Help: "Requests answered with an error before reaching a handler, by status code."}, []string{"code"})
+	e.mIdleClosed = prometheus.NewCounter(prometheus.CounterOpts{Name: "tandem_sip_idle_connections_closed_total", Help: "TCP and TLS connections closed after sip.tcp_idle_timeout without traffic."})
 	e.mRegs = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tandem_registered_extensions", Help: "Extensions with at least one live registration."}, func() float64 { return float64(e.reg.count()) })
 	e.mDestsUp = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "tandem_destination_up", Help: "1 when a server-group destination is up."}, []string{"group", "destination"})
 	if deps.Registry != nil {
-		for _, c := range []prometheus.Collector{e.mIn, e.mOut, e.mRejected, e.mRegs, e.mDestsUp} {
+		for _, c := range []prometheus.Collector{e.mIn, e.mOut, e.mRejected, e.mIdleClosed, e.mRegs, e.mDestsUp} {
 			if err := deps.Registry.Register(c); err != nil {
 				return nil, fmt.Errorf("sipedge: metrics: %w", err)
 			}
@@ -226,7 +241,7 @@ func (e *Edge) listen() error {
 			if l.Transport == "tls" {
 				ln = tls.NewListener(ln, e.tlsConf)
 			}
-			ln = countingListener{Listener: ln, out: e.mOut.WithLabelValues(l.Transport)}
+			ln = streamListener{Listener: ln, e: e, transport: l.Transport, out: e.mOut.WithLabelValues(l.Transport), idle: e.tcpIdle}
 			e.listeners = append(e.listeners, boundListener{transport: l.Transport, addr: addr, l: ln})
 		}
 	}
@@ -419,7 +434,8 @@ func (e *Edge) ping(ctx context.Context, addr, transport string) error {
 // readFilter sees every datagram and TCP read before sipgo parses it. It
 // counts messages and answers UDP datagrams sipgo cannot parse with a
 // stateless 400 (sipgo would only log and drop them, and the sender would
-// retransmit for 32 s).
+// retransmit for 32 s), at most rejectRate a second per source (limit.go).
+// Stream connections are framed by streamConn instead.
 func (e *Edge) readFilter(p sip.TransportReadProps, data []byte) ([]byte, error) {
 	tr := strings.ToLower(p.Transport)
 	e.mIn.WithLabelValues(tr).Inc()
@@ -431,8 +447,13 @@ func (e *Edge) readFilter(p sip.TransportReadProps, data []byte) ([]byte, error)
 			return data, nil // keep-alive CRLFs
 		}
 		e.mRejected.WithLabelValues("unparsable").Inc()
-		e.log.Debug("unparsable datagram", "from", p.RemoteAddr.String(), "error", err)
-		if res := statelessReject(data, err); res != nil {
+		res := statelessReject(data, err)
+		if res != nil && !e.rejects.allow(addrOf(p.RemoteAddr), e.now()) {
+			e.mRejected.WithLabelValues("unanswered").Inc()
+			res = nil
+		}
+		e.unparsable.log(e.log, tr, p.RemoteAddr.String(), data, err, res != nil)
+		if res != nil {
 			e.mu.Lock()
 			pc := e.udpConns[p.LocalAddr.String()]
 			e.mu.Unlock()
@@ -530,6 +551,9 @@ func (e *Edge) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	user, ok := e.authenticate(req, tx, "Proxy-Authorization", "Proxy-Authenticate", 407, "Proxy Authentication Required")
 	if !ok {
 		return
+	}
+	if n := stripIdentity(req); n > 0 {
+		e.log.Info("identity headers from outside the trust domain removed", "user", user, "headers", n, "from", req.Source())
 	}
 	e.handler.HandleInvite(req, tx, Origin{User: user})
 }
@@ -650,29 +674,4 @@ type countingPacketConn struct {
 func (c *countingPacketConn) WriteTo(b []byte, a net.Addr) (int, error) {
 	c.out.Inc()
 	return c.PacketConn.WriteTo(b, a)
-}
-
-// countingListener counts writes on accepted stream connections; sipgo
-// writes one whole message per Write.
-type countingListener struct {
-	net.Listener
-	out prometheus.Counter
-}
-
-func (l countingListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return countingConn{Conn: c, out: l.out}, nil
-}
-
-type countingConn struct {
-	net.Conn
-	out prometheus.Counter
-}
-
-func (c countingConn) Write(b []byte) (int, error) {
-	c.out.Inc()
-	return c.Conn.Write(b)
 }

@@ -111,6 +111,25 @@ func acceptsSDP(hs []sip.Header) bool {
 // The response copies Via, From, To, Call-ID and CSeq as they were, which is
 // all RFC 3261 §8.2.6.2 asks of it.
 func statelessReject(data []byte, cause error) []byte {
+	code, reason := 400, "Bad Request"
+	start, _, _ := bytes.Cut(data, []byte("\n"))
+	if _, rest, ok := strings.Cut(string(start), " "); ok {
+		if uri, _, _ := strings.Cut(strings.TrimLeft(rest, " "), " "); uri != "" {
+			if scheme, _, ok := strings.Cut(uri, ":"); ok && isScheme(scheme) {
+				switch strings.ToLower(scheme) {
+				case "sip", "sips", "tel":
+				default:
+					code, reason = 416, "Unsupported URI Scheme"
+				}
+			}
+		}
+	}
+	return statelessResponse(data, code, reason, cause)
+}
+
+// statelessResponse builds the response code to the request in data,
+// which sipgo could not parse, as statelessReject describes.
+func statelessResponse(data []byte, code int, reason string, cause error) []byte {
 	head, _, _ := bytes.Cut(data, []byte("\r\n\r\n"))
 	lines := unfold(string(head))
 	if len(lines) == 0 {
@@ -120,19 +139,9 @@ func statelessReject(data []byte, cause error) []byte {
 	if strings.HasPrefix(start, "SIP/") {
 		return nil // a response: drop it (RFC 4475 §3.1.2.13, §3.1.2.17)
 	}
-	method, rest, ok := strings.Cut(start, " ")
+	method, _, ok := strings.Cut(start, " ")
 	if !ok || method == "" || method == "ACK" {
 		return nil // ACK is never answered
-	}
-	code, reason := 400, "Bad Request"
-	if uri, _, _ := strings.Cut(strings.TrimLeft(rest, " "), " "); uri != "" {
-		if scheme, _, ok := strings.Cut(uri, ":"); ok && isScheme(scheme) {
-			switch strings.ToLower(scheme) {
-			case "sip", "sips", "tel":
-			default:
-				code, reason = 416, "Unsupported URI Scheme"
-			}
-		}
 	}
 	want := map[string]string{"via": "Via", "v": "Via", "from": "From", "f": "From", "to": "To", "t": "To",
 		"call-id": "Call-ID", "i": "Call-ID", "cseq": "CSeq"}
