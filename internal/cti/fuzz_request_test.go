@@ -85,7 +85,7 @@ func FuzzRequestHandlers(f *testing.F) {
 		}
 		cfg := Config{Supervisors: []Supervisor{{ID: "sup", Password: "secret"}}}
 		cfg.Agents, cfg.Queues = DirectoryOf(rc)
-		srv, err := New(cfg, Deps{Engine: eng, Calls: &recorder{eng: eng}})
+		srv, err := New(cfg, Deps{Engine: eng, Calls: &recorder{eng: eng}, Devices: newFakeDevices("101", "102", "201", "202")})
 		if err != nil {
 			t.Fatal(err)
 		}
