@@ -68,8 +68,11 @@
 // Continue (a VRU script's result, or its failure), Requery (a label was
 // busy, did not answer or failed), Answered (the agent's phone answered;
 // the agent is talking), NoAnswer (ring-no-answer seen by the call server;
-// the router also times it), Hold and Retrieve, End (either side hung up:
-// abandon while queued, agent to wrap-up when connected). Notices of kind
+// the router also times it), Hold and Retrieve (from the desktop or the
+// agent's phone), End (either side hung up: abandon while queued, agent to
+// wrap-up when connected), Released (the INVITE of an offer that ended is
+// over at the agent's phone: until then, or PhoneRelease, the agent stays
+// ready but is offered nothing; phone.go). Notices of kind
 // NoticeCall carry decisions the router makes by itself: an offer to an
 // agent who became ready (Instruction.Kind Connect with Agent set), the
 // script going on after a wait, a release.
@@ -82,7 +85,8 @@
 // (blind transfer of a connected call to a skill group or precision queue),
 // SetCallData (call variables and ECC variables within their limits), Stats
 // and Positions (calls waiting, oldest, agents by state, position and
-// expected wait of each call). NoticeAgent notices carry every agent state
+// expected wait of each queued call; a call not in queue has none and gets
+// ErrCallState saying where it is). NoticeAgent notices carry every agent state
 // change for the desktop and reporting. Every transition, asked by an agent
 // or made by the router, goes through one table (transitions in agent.go);
 // an illegal request returns ErrIllegalState and changes nothing.

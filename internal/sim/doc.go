@@ -40,9 +40,11 @@
 //
 // Run returns when every call has ended, or when ctx ends or Duration
 // passes: then callers still in setup CANCEL, the others send BYE, and the
-// calls not yet at an agent count as interrupted. Agents then hang up,
-// go not ready, log out, revoke their token and unregister. Every wait is
-// bounded.
+// calls not yet at an agent count as interrupted. When every call ended
+// by itself, agents first finish the wrap-up of their last call (bounded
+// by WrapUp plus a few seconds), so each call talked on shows one wrap-up
+// in the table. Agents then hang up, go not ready, log out, revoke their
+// token and unregister. Every wait is bounded.
 //
 // # Concurrency
 //
