@@ -55,6 +55,19 @@
 // missed slots are skipped (the timestamp still advances with real time)
 // rather than sent in a burst.
 //
+// # SRTP
+//
+// With SessionConfig.SRTP (optional by default) the session answers an
+// RTP/SAVP offer with SRTP: the offer's first usable a=crypto line (RFC
+// 4568, see Crypto) gives the peer's key, the answer carries ours, from
+// crypto/rand. Every packet is protected after it is built and checked
+// before it is read: one that fails authentication or the replay window is
+// counted (Stats.SRTPFailed) and dropped before it can latch the stream.
+// The send, receive and RTCP goroutines each keep their pion/srtp context,
+// built from the keys in the peer snapshot, so the hot paths stay free of
+// locks and allocation. Our key is kept while the peer keeps its own (hold,
+// resume) and made anew when the peer's changes (a new party moved here).
+//
 // # What the peer sees
 //
 // Symmetric RTP (RFC 4961): we send from the port we receive on, and to the
