@@ -10,6 +10,10 @@ command -v espeak-ng >/dev/null || need+=(espeak-ng)
 command -v sox >/dev/null      || need+=(sox)
 command -v baresip >/dev/null  || need+=(baresip)
 command -v openssl >/dev/null  || need+=(openssl)
+# Speech recognition: the library and its US English model (the gateway
+# opens them at run time; the speech tests skip without them).
+[ -e /usr/share/pocketsphinx/model/en-us/en-us/mdef ] || need+=(pocketsphinx-en-us)
+ls /usr/lib/*/libpocketsphinx.so.3 >/dev/null 2>&1 || need+=(pocketsphinx)
 # PostgreSQL: the reporting store's tests start a throwaway cluster on
 # loopback with these binaries (the system cluster is not used).
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
