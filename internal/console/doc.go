@@ -60,6 +60,9 @@
 // The live view and wallboard poll /api/live: router.Engine.Calls (where
 // each call is: script, IVR, queue, ringing, agent, and the node it is
 // at), queue figures and agents by state.
+// Admins and supervisors can clear a call there (Clear, then Confirm
+// clear: POST /api/calls/{id}/clear, Deps.Calls), which ends it on every
+// leg and reports it cleared by the session's user.
 //
 // # Reports
 //
