@@ -176,3 +176,30 @@ func TestSeedPrecedence(t *testing.T) {
 		t.Fatalf("history: %d versions, %v", len(h), err)
 	}
 }
+
+// FuzzCheckRouter: any router section (in a file, or a stored document)
+// is accepted or refused with its problems placed; never a panic.
+func FuzzCheckRouter(f *testing.F) {
+	f.Add([]byte(goodRouter))
+	f.Add([]byte(goodRouter + "  bogus: 1\n"))
+	f.Add([]byte(strings.Replace(goodRouter, "{id: q, type: label,", "{id: q, type: label, colour: red,", 1)))
+	f.Add([]byte("router: &a [*a]\n"))
+	f.Add([]byte("router:\n  scripts: [{name: s, nodes: [{id: [x]}]}]\n"))
+	f.Fuzz(func(t *testing.T, section []byte) {
+		_, err := config.Parse("f.yaml", append([]byte(fileHead), section...), CheckRouter)
+		if err != nil && !strings.Contains(err.Error(), "f.yaml") {
+			t.Fatalf("error does not name the file: %v", err)
+		}
+		cfg, probs := routerProblems(section, nil)
+		for _, p := range probs {
+			if p.Path == "" || p.Msg == "" {
+				t.Fatalf("a problem without its path or message: %+v", p)
+			}
+		}
+		if len(probs) == 0 {
+			if errs := cfg.Validate(); len(errs) > 0 {
+				t.Fatalf("no problems, yet Validate has %v", errs)
+			}
+		}
+	})
+}
