@@ -23,10 +23,13 @@ const vxmlUsage = `usage:
       "Say 'Y'." prompts (W3C judging rules), else stays silent. --transfer
       sets the outcome of bridged transfers (busy, noanswer, ...). Once its
       inputs are used up the caller hangs up after 3 silences in a row.
-  tandem vxml test DIR [--speech] [-v]
-      Run every test of DIR/manifest.json; print PASS/FAIL/SKIP per test and a
-      summary. --speech also runs tests written for a recogniser, matching the
-      automatic caller's words as text.
+  tandem vxml test DIR [--speech] [--sim-transfer] [-v]
+      Run every test of DIR/manifest.json; print PASS/FAIL/SKIP (with why) per
+      test, COMPANION for the entries that are documents a test loads (roots,
+      subdialogs, goto targets: not counted), and a summary. --speech also
+      runs tests written for a recogniser, matching the automatic caller's
+      words as text; --sim-transfer runs the transfer tests against the text
+      platform's far end (answers after 1 s, hangs up after 10 s).
 `
 
 // runVXML is the text-mode front end of the VoiceXML interpreter.
@@ -156,6 +159,8 @@ func vxmlTest(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		switch a {
 		case "--speech":
 			opt.Speech = true
+		case "--sim-transfer":
+			opt.SimTransfer = true
 		case "-v", "--verbose":
 			verbose = true
 		default:
@@ -183,8 +188,7 @@ func vxmlTest(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			}
 		}
 	}
-	_, failed, _ := vxml.WriteResults(stdout, rs)
-	if failed > 0 {
+	if sum := vxml.WriteResults(stdout, rs); sum.Failed > 0 {
 		return 1
 	}
 	return 0

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -29,10 +30,19 @@ type ManifestEntry struct {
 	Assertion string   `json:"assertion"`
 }
 
+// Result statuses. A companion document is not a test: it is listed with
+// why, and counted apart.
+const (
+	StatusPass      = "PASS"
+	StatusFail      = "FAIL"
+	StatusSkip      = "SKIP"
+	StatusCompanion = "COMPANION"
+)
+
 // TestResult is the verdict on one conformance test.
 type TestResult struct {
 	ID     string
-	Status string // PASS, FAIL or SKIP
+	Status string // StatusPass, StatusFail, StatusSkip or StatusCompanion
 	Reason string
 	Output string // transcript, for failures
 }
@@ -49,6 +59,9 @@ type SuiteOptions struct {
 	// Speech runs the tests that need a recogniser too, with the automatic
 	// caller's utterances matched as text against the speech grammars.
 	Speech bool
+	// SimTransfer runs the tests that need a transfer against the text
+	// platform's simulated far end (answers after 1 s, hangs up after 10 s).
+	SimTransfer bool
 	// Timeout is the wall-clock bound per test (default 10 s); the virtual
 	// clock bound of the judging rules (30 s) is applied separately.
 	Timeout time.Duration
@@ -60,6 +73,14 @@ type SuiteOptions struct {
 // judgeLimit is the W3C rule "fails after 30 s of neither pass nor fail",
 // measured on the text platform's virtual clock.
 const judgeLimit = 30 * time.Second
+
+// Skip reasons; the text before the first colon groups skips in the summary.
+const (
+	skipListener = "judged by a listener"
+	skipASR      = "needs a speech recogniser (--speech matches the caller's words as text)"
+	skipTransfer = "needs a transfer far end that answers, is busy or hangs up as the test expects (--sim-transfer uses the text platform's)"
+	skipMissing  = "needs documents missing from the suite folder"
+)
 
 // LoadManifest reads DIR/manifest.json.
 func LoadManifest(dir string) ([]ManifestEntry, error) {
@@ -75,8 +96,10 @@ func LoadManifest(dir string) ([]ManifestEntry, error) {
 }
 
 // RunSuite runs every test of DIR/manifest.json with the automatic caller.
-// Companion documents are served over HTTP from an httptest server on
-// 127.0.0.1, so submits, relative URIs and fetch errors take the real path.
+// The documents of the folder decide which entries are companions of a test
+// rather than tests (see Role); those are reported, not run. Documents are
+// served over HTTP from an httptest server on 127.0.0.1, so submits,
+// relative URIs and fetch errors take the real path.
 func RunSuite(ctx context.Context, dir string, opt SuiteOptions) ([]TestResult, error) {
 	m, err := LoadManifest(dir)
 	if err != nil {
@@ -86,6 +109,7 @@ func RunSuite(ctx context.Context, dir string, opt SuiteOptions) ([]TestResult, 
 	if err != nil {
 		return nil, err
 	}
+	roles := analyzeSuite(abs, m)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("vxml: suite server: %w", err)
@@ -100,33 +124,36 @@ func RunSuite(ctx context.Context, dir string, opt SuiteOptions) ([]TestResult, 
 	client := &http.Client{Timeout: 3 * time.Second}
 	// The W3C documents address their companions at http://localhost/vxml/,
 	// where the IR suite expected to be hosted; map that onto our server.
-	fetcher := &prefixFetcher{from: "http://localhost/vxml/", to: srv.URL + "/", next: NewHTTPFetcher(client)}
+	fetcher := &prefixFetcher{from: localSuite, to: srv.URL + "/", next: NewHTTPFetcher(client)}
 	var out []TestResult
 	for _, e := range m {
 		if len(opt.Only) > 0 && !opt.Only[e.ID] {
 			continue
 		}
-		r := RunTest(ctx, e, srv.URL+"/", fetcher, opt)
-		if r.Status == "FAIL" {
-			if by := referencedBy(abs, e.File); by != "" {
-				r.Reason += " (companion document, loaded by " + by + ")"
-			}
-		}
-		out = append(out, r)
+		out = append(out, RunTest(ctx, e, roles[e.ID], srv.URL+"/", fetcher, opt))
 	}
 	return out, nil
 }
 
-// RunTest runs one manifest entry; base is the URL the manifest's files are
-// served under.
-func RunTest(ctx context.Context, e ManifestEntry, base string, f Fetcher, opt SuiteOptions) TestResult {
+// RunTest runs one manifest entry in its role; base is the URL the
+// manifest's files are served under.
+func RunTest(ctx context.Context, e ManifestEntry, role Role, base string, f Fetcher, opt SuiteOptions) TestResult {
 	r := TestResult{ID: e.ID}
 	switch {
-	case e.JudgedBy == "listener":
-		r.Status, r.Reason = "SKIP", "judged by a listener"
+	case role.Companion != "":
+		r.Status, r.Reason = StatusCompanion, role.Companion
+		return r
+	case e.JudgedBy == "listener" || role.Listener:
+		r.Status, r.Reason = StatusSkip, skipListener
 		return r
 	case e.Needs == "needs_ASR_or_speech" && !opt.Speech:
-		r.Status, r.Reason = "SKIP", "needs a speech recogniser"
+		r.Status, r.Reason = StatusSkip, skipASR
+		return r
+	case e.Needs == "transfer" && !opt.SimTransfer:
+		r.Status, r.Reason = StatusSkip, skipTransfer
+		return r
+	case len(role.Missing) > 0:
+		r.Status, r.Reason = StatusSkip, skipMissing+": "+strings.Join(role.Missing, ", ")
 		return r
 	}
 	timeout := opt.Timeout
@@ -136,7 +163,13 @@ func RunTest(ctx context.Context, e ManifestEntry, base string, f Fetcher, opt S
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var transcript strings.Builder
-	tp := &TextPlatform{Out: &transcript, Auto: true, Limit: judgeLimit}
+	tp := &TextPlatform{Out: &transcript, Auto: true, Limit: judgeLimit,
+		// An audio file plays only if the suite's server has it, so a
+		// missing one takes the <audio> fallback as it would on a call.
+		AudioExists: func(uri string) bool {
+			_, err := f.Fetch(ctx, FetchRequest{URI: uri, Timeout: 3 * time.Second})
+			return err == nil
+		}}
 	logger := opt.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -144,14 +177,14 @@ func RunTest(ctx context.Context, e ManifestEntry, base string, f Fetcher, opt S
 	s, err := NewSession(Config{Platform: tp, Fetcher: f, Logger: logger,
 		Session: SessionInfo{CallID: event.CallID("w3c-" + e.ID), LocalURI: "sip:test@127.0.0.1", RemoteURI: "sip:caller@127.0.0.1", RequestURI: "sip:test@127.0.0.1"}})
 	if err != nil {
-		r.Status, r.Reason = "FAIL", err.Error()
+		r.Status, r.Reason = StatusFail, err.Error()
 		return r
 	}
 	uri := base + strings.TrimPrefix(filepath.ToSlash(e.File), "/")
 	out, err := s.Run(ctx, uri)
 	r.Output = transcript.String()
-	r.Status, r.Reason = Judge(tp.Played, out, err)
-	if r.Status == "FAIL" && tp.TimedOut {
+	r.Status, r.Reason = judge(tp.Played, out, err, role.NoPassPrompt)
+	if r.Status == StatusFail && tp.TimedOut {
 		r.Reason = "no verdict within 30 s (virtual clock)"
 	}
 	return r
@@ -161,54 +194,114 @@ func RunTest(ctx context.Context, e ManifestEntry, base string, f Fetcher, opt S
 // played and the session ended normally; fail on "fail", an uncaught error,
 // the time limit, or no verdict.
 func Judge(played []string, out Outcome, err error) (status, reason string) {
-	norm := func(p string) string {
-		return strings.Trim(strings.ToLower(strings.TrimSpace(p)), ".!")
-	}
+	return judge(played, out, err, false)
+}
+
+// judge is Judge; with noPassPrompt (the test has no "pass" prompt at all:
+// it asserts that <exit> or the end of a form stops the FIA before a "fail")
+// a normal end without "fail" passes.
+func judge(played []string, out Outcome, err error, noPassPrompt bool) (status, reason string) {
 	passed := false
 	for i, p := range played {
-		switch norm(p) {
+		switch verdict(p) {
 		case "fail":
 			why := ""
 			if i+1 < len(played) {
 				why = ": " + played[i+1]
 			}
-			return "FAIL", "fail prompt played" + why
+			return StatusFail, "fail prompt played" + why
 		case "pass":
 			passed = true
 		}
 	}
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
-		return "FAIL", "wall-clock timeout"
+		return StatusFail, "wall-clock timeout"
 	case err != nil:
-		return "FAIL", err.Error()
+		return StatusFail, err.Error()
 	case out.Reason == "error":
-		return "FAIL", "uncaught " + out.Event + ": " + out.Message
+		return StatusFail, "uncaught " + out.Event + ": " + out.Message
 	case passed:
-		return "PASS", ""
+		return StatusPass, ""
+	case noPassPrompt && (out.Reason == "exit" || out.Reason == "end"):
+		return StatusPass, "no pass prompt in the test: ended (" + out.Reason + ") without fail"
 	}
-	return "FAIL", "ended (" + out.Reason + ") without a pass prompt"
+	return StatusFail, "ended (" + out.Reason + ") without a pass prompt"
 }
 
-// WriteResults prints one line per test and the summary line.
-func WriteResults(w io.Writer, rs []TestResult) (passed, failed, skipped int) {
+// Summary counts a suite's results. Companion documents are not tests.
+type Summary struct {
+	Passed, Failed, Skipped, Companions int
+	// SkippedWhy counts skips by reason (the text before its first colon).
+	SkippedWhy map[string]int
+}
+
+// Runnable is the number of tests that ran to a verdict.
+func (s Summary) Runnable() int { return s.Passed + s.Failed }
+
+// Summarize counts results.
+func Summarize(rs []TestResult) Summary {
+	s := Summary{SkippedWhy: map[string]int{}}
 	for _, r := range rs {
-		fmt.Fprintln(w, r.String())
 		switch r.Status {
-		case "PASS":
-			passed++
-		case "FAIL":
-			failed++
+		case StatusPass:
+			s.Passed++
+		case StatusFail:
+			s.Failed++
+		case StatusCompanion:
+			s.Companions++
 		default:
-			skipped++
+			s.Skipped++
+			why, _, _ := strings.Cut(r.Reason, ":")
+			if strings.HasPrefix(why, skipASR) {
+				why = skipASR
+			}
+			s.SkippedWhy[why]++
 		}
 	}
-	if skipped > 0 {
-		fmt.Fprintf(w, "%d passed, %d failed, %d skipped\n", passed, failed, skipped)
-	} else {
-		fmt.Fprintf(w, "%d passed, %d failed\n", passed, failed)
+	return s
+}
+
+// String is the summary line: tests by outcome, skips by reason, and the
+// companion documents left out of the count.
+func (s Summary) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d passed, %d failed", s.Passed, s.Failed)
+	if s.Runnable() > 0 {
+		fmt.Fprintf(&b, " (%.1f%% of %d run)", 100*float64(s.Passed)/float64(s.Runnable()), s.Runnable())
 	}
-	return
+	if s.Skipped > 0 {
+		fmt.Fprintf(&b, ", %d skipped", s.Skipped)
+		whys := make([]string, 0, len(s.SkippedWhy))
+		for w := range s.SkippedWhy {
+			whys = append(whys, w)
+		}
+		sort.Slice(whys, func(i, j int) bool {
+			if s.SkippedWhy[whys[i]] != s.SkippedWhy[whys[j]] {
+				return s.SkippedWhy[whys[i]] > s.SkippedWhy[whys[j]]
+			}
+			return whys[i] < whys[j]
+		})
+		parts := make([]string, len(whys))
+		for i, w := range whys {
+			parts[i] = fmt.Sprintf("%d %s", s.SkippedWhy[w], w)
+		}
+		b.WriteString(" (" + strings.Join(parts, "; ") + ")")
+	}
+	if s.Companions > 0 {
+		fmt.Fprintf(&b, "; %d companion documents not counted", s.Companions)
+	}
+	return b.String()
+}
+
+// WriteResults prints one line per manifest entry and the summary line.
+func WriteResults(w io.Writer, rs []TestResult) Summary {
+	for _, r := range rs {
+		fmt.Fprintln(w, r.String())
+	}
+	s := Summarize(rs)
+	fmt.Fprintln(w, s.String())
+	return s
 }
 
 // prefixFetcher rewrites a URI prefix before fetching: the suite's documents
@@ -223,23 +316,4 @@ func (p *prefixFetcher) Fetch(ctx context.Context, req FetchRequest) (*FetchResu
 		req.URI = p.to + rest
 	}
 	return p.next.Fetch(ctx, req)
-}
-
-// referencedBy names another document of the suite that refers to file: the
-// manifests list companion documents (application roots, subdialogs, goto
-// targets) as tests of their own, and a failure to say so would mislead.
-func referencedBy(dir, file string) string {
-	base := filepath.Base(file)
-	var hits []string
-	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".vxml") || filepath.Base(p) == base {
-			return nil
-		}
-		data, err := os.ReadFile(p)
-		if err == nil && strings.Contains(string(data), `"`+base) {
-			hits = append(hits, filepath.Base(p))
-		}
-		return nil
-	})
-	return strings.Join(hits, ", ")
 }
