@@ -151,10 +151,11 @@ func (s *Server) reinvite(c *Call, l *leg, req *sip.Request, tx sip.ServerTransa
 	withBody(fwd, stamp(other, req.Body()), contentType(req))
 	ctx, cancel := context.WithTimeout(c.ctx, 64*sip.T1)
 	defer cancel()
-	res, err := s.request(ctx, fwd)
+	res, err := s.ask(c.ctx, other, fwd)
 	if err != nil {
 		c.log.Info("re-INVITE not answered", "to", other.id, "error", err)
 		s.reject(req, tx, 408, "Request Timeout")
+		c.lostIn(err) // the other side's dialog is gone: end the call (gone.go)
 		return
 	}
 	if !res.IsSuccess() {
@@ -240,11 +241,10 @@ func (s *Server) forward(c *Call, l *leg, req *sip.Request, tx sip.ServerTransac
 		}
 	}
 	withBody(fwd, req.Body(), contentType(req))
-	ctx, cancel := context.WithTimeout(c.ctx, 64*sip.T1)
-	defer cancel()
-	res, err := s.request(ctx, fwd)
+	res, err := s.ask(c.ctx, other, fwd)
 	if err != nil {
 		s.reject(req, tx, 408, "Request Timeout")
+		c.lostIn(err) // the other side's dialog is gone: end the call (gone.go)
 		return
 	}
 	var hs []sip.Header

@@ -89,10 +89,10 @@ func (s *Server) setHold(ctx context.Context, id event.CallID, hold bool) error 
 		}
 		req := s.inDialog(x.l, sip.INVITE)
 		withBody(req, stamp(x.l, body), "application/sdp")
-		rctx, cancel := context.WithTimeout(ctx, 64*sip.T1)
-		res, err := s.request(rctx, req)
-		cancel()
+		res, err := s.ask(ctx, x.l, req)
 		if err != nil {
+			// A party whose dialog is gone ends the call (gone.go).
+			c.lostIn(err)
 			return fmt.Errorf("callserver: hold %s: re-INVITE %s: %w", id, x.l.id, err)
 		}
 		if !res.IsSuccess() {
