@@ -58,6 +58,9 @@ func (c Config) Validate() error {
 type Deps struct {
 	Log    *slog.Logger
 	Events event.Sink
+	// Sources says who may send INVITEs (mediaua.Config.Sources); nil:
+	// anyone.
+	Sources func(netip.Addr) bool
 }
 
 // RoomID names a room: what follows "conf-" in the Request-URI's user part.
@@ -122,7 +125,7 @@ func New(cfg Config, deps Deps) (*Bridge, error) {
 		Listen: cfg.Listen, MediaIP: ip, UserAgent: "tandem-conference", ContactUser: "conference",
 		RTPTimeout: cfg.RTPTimeout, Log: b.log, SRTP: srtp,
 		Names: mediaua.Names{Dialog: "party", Remote: "party", Local: "bridge"},
-		Route: b.route, Admit: b.admit, OnSession: b.watch, OnEnd: b.end,
+		Route: b.route, Admit: b.admit, OnSession: b.watch, OnEnd: b.end, Sources: deps.Sources,
 		OnReinvite: func(d *mediaua.Dialog) {
 			r := d.Session.Remote()
 			d.Log.Info("party re-INVITE", "addr", r.Addr, "codec", r.Codec, "direction", r.Direction, "srtp", r.Secure())

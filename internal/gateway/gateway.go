@@ -37,6 +37,9 @@ type Deps struct {
 	// Recognizer hears speech for voice grammars; nil: the local
 	// pocketsphinx engine when installed, else DTMF only.
 	Recognizer asr.Recognizer
+	// Sources says who may send INVITEs (mediaua.Config.Sources); nil:
+	// anyone.
+	Sources func(netip.Addr) bool
 }
 
 type app struct {
@@ -54,6 +57,7 @@ type Gateway struct {
 	apps   []app
 	ua     *mediaua.UA
 
+	speech    bool           // a recogniser is given or pocketsphinx is installed
 	asrOnce   sync.Once      // opens the recogniser on first use
 	asr       asr.Recognizer // nil: none, voice grammars fall back to DTMF
 	asrEngine *sphinx.Engine // the local engine when the gateway opened it, closed by Run
@@ -72,6 +76,7 @@ func New(cfg config.VXMLGateway, deps Deps) (*Gateway, error) {
 	if deps.Prompts == nil {
 		return nil, errors.New("gateway: a prompt cache is needed")
 	}
+	g.speech = deps.Recognizer != nil || sphinx.Available("") == nil
 	ip, err := netip.ParseAddr(cfg.MediaIP)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: media_ip %q: %w", cfg.MediaIP, err)
@@ -91,7 +96,7 @@ func New(cfg config.VXMLGateway, deps Deps) (*Gateway, error) {
 		Listen: cfg.Listen, MediaIP: ip, UserAgent: "tandem-vxml", ContactUser: "vxml",
 		RTPTimeout: cfg.RTPTimeout.D(), MaxDialogs: cfg.MaxSessions, Log: g.log, SRTP: srtp,
 		Names: mediaua.Names{Dialog: "call", Remote: "caller", Local: "gateway"},
-		Route: g.route, OnSession: g.run, OnEnd: g.end,
+		Route: g.route, OnSession: g.run, OnEnd: g.end, Sources: deps.Sources,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
@@ -123,10 +128,8 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if err := g.deps.Prompts.TTSAvailable(); err != nil {
 		g.log.Info("espeak-ng not found: text prompts already rendered still play; install espeak-ng to speak new text")
 	}
-	if g.deps.Recognizer == nil {
-		if err := sphinx.Available(""); err != nil {
-			g.log.Info(speechMissing)
-		}
+	if !g.speech {
+		g.log.Info(speechMissing)
 	}
 	g.log.Info("vxml gateway listening", "addr", g.Addr())
 	err := g.ua.Serve(ctx)
@@ -189,7 +192,7 @@ func (g *Gateway) run(d *mediaua.Dialog) string {
 	ctx := d.Context()
 	c.sess.Start(ctx)
 	headers := map[string]string{}
-	for _, name := range []string{"From", "To", "Call-ID", "User-to-User", "P-Asserted-Identity", "Diversion", "X-Tandem-Call-ID"} {
+	for _, name := range []string{"From", "To", "Call-ID", "User-to-User", "P-Asserted-Identity", "Diversion", event.CallIDHeader} {
 		if h := req.GetHeader(name); h != nil {
 			headers[name] = h.Value()
 		}

@@ -7,7 +7,9 @@
 //
 // # A dialog's life
 //
-//   - INVITE: Config.Route takes it or it is refused with 404; past
+//   - INVITE: from a source Config.Sources does not admit, 403 (the
+//     node admits the call server and the trunks only); Config.Route
+//     takes it or it is refused with 404; past
 //     Config.MaxDialogs, or while stopping, 503. The media session answers
 //     the offer, or offers when the INVITE has none (late offer, RFC 3725
 //     flow I); without G.711 the answer is 488 with a Warning. Config.Admit

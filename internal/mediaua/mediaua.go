@@ -46,6 +46,13 @@ type Config struct {
 	Log   *slog.Logger
 	Names Names
 
+	// Sources, when set, says whether a new INVITE's source address may
+	// start a dialog; any other gets 403 before Route sees it. The node
+	// admits the call server's own addresses and the trunks
+	// (sipedge.Edge.Admits): these ports are behind the call server's
+	// admission, not a way around it. Nil admits every source.
+	Sources func(netip.Addr) bool
+
 	// Route takes a new INVITE (true) or refuses it with 404 (false). It
 	// sees d.Call, d.Invite and d.Log, may add attributes to d.Log and set
 	// d.Value; the media session does not exist yet. Required.
@@ -84,6 +91,9 @@ type UA struct {
 
 	dialogs  sync.Map // sip.DialogID → *Dialog
 	live     atomic.Int64
+	// refusedLog is when a refused source was last logged (Unix ns), and
+	// refused how many were refused since: one line per interval at most.
+	refusedLog, refused atomic.Int64
 	stopping atomic.Bool
 	wg       sync.WaitGroup // one per dialog, from its INVITE to its end
 }
@@ -298,8 +308,13 @@ func (u *UA) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		u.onReinvite(req, tx)
 		return
 	}
+	if u.cfg.Sources != nil && !u.cfg.Sources(sourceAddr(req)) {
+		u.logRefused(req)
+		refuse(req, tx, 403, "Forbidden")
+		return
+	}
 	d := &Dialog{Call: event.CallID(req.CallID().Value()), Invite: req, ua: u, ack: make(chan []byte, 1)}
-	if h := req.GetHeader("X-Tandem-Call-ID"); h != nil {
+	if h := req.GetHeader(event.CallIDHeader); h != nil {
 		// The call server's global id, so the leg logs under the call.
 		d.Call = event.CallID(h.Value())
 	}
@@ -394,6 +409,33 @@ func (u *UA) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		d.Hangup(why)
 		d.finish(why)
 	}()
+}
+
+// sourceAddr is the IP a request came from (the zero Addr if unknown,
+// which no Sources admits).
+func sourceAddr(req *sip.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(req.Source())
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
+}
+
+// refusedLogEvery bounds the log lines about refused sources: a scan of
+// the port must not flood the log, but a call server left out of Sources
+// (every call refused) must show.
+const refusedLogEvery = 10 * time.Second
+
+func (u *UA) logRefused(req *sip.Request) {
+	n := u.refused.Add(1)
+	now := time.Now().UnixNano()
+	last := u.refusedLog.Load()
+	if now-last < int64(refusedLogEvery) || !u.refusedLog.CompareAndSwap(last, now) {
+		return
+	}
+	u.refused.Add(-n)
+	u.log.Warn("INVITE refused (403): its source is neither the call server nor a trunk",
+		"from", req.Source(), "to", req.Recipient.String(), "refused_since_last", n)
 }
 
 func (u *UA) release() {

@@ -40,12 +40,12 @@ type record struct {
 
 // startUA serves a UA on a free loopback port that takes INVITEs to user
 // "app", whose sessions last until the dialog's context ends; it stops when
-// the test ends.
-func startUA(t *testing.T, admit func(*Dialog) error) (*UA, *record) {
+// the test ends. opts change its Config before it is built.
+func startUA(t *testing.T, admit func(*Dialog) error, opts ...func(*Config)) (*UA, *record) {
 	t.Helper()
 	rec := &record{}
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	u, err := New(Config{
+	cfg := Config{
 		Listen: "127.0.0.1:0", MediaIP: netip.MustParseAddr("127.0.0.1"), UserAgent: "tandem-test", ContactUser: "test",
 		MaxDialogs: 10, Log: log, Names: Names{Dialog: "call", Remote: "caller", Local: "test"},
 		Route: func(d *Dialog) bool { return d.Invite.Recipient.User == "app" },
@@ -88,7 +88,11 @@ func startUA(t *testing.T, admit func(*Dialog) error) (*UA, *record) {
 			rec.ends = append(rec.ends, why)
 			rec.mu.Unlock()
 		},
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	u, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -257,7 +257,7 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 		if err != nil {
 			return nil, err
 		}
-		if n.Gateway, err = gateway.New(cfg.VXMLGateway, gateway.Deps{Log: log, Events: events, Prompts: prompts}); err != nil {
+		if n.Gateway, err = gateway.New(cfg.VXMLGateway, gateway.Deps{Log: log, Events: events, Prompts: prompts, Sources: n.Edge.Admits}); err != nil {
 			return nil, err
 		}
 		if err := n.Gateway.Listen(); err != nil {
@@ -267,7 +267,7 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 	if cf := cfg.Conference; cf.Listen != "" {
 		if n.Conference, err = conference.New(conference.Config{Listen: cf.Listen, MediaIP: cf.MediaIP,
 			MaxRooms: cf.MaxRooms, MaxParties: cf.MaxParties, RTPTimeout: cf.RTPTimeout.D(), SRTP: cf.SRTP},
-			conference.Deps{Log: log, Events: events}); err != nil {
+			conference.Deps{Log: log, Events: events, Sources: n.Edge.Admits}); err != nil {
 			return nil, err
 		}
 		if err := n.Conference.Listen(); err != nil {

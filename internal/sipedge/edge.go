@@ -76,9 +76,10 @@ type Edge struct {
 	tlsConf  *tls.Config
 	draining atomic.Bool
 
-	mu        sync.Mutex // guards listeners and udpConns
+	mu        sync.Mutex // guards listeners, udpConns and own
 	listeners []boundListener
 	udpConns  map[string]*countingPacketConn // by local address
+	own       []netip.Addr                   // the addresses the sockets send from (peers.go)
 
 	// rejects bounds the stateless 400s per source (limit.go);
 	// unparsable the log lines about unparsable messages.
@@ -245,6 +246,7 @@ func (e *Edge) listen() error {
 			e.listeners = append(e.listeners, boundListener{transport: l.Transport, addr: addr, l: ln})
 		}
 	}
+	e.own = e.ownAddrsLocked()
 	return nil
 }
 
