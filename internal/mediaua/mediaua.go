@@ -89,13 +89,13 @@ type UA struct {
 	contact sip.ContactHeader
 	pc      net.PacketConn
 
-	dialogs  sync.Map // sip.DialogID → *Dialog
-	live     atomic.Int64
+	dialogs sync.Map // sip.DialogID → *Dialog
+	live    atomic.Int64
 	// refusedLog is when a refused source was last logged (Unix ns), and
 	// refused how many were refused since: one line per interval at most.
 	refusedLog, refused atomic.Int64
-	stopping atomic.Bool
-	wg       sync.WaitGroup // one per dialog, from its INVITE to its end
+	stopping            atomic.Bool
+	wg                  sync.WaitGroup // one per dialog, from its INVITE to its end
 }
 
 // New builds a UA; Listen opens its socket.
