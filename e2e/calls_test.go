@@ -165,7 +165,10 @@ func TestUntrustedSourceMustAuthenticate(t *testing.T) {
 		t.Fatalf("an unauthenticated INVITE became a call")
 	}
 	startUAS(t, a, scenario(t, "uas-bye.xml", "HOLD", "300"), "-m", "1")
-	ok, failed = runUAC(t, n.addr, "-sf", scenario(t, "uac-auth.xml", "PASS", "secret1001", "CODE", "200"), "-s", "2000", "-m", "1")
+	ok, failed = runUAC(t, n.addr, "-sf", scenario(t, "uac-auth.xml", "PASS", "secret1001", "CODE", "200"), "-s", "2000", "-m", "1",
+		// SIPp's digest uri is remote_ip:remote_port unless told; tandem
+		// wants the Request-URI (RFC 3261 §22.4).
+		"-auth_uri", "2000@"+n.addr)
 	if ok != 1 || failed != 0 {
 		t.Fatalf("with credentials want the call: %d ok, %d failed", ok, failed)
 	}
