@@ -536,7 +536,7 @@ func (w *Writer) flush(ctx context.Context) error {
 			break
 		}
 	}
-	// Flush promises records too, and the earlier run's left closed.
+	// Flush also promises that what an earlier run left open is closed.
 	w.recoverOrphans()
 	if !w.down {
 		// Flush promises records too: derive every marked call now.
