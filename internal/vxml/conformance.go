@@ -74,11 +74,12 @@ type SuiteOptions struct {
 // measured on the text platform's virtual clock.
 const judgeLimit = 30 * time.Second
 
-// Skip reasons; the text before the first colon groups skips in the summary.
+// Skip reasons; the text before the first " (" or ":" groups skips in the
+// summary.
 const (
 	skipListener = "judged by a listener"
 	skipASR      = "needs a speech recogniser (--speech matches the caller's words as text)"
-	skipTransfer = "needs a transfer far end that answers, is busy or hangs up as the test expects (--sim-transfer uses the text platform's)"
+	skipTransfer = "needs a transfer far end (one that answers, is busy or hangs up as the test expects; --sim-transfer uses the text platform's)"
 	skipMissing  = "needs documents missing from the suite folder"
 )
 
@@ -253,9 +254,7 @@ func Summarize(rs []TestResult) Summary {
 		default:
 			s.Skipped++
 			why, _, _ := strings.Cut(r.Reason, ":")
-			if strings.HasPrefix(why, skipASR) {
-				why = skipASR
-			}
+			why, _, _ = strings.Cut(why, " (")
 			s.SkippedWhy[why]++
 		}
 	}
@@ -284,7 +283,7 @@ func (s Summary) String() string {
 		})
 		parts := make([]string, len(whys))
 		for i, w := range whys {
-			parts[i] = fmt.Sprintf("%d %s", s.SkippedWhy[w], w)
+			parts[i] = fmt.Sprintf("%s: %d", w, s.SkippedWhy[w])
 		}
 		b.WriteString(" (" + strings.Join(parts, "; ") + ")")
 	}

@@ -926,7 +926,7 @@ func TestApproximateChoiceAndResults(t *testing.T) {
 	sum := WriteResults(&b, []TestResult{{ID: "1", Status: "PASS"}, {ID: "2", Status: "FAIL", Reason: "why"}, {ID: "3", Status: "SKIP", Reason: "asr"},
 		{ID: "4", Status: "COMPANION", Reason: "loaded by 1.vxml"}})
 	if sum.Passed != 1 || sum.Failed != 1 || sum.Skipped != 1 || sum.Companions != 1 ||
-		b.String() != "PASS 1\nFAIL 2: why\nSKIP 3: asr\nCOMPANION 4: loaded by 1.vxml\n1 passed, 1 failed (50.0% of 2 run), 1 skipped (1 asr); 1 companion documents not counted\n" {
+		b.String() != "PASS 1\nFAIL 2: why\nSKIP 3: asr\nCOMPANION 4: loaded by 1.vxml\n1 passed, 1 failed (50.0% of 2 run), 1 skipped (asr: 1); 1 companion documents not counted\n" {
 		t.Errorf("%+v %q", sum, b.String())
 	}
 }
