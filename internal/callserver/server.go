@@ -861,11 +861,14 @@ func (c *Call) end(why string, outcome event.Outcome, byeIn, byeOut *leg) {
 		}
 	}
 	s.dialogs.Delete(in.key())
+	in.stopSession() // its timer would hold the call until it fired
 	for l := range seen {
 		s.dialogs.Delete(l.key())
+		l.stopSession()
 	}
 	if out != nil {
 		s.dialogs.Delete(out.key())
+		out.stopSession()
 	}
 	s.calls.Delete(c.id)
 	s.active.Add(-1)

@@ -255,8 +255,9 @@ type sessionState struct {
 	// allowUpdate says the peer listed UPDATE in Allow: refresh with an
 	// UPDATE without a body, which touches no media (RFC 4028 §9).
 	allowUpdate bool
-	// expires is when the session ends without a refresh.
-	expires time.Time
+	// expires is when the session ends without a refresh; armed is when
+	// the timer was last (re)started.
+	expires, armed time.Time
 	timer   *time.Timer
 	// gen is bumped by each arm, so a timer that fired as it was re-armed
 	// does nothing.
@@ -394,7 +395,8 @@ func (s *Server) arm(l *leg, interval time.Duration, weRefresh, allowUpdate bool
 	}
 	st.interval, st.weRefresh = interval, weRefresh
 	st.allowUpdate = st.allowUpdate || allowUpdate
-	st.expires = time.Now().Add(interval)
+	st.armed = time.Now()
+	st.expires = st.armed.Add(interval)
 	st.gen++
 	gen := st.gen
 	after := interval - min(32*time.Second, interval/3)
@@ -427,7 +429,7 @@ func (s *Server) sessionDue(l *leg, gen uint64) {
 		st.mu.Unlock()
 		return
 	}
-	we, expires, iv := st.weRefresh, st.expires, st.interval
+	we, iv, armed := st.weRefresh, st.interval, st.armed
 	st.mu.Unlock()
 	c := l.call
 	c.mu.Lock()
@@ -439,9 +441,10 @@ func (s *Server) sessionDue(l *leg, gen uint64) {
 	}
 	if v, ok := s.dialogs.Load(l.key()); !ok || v.(*leg) != l {
 		// Not (or no longer) a dialog of the call: a leg still being
-		// connected, or one its peer hung up while the call goes on.
-		// Look again shortly, and let it go when its session would end.
-		if time.Now().After(expires) {
+		// connected (a move's new leg waits at most 64*T1 for the
+		// caller's answer), or one its peer hung up while the call goes
+		// on. Look again shortly; past that wait it is not coming.
+		if time.Since(armed) > 2*64*sip.T1 {
 			l.stopSession()
 			return
 		}
