@@ -145,10 +145,8 @@ func (p *platform) Play(ctx context.Context, items []vxml.PromptItem) error {
 // under the timeouts of spec 6.3.3: timeout to the first key,
 // interdigittimeout between keys, termtimeout once a grammar is satisfied.
 func (p *platform) Collect(ctx context.Context, items []vxml.PromptItem, req vxml.InputRequest) (vxml.Input, error) {
-	if req.Voice && len(req.Grammars) > 0 {
-		if rec := p.c.g.recognizer(); rec != nil {
-			return p.collectSpeech(ctx, items, req, rec)
-		}
+	if req.Voice && len(req.Grammars) > 0 && p.c.g.speech {
+		return p.collectSpeech(ctx, items, req)
 	}
 	hangup := vxml.Input{Kind: vxml.InputHangup}
 	if prs := p.prompts(ctx, items); len(prs) > 0 {

@@ -85,8 +85,14 @@ func propsOf(req vxml.InputRequest, items []vxml.PromptItem) speechProps {
 // accept, incompletetimeout for one they do not (nomatch) — and the whole
 // utterance to the recogniser. A key before any speech turns the
 // collection into a DTMF one.
-func (p *platform) collectSpeech(ctx context.Context, items []vxml.PromptItem, req vxml.InputRequest, rec asr.Recognizer) (vxml.Input, error) {
+func (p *platform) collectSpeech(ctx context.Context, items []vxml.PromptItem, req vxml.InputRequest) (vxml.Input, error) {
 	hangup := vxml.Input{Kind: vxml.InputHangup}
+	// The first call to need it opens the engine (reading its dictionary
+	// takes a moment): meanwhile the caller is already being listened to,
+	// so nothing said is lost, and the first utterance waits for it.
+	recCh := make(chan asr.Recognizer, 1)
+	go func() { recCh <- p.c.g.recognizer() }()
+	var rec asr.Recognizer
 	sp := propsOf(req, items)
 	ep := asr.NewEndpointer(asr.EndpointConfig{Threshold: sp.threshold, MaxUtterance: sp.maxSpeech + sp.incomplete})
 	var mu sync.Mutex // guards ep: the receive goroutine writes, this one reads
@@ -170,6 +176,16 @@ func (p *platform) collectSpeech(ctx context.Context, items []vxml.PromptItem, r
 	var backstop <-chan time.Time
 	triedAt := time.Duration(-1) // silence at the last decode of this pause
 	recognise := func(final bool) (vxml.Input, bool, error) {
+		if rec == nil {
+			select {
+			case rec = <-recCh:
+			case <-ctx.Done():
+				return hangup, true, nil
+			}
+			if rec == nil {
+				return vxml.Input{}, true, errors.New("gateway: the speech recogniser did not start")
+			}
+		}
 		mu.Lock()
 		utt := ep.Utterance()
 		mu.Unlock()
