@@ -219,7 +219,10 @@ func TestW3CDebug(t *testing.T) {
 	}
 	for _, r := range rs {
 		t.Logf("%s\n%s", r, r.Output)
-		if r.Status != "PASS" {
+		if r.Status == StatusCompanion {
+			t.Skipf("%s is a companion document: run the test that loads it", r.ID)
+		}
+		if r.Status != StatusPass {
 			t.Errorf("%s", r)
 		}
 	}
