@@ -83,8 +83,8 @@ func propsOf(req vxml.InputRequest, items []vxml.PromptItem) speechProps {
 // tandem's endpointer on the caller's audio — timeout until speech starts
 // (noinput), completetimeout of silence for an utterance the grammars
 // accept, incompletetimeout for one they do not (nomatch) — and the whole
-// utterance to the recogniser. A key before any speech turns the
-// collection into a DTMF one.
+// utterance to the recogniser. A key turns the collection into a DTMF
+// one.
 func (p *platform) collectSpeech(ctx context.Context, items []vxml.PromptItem, req vxml.InputRequest) (vxml.Input, error) {
 	hangup := vxml.Input{Kind: vxml.InputHangup}
 	// The first call to need it opens the engine (reading its dictionary
@@ -223,7 +223,9 @@ func (p *platform) collectSpeech(ctx context.Context, items []vxml.PromptItem, r
 			case media.EventRTPTimeout, media.EventBye:
 				return hangup, nil
 			case media.EventDTMF:
-				if started, _, _ := state(); !started && req.DTMF {
+				// A key wins over speech, even mid-utterance: noise on
+				// the line must never make keys go unheard.
+				if req.DTMF {
 					p.pending = append(p.pending, ev.Digit)
 					stop()
 					return p.Collect(ctx, nil, dtmfOnly(req))
