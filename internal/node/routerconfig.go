@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"reflect"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -37,86 +36,28 @@ type RouterConfig struct {
 	mu sync.Mutex // serialises Apply: one change at a time, in version order
 }
 
-// fileAuthor is the author of the versions the configuration file gave.
-const fileAuthor = "config file"
-
 // Seed decides the configuration the router starts with, between the
-// file's router section (fromFile) and the versions in the config store,
-// and returns it with its version. An administrator expects:
-//
-//  1. The file's section is valid, or nothing starts and nothing is
-//     stored (serve -check and config.Load with CheckRouter say where;
-//     Seed checks again for nodes built without them).
-//  2. First start: the file's section, stored as version 1.
-//  3. The file changed since the store last took it (its router section
-//     differs, as configuration, from the newest version the file gave):
-//     the file wins, since the administrator edited it to be used, and is
-//     stored as a new version. Versions saved at run time in between stay
-//     in the history; the log says they were overridden.
-//  4. Otherwise the newest stored version wins: a change made in the
-//     console or over CTI survives a restart. If it no longer validates
-//     (stored by an older tandem, or a database edited by hand) it is
-//     skipped, with its problems logged, and the file's section is used
-//     and stored as a new version: the start is never bricked by the
-//     store.
-//
-// Every start logs which one runs and why.
+// file's router section (fromFile) and the versions in the config store
+// (seedDoc says how), and returns it with its version. The file's section
+// must be valid, or nothing starts and nothing is stored (serve -check and
+// config.Load with CheckRouter say where; Seed checks again for nodes
+// built without them).
 func (rc *RouterConfig) Seed(ctx context.Context, fromFile []byte) ([]byte, int, error) {
 	fileCfg, probs := routerProblems(fromFile, nil)
 	if len(probs) > 0 {
 		return nil, 0, fmt.Errorf("router section of the configuration file is invalid; nothing stored:\n  %s", fieldLines(probs))
 	}
-	log := rc.Log
-	if log == nil {
-		log = slog.Default()
+	same := func(stored, _ []byte) bool {
+		c, err := router.ParseConfig(stored)
+		return err == nil && reflect.DeepEqual(c, fileCfg)
 	}
-	latest, err := rc.Store.Latest(ctx, routerKind)
-	switch {
-	case errors.Is(err, config.ErrNoDocument):
-		v, err := rc.Store.Save(ctx, routerKind, fromFile, fileAuthor)
-		if err != nil {
-			return nil, 0, err
+	problems := func(body []byte) string {
+		if _, probs := routerProblems(body, nil); len(probs) > 0 {
+			return fieldLines(probs)
 		}
-		log.Info("router configuration: first start, the file's router section stored", "version", v)
-		return fromFile, v, nil
-	case err != nil:
-		return nil, 0, err
+		return ""
 	}
-	useFile := func(why string, args ...any) ([]byte, int, error) {
-		v, err := rc.Store.Save(ctx, routerKind, fromFile, fileAuthor)
-		if err != nil {
-			return nil, 0, err
-		}
-		log.Warn("router configuration: the file's router section runs, stored as a new version: "+why, append([]any{"version", v}, args...)...)
-		return fromFile, v, nil
-	}
-	last, err := rc.Store.LatestBy(ctx, routerKind, fileAuthor)
-	switch {
-	case errors.Is(err, config.ErrNoDocument):
-		// Every version was saved at run time (a store from elsewhere):
-		// the file has never been taken, so it counts as changed.
-		return useFile("the store holds no version from the file", "overrides", latest.Version)
-	case err != nil:
-		return nil, 0, err
-	}
-	if lastCfg, err := router.ParseConfig(last.Body); err != nil || !reflect.DeepEqual(lastCfg, fileCfg) {
-		if latest.Version != last.Version {
-			return useFile("the file changed since version "+strconv.Itoa(last.Version)+"; run-time changes after it are overridden (kept in the history)",
-				"file_version", last.Version, "overridden", latest.Version)
-		}
-		return useFile("the file changed since version "+strconv.Itoa(last.Version), "file_version", last.Version)
-	}
-	if _, probs := routerProblems(latest.Body, nil); len(probs) > 0 {
-		return useFile("stored version "+strconv.Itoa(latest.Version)+" does not validate", "skipped", latest.Version, "author", latest.Author,
-			"problems", fieldLines(probs))
-	}
-	if latest.Version == last.Version {
-		log.Info("router configuration: the file's router section, unchanged since it was stored", "version", latest.Version)
-	} else {
-		log.Info("router configuration: the newest stored version, saved at run time after the file's (unchanged) section", "version", latest.Version,
-			"author", latest.Author, "file_version", last.Version)
-	}
-	return latest.Body, latest.Version, nil
+	return seedDoc(ctx, rc.Store, routerKind, fromFile, same, problems, rc.Log)
 }
 
 // CheckRouter is the config.Check of the router section: parsed as the

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -49,35 +50,48 @@ type sipDocument struct {
 	DialPlan     []config.DialRule    `yaml:"dial_plan"`
 }
 
-// Seed makes the edge run the newest stored SIP document or, on a first
-// start, stores the file's sections as version 1. A version saved at run
-// time therefore wins over the file at the next start, as the router's
-// document does. A stored document the current file makes invalid (a
-// static route to a label no rule dials any more) stops the start, with
-// its problems.
+// Seed makes the edge run the SIP document seedDoc chooses between the
+// file's four sections and the versions in the config store (the rules
+// the router's document follows): a changed file wins, else the newest
+// stored version, unless it does not validate with this configuration
+// file (a static route to a label no rule dials any more), when the file
+// runs. A store never stops the start.
 func (sc *SIPConfig) Seed(ctx context.Context) (int, error) {
 	fromFile, err := marshalSIP(sc.File)
 	if err != nil {
 		return 0, err
 	}
-	d, err := sc.Store.Latest(ctx, sipKind)
-	switch {
-	case errors.Is(err, config.ErrNoDocument):
-		return sc.Store.Save(ctx, sipKind, fromFile, "config file")
-	case err != nil:
+	problems := func(body []byte) string {
+		if _, probs := sc.parse(body); len(probs) > 0 {
+			return problemLines(probs)
+		}
+		return ""
+	}
+	body, v, err := seedDoc(ctx, sc.Store, sipKind, fromFile, sameSIP, problems, sc.Log)
+	if err != nil {
 		return 0, err
 	}
-	cfg, probs := sc.parse(d.Body)
+	cfg, probs := sc.parse(body)
 	if len(probs) > 0 {
-		return 0, fmt.Errorf("sip configuration version %d (config store) is invalid with this configuration file:\n  %s", d.Version, problemLines(probs))
+		// Only the file's own sections can get here (a stored version
+		// that does not parse is skipped): a file config.Load took but
+		// the SIP document's rules refuse.
+		return 0, fmt.Errorf("sip configuration version %d is invalid:\n  %s", v, problemLines(probs))
 	}
 	if err := sc.Edge.Reload(cfg); err != nil {
-		return 0, fmt.Errorf("sip configuration version %d: %w", d.Version, err)
+		return 0, fmt.Errorf("sip configuration version %d: %w", v, err)
 	}
-	if !bytes.Equal(d.Body, fromFile) && sc.Log != nil {
-		sc.Log.Info("sip: trunks, users, server_groups and dial_plan come from the config store, not the file", "version", d.Version, "author", d.Author)
+	return v, nil
+}
+
+// sameSIP says whether two SIP documents hold the same configuration
+// (comments, order of keys and layout aside).
+func sameSIP(a, b []byte) bool {
+	var da, db sipDocument
+	if yaml.Unmarshal(a, &da) != nil || yaml.Unmarshal(b, &db) != nil {
+		return false
 	}
-	return d.Version, nil
+	return reflect.DeepEqual(da, db)
 }
 
 // Current returns the newest stored SIP document.
