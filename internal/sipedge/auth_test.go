@@ -136,7 +136,8 @@ func TestDigestNonceCount(t *testing.T) {
 	}
 	// Two challenges in one second have different nonces: two phones
 	// challenged together do not share a count.
-	if a.challenges(false)[0] == a.challenges(false)[0] {
+	first, second := a.challenges(false)[0], a.challenges(false)[0]
+	if first == second {
 		t.Error("two challenges in the same second share a nonce")
 	}
 }
