@@ -124,3 +124,22 @@ func TestSessionTimerRefreshThenDeadCallee(t *testing.T) {
 		t.Fatalf("released %v after answer, want after the second refresh (about 4 s)", held)
 	}
 }
+
+// TestSessionTimerCallerRefreshes: the caller refreshes its 4 s timer
+// once with a re-INVITE offering its session unchanged; tandem answers it
+// with the timer itself, and the callee (SIPp's built-in UAS, which fails
+// on any re-INVITE) is never re-INVITEd. The call lasts past the first
+// interval's expiry margin and ends with the caller's BYE.
+func TestSessionTimerCallerRefreshes(t *testing.T) {
+	a, b := freePort(t), freePort(t)
+	n := startTimerNode(t, a, b, 20*time.Second, 2*time.Second)
+	callee := startUAS(t, a, "", "-m", "1")
+	caller := startSIPp(t, n.addr, "-i", "127.0.0.1", "-p", strconv.Itoa(freePort(t)), "-sf",
+		scenario(t, "uac-timer-refresh.xml", "SE", "4"), "-s", "2000", "-m", "1", "-timeout", "30s", "-timeout_error")
+	sippDone(t, caller, "caller (refreshed, then BYE)")
+	sippDone(t, callee, "callee (no re-INVITE, BYE)")
+	waitFor(t, 5*time.Second, "no call left", func() bool { return n.cs.Active() == 0 })
+	if got := outcomes(n.events.Events()); got[event.OutcomeAnswered] != 1 || got[event.OutcomeSessionExpired] != 0 {
+		t.Fatalf("outcomes %v, want one answered call", got)
+	}
+}

@@ -33,7 +33,7 @@ func (s *Server) HandleInDialog(req *sip.Request, tx sip.ServerTransaction) {
 	case sip.BYE:
 		s.onBye(c, l, req, tx)
 	case sip.INVITE:
-		if s.sessionTooSmall(req, tx) {
+		if s.sessionTooSmall(req, tx) || s.refreshInvite(c, l, req, tx) {
 			return
 		}
 		s.reinvite(c, l, req, tx)

@@ -577,3 +577,66 @@ func (s *Server) waitOrEnd(c *Call, d time.Duration) bool {
 		return false
 	}
 }
+
+// refreshInvite answers a re-INVITE from leg l that offers again the
+// session l already has (the same o= line, version included: RFC 3264 §8
+// says nothing changed) without relaying it: it is a session refresh of
+// l's dialog alone (RFC 4028 §7.4), and the other party - an agent's
+// phone - need not be re-INVITEd every time a carrier refreshes. The
+// answer is the one l already has. It reports whether it answered.
+func (s *Server) refreshInvite(c *Call, l *leg, req *sip.Request, tx sip.ServerTransaction) bool {
+	body := req.Body()
+	if len(body) == 0 {
+		return false
+	}
+	c.mu.Lock()
+	var last []byte
+	switch {
+	case c.ended || c.pending || c.conf != nil || c.consult != nil:
+	case l == c.in:
+		last = c.nearSDP
+	case l == c.out:
+		last = c.farSDP
+	}
+	if last == nil || !sameOrigin(last, body) {
+		c.mu.Unlock()
+		return false
+	}
+	c.pending = true // one offer at a time, as for a relayed re-INVITE
+	c.mu.Unlock()
+	defer c.clearPending()
+	answer := l.lastSent()
+	if len(answer) == 0 {
+		s.reject(req, tx, 500, "Server Internal Error")
+		return true
+	}
+	ok := sip.NewResponseFromRequest(req, 200, "OK", nil)
+	ok.AppendHeader(s.contact(l.transport))
+	s.timerAnswer(l, req, ok)
+	withBody(ok, answer, "application/sdp")
+	if err := tx.Respond(ok); err != nil {
+		c.log.Debug("session refresh 2xx failed", "leg", l.id, "error", err)
+		return true
+	}
+	c.log.Debug("session refreshed by the peer", "leg", l.id)
+	s.await2xxAck(c.ctx, l, tx, ok)
+	return true
+}
+
+// sameOrigin reports whether two session descriptions have the same o=
+// line (user, session id and version, address): the second offers no
+// change (RFC 3264 §8).
+func sameOrigin(a, b []byte) bool {
+	oa, oka := originLine(a)
+	ob, okb := originLine(b)
+	return oka && okb && oa == ob
+}
+
+func originLine(body []byte) (string, bool) {
+	for _, line := range strings.Split(string(body), "\n") {
+		if o, ok := strings.CutPrefix(strings.TrimSpace(line), "o="); ok {
+			return strings.Join(strings.Fields(o), " "), true
+		}
+	}
+	return "", false
+}
