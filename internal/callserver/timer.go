@@ -258,7 +258,7 @@ type sessionState struct {
 	// expires is when the session ends without a refresh; armed is when
 	// the timer was last (re)started.
 	expires, armed time.Time
-	timer   *time.Timer
+	timer          *time.Timer
 	// gen is bumped by each arm, so a timer that fired as it was re-armed
 	// does nothing.
 	gen     uint64
