@@ -70,7 +70,10 @@ func TestUntrustedIdentityIsReplaced(t *testing.T) {
 		"      P-Preferred-Identity: <sip:1002@[local_ip]>",
 	}, "\n")
 	ok, failed := runUAC(t, n.addr, "-sf", scenario(t, "uac-identity.xml", "PASS", "secret1001",
-		"FROM", `"Director" <sip:1002@[local_ip]:[local_port]>`, "IDENTITY", claims), "-s", "2000", "-m", "1")
+		"FROM", `"Director" <sip:1002@[local_ip]:[local_port]>`, "IDENTITY", claims), "-s", "2000", "-m", "1",
+		// SIPp's digest uri is remote_ip:remote_port unless told; tandem
+		// wants the Request-URI (RFC 3261 §22.4).
+		"-auth_uri", "2000@"+n.addr)
 	if ok != 1 || failed != 0 {
 		t.Fatalf("authenticated call: %d ok, %d failed", ok, failed)
 	}
