@@ -53,13 +53,6 @@ func TestProblemsAtLines(t *testing.T) {
 	}
 }
 
-func TestSplitPath(t *testing.T) {
-	got := strings.Join(splitPath("scripts[a.b].nodes[q1].skill_groups[0]"), "|")
-	if want := "scripts|[a.b]|nodes|[q1]|skill_groups|[0]"; got != want {
-		t.Errorf("got %s, want %s", got, want)
-	}
-}
-
 // TestGuard: no session → 401, wrong role → 403, no CSRF token → 403,
 // another origin → 403, an expired session → 401.
 func TestGuard(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/tandem-cc/tandem/internal/config"
 	"github.com/tandem-cc/tandem/internal/router"
 )
 
@@ -39,7 +40,7 @@ func checkDocument(text []byte) ([]Problem, router.Config) {
 	_ = yaml.Unmarshal(text, &root) // it parsed above
 	out := make([]Problem, len(errs))
 	for i, fe := range errs {
-		out[i] = Problem{Line: lineOf(&root, fe.Path), Path: fe.Path, Msg: fe.Msg}
+		out[i] = Problem{Line: config.NodeLine(&root, strings.TrimPrefix(fe.Path, "router.")), Path: fe.Path, Msg: fe.Msg}
 	}
 	return out, cfg
 }
@@ -65,101 +66,4 @@ func lineIn(s string) int {
 		return n
 	}
 	return 0
-}
-
-// lineOf resolves a validation path (router.scripts[sales].nodes[q1].target)
-// in the document and returns the line of the deepest part found: the
-// field's key when it is there, else the item or section that should hold
-// it. A bracket holds an index or the item's name, id or number.
-func lineOf(root *yaml.Node, path string) int {
-	n := root
-	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
-		n = n.Content[0]
-	}
-	line := n.Line
-	for _, seg := range splitPath(strings.TrimPrefix(path, "router.")) {
-		var next *yaml.Node
-		keyLine := 0
-		switch {
-		case strings.HasPrefix(seg, "["):
-			next = item(n, strings.TrimSuffix(strings.TrimPrefix(seg, "["), "]"))
-		case n.Kind == yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				if n.Content[i].Value == seg {
-					keyLine, next = n.Content[i].Line, n.Content[i+1]
-				}
-			}
-		}
-		if next == nil {
-			break
-		}
-		n, line = next, next.Line
-		if keyLine != 0 {
-			line = keyLine
-		}
-	}
-	return line
-}
-
-func item(seq *yaml.Node, key string) *yaml.Node {
-	if seq.Kind != yaml.SequenceNode {
-		return nil
-	}
-	if i, err := strconv.Atoi(key); err == nil && i >= 0 && i < len(seq.Content) {
-		// An index, unless an item is named by that number (a dialed
-		// number, an agent id), which a path would use instead.
-		if named := itemNamed(seq, key); named != nil {
-			return named
-		}
-		return seq.Content[i]
-	}
-	return itemNamed(seq, key)
-}
-
-func itemNamed(seq *yaml.Node, key string) *yaml.Node {
-	for _, it := range seq.Content {
-		if it.Kind != yaml.MappingNode {
-			continue
-		}
-		for i := 0; i+1 < len(it.Content); i += 2 {
-			switch it.Content[i].Value {
-			case "name", "id", "number":
-				if it.Content[i+1].Value == key {
-					return it
-				}
-			}
-		}
-	}
-	return nil
-}
-
-// splitPath cuts a.b[c.d].e into a, b, [c.d], e: brackets may hold dots.
-func splitPath(p string) []string {
-	var out []string
-	cur := strings.Builder{}
-	flush := func() {
-		if cur.Len() > 0 {
-			out = append(out, cur.String())
-			cur.Reset()
-		}
-	}
-	for i := 0; i < len(p); i++ {
-		switch ch := p[i]; ch {
-		case '.':
-			flush()
-		case '[':
-			flush()
-			j := strings.IndexByte(p[i:], ']')
-			if j < 0 {
-				out = append(out, p[i:]+"]")
-				return out
-			}
-			out = append(out, p[i:i+j+1])
-			i += j
-		default:
-			cur.WriteByte(ch)
-		}
-	}
-	flush()
-	return out
 }
