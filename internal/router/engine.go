@@ -2,7 +2,6 @@ package router
 
 import (
 	"context"
-	"crypto/subtle"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -443,13 +442,9 @@ func (e *Engine) agentReady(a *agent, fresh bool) {
 func (e *Engine) Login(id AgentID, password, extension string) error {
 	e.lock()
 	defer e.unlock()
-	d := e.cfg.agents[id]
-	if d == nil {
-		return fmt.Errorf("router: login %s: %w", id, ErrUnknownAgent)
-	}
-	// Constant time, so a wrong password does not tell how much of it was right.
-	if subtle.ConstantTimeCompare([]byte(d.cfg.Password), []byte(password)) != 1 {
-		return fmt.Errorf("router: login %s: %w", id, ErrBadPassword)
+	d, err := e.checkPasswordLocked(id, password)
+	if err != nil {
+		return err
 	}
 	if extension == "" {
 		extension = d.cfg.Extension
