@@ -21,6 +21,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/tandem-cc/tandem/internal/cti"
+	"github.com/tandem-cc/tandem/internal/event"
 	"github.com/tandem-cc/tandem/internal/media"
 	"github.com/tandem-cc/tandem/internal/mediaua"
 	"github.com/tandem-cc/tandem/internal/router"
@@ -425,7 +426,7 @@ func (a *agent) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	id := req.CallID().Value()
-	if h := req.GetHeader("X-Tandem-Call-ID"); h != nil {
+	if h := req.GetHeader(event.CallIDHeader); h != nil {
 		id = h.Value()
 	}
 	log := a.log.With("call", id)
