@@ -48,20 +48,47 @@ func (s *Server) HandleInDialog(req *sip.Request, tx sip.ServerTransaction) {
 		s.forward(c, l, req, tx)
 	case sip.INFO, sip.MESSAGE, sip.NOTIFY:
 		s.forward(c, l, req, tx)
+	case sip.REFER:
+		s.onRefer(c, l, req, tx) // transfers (refer.go)
 	case sip.OPTIONS:
-		s.reject(req, tx, 200, "OK", sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"))
+		s.reject(req, tx, 200, "OK", sip.NewHeader("Allow", allowOf(l)))
 	case sip.CANCEL, sip.PRACK:
 		// A matching CANCEL was taken by the transaction layer; this one
 		// matched no transaction. tandem never sends reliable provisionals.
 		s.reject(req, tx, 481, "Call/Transaction Does Not Exist")
 	default:
-		// REFER (transfers) comes with the CTI role.
-		s.reject(req, tx, 501, "Not Implemented", sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"))
+		s.reject(req, tx, 501, "Not Implemented", sip.NewHeader("Allow", allowOf(l)))
 	}
+}
+
+// What tandem handles in a dialog (RFC 3261 §20.5): a call's parties may
+// transfer with REFER; the caller's side may not (refer.go), so its Allow
+// does not offer it. MESSAGE and NOTIFY are relayed to the other party.
+const (
+	allowCaller = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, NOTIFY, MESSAGE"
+	allowParty  = allowCaller + ", REFER"
+)
+
+func allowOf(l *leg) string {
+	if l.inbound {
+		return allowCaller
+	}
+	return allowParty
 }
 
 // peerOf returns the leg on the other side of l, or nil. Call with c.mu held.
 func (c *Call) peerOf(l *leg) *leg {
+	if c.bridged != nil {
+		// A bridged transfer: the caller talks to the target; the VRU's
+		// leg is parked until the bridge ends (transfer.go).
+		switch l {
+		case c.in:
+			return c.bridged
+		case c.bridged:
+			return c.in
+		}
+		return nil
+	}
 	if c.conf != nil {
 		// Each party talks to its own leg to the bridge.
 		if bl := c.conf.bridge[l]; bl != nil {
@@ -99,7 +126,7 @@ func side(l *leg) string {
 func (s *Server) onBye(c *Call, l *leg, req *sip.Request, tx sip.ServerTransaction) {
 	s.reject(req, tx, 200, "OK")
 	s.emit(event.Event{Kind: event.LegEnded, Call: c.id, Leg: l.id, Reason: "BYE", Side: side(l)})
-	if s.conferenceBye(c, l) || s.consultBye(c, l) {
+	if s.conferenceBye(c, l) || s.consultBye(c, l) || s.bridgeBye(c, l) {
 		return
 	}
 	c.mu.Lock()

@@ -144,6 +144,13 @@ type Call struct {
 	consult *leg
 	// conf is the call's conference once there is one (conference.go).
 	conf *conf
+	// bridged is the target of a bridged transfer the VRU asked for, the
+	// caller's party while the VRU's leg (out) is parked; bridge is its
+	// state (transfer.go). leaving are referrers that left the call after
+	// a transfer and may still hang up on their own (letGo).
+	bridged *leg
+	bridge  *bridgeState
+	leaving []*leg
 	// dialFrom is the From user of the legs a callback dials (callback.go).
 	dialFrom string
 	// origin is who the edge admitted the caller's INVITE as: the legs
@@ -576,7 +583,7 @@ func (c *Call) dial(ctx context.Context, t sipedge.Target, body []byte, ct strin
 	// The call's global id: the VRU and the bridge log under it, and it
 	// coming back to this node is a loop (hopCheck).
 	req.AppendHeader(sip.NewHeader(event.CallIDHeader, string(c.id)))
-	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"))
+	req.AppendHeader(sip.NewHeader("Allow", allowParty))
 	withBody(req, stamp(l, body), ct)
 
 	c.log.Debug("dial", "leg", l.id, "target", t.String())
@@ -754,7 +761,7 @@ func (c *Call) answer(out *leg, res *sip.Response) {
 	ok := sip.NewResponseFromRequest(c.in.invite, 200, "OK", nil)
 	ok.To().Params.Add("tag", c.in.localTag)
 	ok.AppendHeader(s.contact(c.in.transport))
-	ok.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"))
+	ok.AppendHeader(sip.NewHeader("Allow", allowCaller))
 	s.timerAnswer(c.in, c.in.invite, ok)
 	withBody(ok, stamp(c.in, res.Body()), contentType(res))
 	if err := c.in.inviteTx.Respond(ok); err != nil {
@@ -840,7 +847,7 @@ func (c *Call) end(why string, outcome event.Outcome, byeIn, byeOut *leg) {
 	}
 	c.ended = true
 	in, out, consult := c.in, c.out, c.consult
-	release := []*leg{byeIn, byeOut, consult}
+	release := append([]*leg{byeIn, byeOut, consult}, c.leavingLegs()...)
 	if c.conf != nil {
 		// Every party still in the conference, and its leg to the bridge.
 		for p, bl := range c.conf.bridge {
