@@ -16,7 +16,7 @@ func init() {
 		parse: func(a *MicroApp, val func(string) (string, bool), _ map[string]string) error {
 			a.Choices, _ = val("choices")
 			if a.Choices == "" {
-				return fmt.Errorf("M needs choices (the valid keys, e.g. 123)")
+				return fmt.Errorf("a menu (M) needs choices (the valid keys, e.g. 123)")
 			}
 			if !distinctKeys(a.Choices) {
 				return fmt.Errorf("choices %q: want distinct keys from 0-9 * #", a.Choices)
