@@ -236,7 +236,7 @@ func (s *Sequencer) Stamp(e *Event, now time.Time) {
 		c.seq = e.Seq
 	}
 	c.last = now
-	if e.Kind == CallEnded {
+	if e.Kind == CallEnded || e.Kind == CallRejected {
 		c.ended = true
 	}
 	if s.n++; s.n >= seqSweepGap {
