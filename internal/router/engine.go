@@ -1177,9 +1177,12 @@ func (e *Engine) run(c *call) Instruction {
 	return in
 }
 
+// runScript walks c's script from c.pc, each node doing what its kind's
+// op says (node_<type>.go), until one yields an instruction; a script that
+// visits maxScriptRun nodes without yielding is a loop and releases the
+// call.
 func (e *Engine) runScript(c *call) Instruction {
 	s := c.script
-	log := e.log.With("call", string(c.id), "script", s.name)
 	for steps := 0; steps < maxScriptRun; steps++ {
 		if c.pc == none {
 			return e.release(c, 480, "script has no next node")
@@ -1188,130 +1191,18 @@ func (e *Engine) runScript(c *call) Instruction {
 		if e.events != nil {
 			c.path = append(c.path, n.id)
 		}
-		switch n.kind {
-		case nStart:
-			c.pc = n.next
-		case nSet:
-			v, err := expr.Run(n.value, c.env())
-			if err == nil {
-				err = e.setVar(c, n.variable, fmt.Sprint(v))
-			}
-			if err != nil {
-				log.Warn("router: set variable failed", "node", n.id, "err", err)
-			}
-			c.pc = n.next
-		case nIf:
-			v, err := expr.Run(n.cond, c.env())
-			if err != nil {
-				log.Warn("router: if failed; taking false", "node", n.id, "err", err)
-			}
-			if v == true {
-				c.pc = n.yes
-			} else {
-				c.pc = n.no
-			}
-		case nPercent:
-			c.pc = n.pickBranch(e.rnd(100))
-		case nTime:
-			c.pc = n.pickWindow(e.now())
-		case nVRU:
-			c.pc, c.resumeErr = n.next, n.error
-			c.vru = n.vruScript
-			in := Instruction{Kind: RunScript, VRUScript: n.vruScript, Params: n.params, Data: c.snapshot(), CorrelationID: string(c.id)}
-			if n.label != "" {
-				in.Labels = []string{e.cfg.labels[n.label].Value}
-			}
+		if in, yield := n.op.run(e, c, n); yield {
 			return in
-		case nQueue:
-			qs := make([]*queueState, 0, len(n.queues)+len(c.queues))
-			prio := n.priority
-			if c.phase == queued {
-				// Queued again to more targets: UCCE keeps the call in the
-				// earlier ones too, at the better of the two priorities.
-				qs = append(qs, c.queues...)
-				prio = min(prio, c.priority)
-			}
-			for _, name := range n.queues {
-				if q := e.queues[name]; q != nil && !containsQueue(qs, q) {
-					qs = append(qs, q)
-				}
-			}
-			c.queueNode = c.pc
-			c.pc = n.next
-			if len(qs) == 0 {
-				return e.release(c, 480, "queue removed")
-			}
-			if in, ok := e.enqueue(c, qs, prio); ok {
-				return in
-			}
-		case nWait:
-			c.pc = n.next
-			c.gen++
-			e.timers.push(timer{at: e.nowNS() + int64(n.wait), kind: timerWait, c: c, gen: c.gen})
-			return Instruction{Kind: Queued, Data: c.snapshot()}
-		case nSelect:
-			// Each group's candidate is its longest-available agent; the
-			// rule decides between groups.
-			order := n.queues
-			if n.rule == ruleRotary && len(order) > 1 {
-				// The rotor lives in the engine, keyed by the compiled node,
-				// so a reload (a new script version) starts it afresh.
-				if e.rotors == nil {
-					e.rotors = map[*cnode]int{}
-				}
-				k := e.rotors[n] % len(order)
-				e.rotors[n] = k + 1
-				order = append(append([]QueueName(nil), order[k:]...), order[:k]...)
-			}
-			var best *agent
-			for _, name := range order {
-				q := e.queues[name]
-				if q == nil {
-					continue
-				}
-				var cand *agent
-				for _, t := range q.steps {
-					if len(t.ready) > 0 && (cand == nil || agentBefore(t.ready[0].a, cand)) {
-						cand = t.ready[0].a
-					}
-				}
-				if cand == nil {
-					continue
-				}
-				if n.rule != ruleLongestAvailable {
-					best = cand // homing and rotary: the first group in order that can
-					break
-				}
-				if best == nil || agentBefore(cand, best) {
-					best = cand
-				}
-			}
-			if best == nil {
-				c.pc = n.none
-				continue
-			}
-			e.dequeueFor(c, "routed")
-			return e.offer(c, best)
-		case nLabel:
-			e.dequeueFor(c, "routed")
-			labels := make([]string, len(n.labels))
-			for i, l := range n.labels {
-				labels[i] = e.cfg.labels[l].Value
-			}
-			return Instruction{Kind: Connect, Labels: labels, Data: c.snapshot()}
-		case nRelease:
-			return e.release(c, n.code, n.reason)
-		case nCallback:
-			return e.callbackNode(c, n)
-		case nEnd:
-			if c.phase == queued {
-				return Instruction{Kind: Queued, Data: c.snapshot()}
-			}
-			return e.release(c, 480, "script ended")
 		}
 	}
-	log.Error("router: script loops without yielding; call released", "node", s.nodes[c.pc].id)
+	e.scriptLog(c).Error("router: script loops without yielding; call released", "node", s.nodes[c.pc].id)
 	return e.release(c, 500, "script loop")
+}
+
+// scriptLog is the logger for what happens in c's script; it is made only
+// when there is something to say, off the hot path.
+func (e *Engine) scriptLog(c *call) *slog.Logger {
+	return e.log.With("call", string(c.id), "script", c.script.name)
 }
 
 // where says in words where a call that is not queued is, for errors.
