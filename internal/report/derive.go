@@ -20,9 +20,10 @@ import (
 // same as if they had come in time.
 const DefaultSettle = time.Second
 
-// counterColumns are the intervals table's counter columns, in Counters'
-// field order (buckets last).
-var counterColumns = func() []string {
+// counterColumnsV2 are the counter columns the intervals table was created
+// with (migration 2, never to change), in Counters' field order (buckets
+// last); counterColumns are all of them, with those added later.
+var counterColumnsV2 = func() []string {
 	c := []string{"offered", "handled", "abandoned", "short_abandoned", "sl_offered", "answered_in_sl",
 		"abandoned_in_sl", "rona", "answer_wait_ns", "talk_ns", "hold_ns", "wrapup_ns"}
 	for i := 0; i < MaxBuckets; i++ {
@@ -31,9 +32,12 @@ var counterColumns = func() []string {
 	return c
 }()
 
+// counterColumns: counterValues and counterPtrs follow this order.
+var counterColumns = append(append([]string(nil), counterColumnsV2...), rejectedColumn)
+
 func intervalColumnsDDL() string {
 	var b []string
-	for _, c := range counterColumns {
+	for _, c := range counterColumnsV2 {
 		b = append(b, c+" BIGINT NOT NULL")
 	}
 	return strings.Join(b, ",\n\t\t\t")
@@ -45,7 +49,7 @@ func counterValues(c *Counters) []any {
 	for _, b := range c.Buckets {
 		v = append(v, b)
 	}
-	return v
+	return append(v, c.Rejected)
 }
 
 func counterPtrs(c *Counters) []any {
@@ -54,7 +58,7 @@ func counterPtrs(c *Counters) []any {
 	for i := range c.Buckets {
 		v = append(v, &c.Buckets[i])
 	}
-	return v
+	return append(v, &c.Rejected)
 }
 
 func encodeData(d *event.Data) (string, error) {

@@ -147,9 +147,9 @@ func filterOf(r *http.Request) (Filter, error) {
 		}
 	}
 	switch f.Kind {
-	case "", IntervalCallType, IntervalSkillGroup, IntervalAgent:
+	case "", IntervalCallType, IntervalSkillGroup, IntervalAgent, IntervalRejected:
 	default:
-		return f, fmt.Errorf("%w: kind=%q: want call_type, skill_group or agent", errBadQuery, f.Kind)
+		return f, fmt.Errorf("%w: kind=%q: want call_type, skill_group, agent or rejected", errBadQuery, f.Kind)
 	}
 	switch q.Get("format") {
 	case "", "json", "csv":
@@ -341,6 +341,7 @@ func (h *api) intervals(w http.ResponseWriter, r *http.Request) {
 			head = append(head, "answered_later")
 		}
 	}
+	head = append(head, "rejected")
 	i64 := func(n int64) string { return strconv.FormatInt(n, 10) }
 	f64 := func(x float64) string { return strconv.FormatFloat(x, 'f', 4, 64) }
 	reply(w, r, "intervals", nonNil(out), head, func(y func([]string)) {
@@ -353,6 +354,7 @@ func (h *api) intervals(w http.ResponseWriter, r *http.Request) {
 			for i := 0; i <= len(cfg.Buckets); i++ {
 				rec = append(rec, i64(v.Buckets[i]))
 			}
+			rec = append(rec, i64(v.Rejected))
 			y(rec)
 		}
 	})

@@ -154,6 +154,9 @@ type Counters struct {
 	// Buckets[i] counts handled calls answered within bound i (and after
 	// bound i-1); the last counts the rest.
 	Buckets [MaxBuckets]int64 `json:"buckets"`
+	// Rejected counts INVITEs refused before they became calls
+	// (call.rejected; rejected.go), on the IntervalRejected rows.
+	Rejected int64 `json:"rejected"`
 }
 
 func (c *Counters) add(o *Counters, sign int64) {
@@ -172,6 +175,7 @@ func (c *Counters) add(o *Counters, sign int64) {
 	for i := range c.Buckets {
 		c.Buckets[i] += sign * o.Buckets[i]
 	}
+	c.Rejected += sign * o.Rejected
 }
 
 func (c *Counters) zero() bool { return *c == Counters{} }
@@ -264,6 +268,9 @@ func buildCall(evs []event.Event, cfg *RecordConfig) callRecords {
 	var r callRecords
 	if len(evs) == 0 {
 		return r
+	}
+	if rj, ok := buildRejected(evs, cfg); ok {
+		return rj // an INVITE refused before it became a call (rejected.go)
 	}
 	id := evs[0].Call
 	var (

@@ -326,6 +326,11 @@ var migrations = []migration{
 		// few rows, so a partial index finds them without a scan.
 		`CREATE INDEX tcd_open ON tcd (call_id) WHERE disposition = 'in_progress'`,
 	}},
+	{version: 6, sql: []string{
+		// INVITEs refused before they became calls, per interval and
+		// reason (rejected.go).
+		`ALTER TABLE intervals ADD COLUMN ` + rejectedColumn + ` BIGINT NOT NULL DEFAULT 0`,
+	}},
 }
 
 // stateTimesMigration adds the agent interval table's time per state
