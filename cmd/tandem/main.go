@@ -24,6 +24,7 @@ commands:
   serve     run the contact center (built-in default config, or -c FILE)
   vxml      run VoiceXML documents in text mode (vxml run FILE, vxml test DIR)
   sim       drive a running tandem with simulated callers and agents
+  plan      what-if: a day of calls through the router on virtual time, beside Erlang C/A
   microapps print the IVR's micro-apps: run-script strings and params
   version   print the version
 `)
@@ -41,6 +42,8 @@ func run(args []string) int {
 		return runVXML(args[1:])
 	case "sim":
 		return runSim(args[1:])
+	case "plan":
+		return runPlan(args[1:])
 	case "microapps":
 		fmt.Print(ivr.Usage())
 		return 0

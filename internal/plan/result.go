@@ -441,3 +441,32 @@ func (r *Result) WriteTable(w io.Writer) error {
 	}
 	return err
 }
+
+// WriteCalls writes every simulated call as CSV.
+func (r *Result) WriteCalls(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"call", "dnis", "interval", "arrive", "queued", "queues", "offered", "offers", "agent", "queue",
+		"answer", "end", "talk_s", "wrapup_s", "outcome", "callback"})
+	ts := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.Format(time.RFC3339Nano)
+	}
+	for _, c := range r.Calls {
+		qs := ""
+		for i, q := range c.Queues {
+			if i > 0 {
+				qs += ","
+			}
+			qs += q
+		}
+		if err := cw.Write([]string{c.ID, c.DNIS, strconv.Itoa(c.Interval), ts(c.Arrive), ts(c.Queued), qs, ts(c.Offered),
+			strconv.Itoa(c.Offers), c.Agent, c.Queue, ts(c.Answer), ts(c.End), strconv.FormatFloat(c.Talk.Seconds(), 'f', 3, 64),
+			strconv.FormatFloat(c.WrapUp.Seconds(), 'f', 3, 64), string(c.Outcome), strconv.FormatBool(c.Callback)}); err != nil {
+			return fmt.Errorf("plan: calls csv: %w", err)
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}

@@ -550,9 +550,11 @@ func (s *sim) finish(c *simCall, o Outcome) {
 
 // drain acts on the notices the engine made during the last call into it.
 func (s *sim) drain() error {
-	for len(s.notices) > 0 {
-		n := s.notices[0]
-		s.notices = s.notices[1:]
+	// Acting on a notice may call the engine, which appends more: the
+	// index runs to the end of the growing slice, which is then reused.
+	defer func() { s.notices = s.notices[:0] }()
+	for i := 0; i < len(s.notices); i++ {
+		n := s.notices[i]
 		switch n.Kind {
 		case router.NoticeCall:
 			c := s.calls[n.Call]
