@@ -1,7 +1,6 @@
 package console
 
 import (
-	"bytes"
 	"context"
 	"embed"
 	"encoding/json"
@@ -11,7 +10,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"time"
@@ -19,6 +17,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/tandem-cc/tandem/internal/authlimit"
+	"github.com/tandem-cc/tandem/internal/cti"
 	"github.com/tandem-cc/tandem/internal/router"
 	"github.com/tandem-cc/tandem/internal/token"
 )
@@ -52,10 +51,11 @@ type Deps struct {
 	Now          func() time.Time
 	RouterConfig RouterConfig
 	Live         Live
-	// CTI is the CTI API handler. The agent desktop and the supervisor's
-	// team view reach it through the console's own origin (/cti/v1/...),
-	// with the CTI token the console keeps in the session.
-	CTI http.Handler
+	// CTI signs supervisors and agents in and out (CTI owns their
+	// credentials and sessions) and serves the API the agent desktop and
+	// the supervisor's team view reach through the console's own origin
+	// (/cti/v1/...), with the CTI token the console keeps in the session.
+	CTI CTI
 	// Health returns the process's health for the health page.
 	Health func() Health
 	// Reports, when set, is the reporting API (/v1/reports/...), served to
@@ -68,6 +68,22 @@ type Deps struct {
 	// supervisors): node.CallControl, as CTI's clear call.
 	Calls CallClearer
 }
+
+// CTI is what the console needs of the CTI server, over plain data
+// (cti.Server implements it): sign-in and sign-out with CTI's own checks
+// and sessions, and the API the desktops use, passed through on the
+// console's origin. Errors are CTI's: cti.StatusOf tells a wrong login
+// (401) from a refusal the user must see (403, 409).
+type CTI interface {
+	SupervisorLogin(ctx context.Context, req cti.SupervisorLoginRequest) (cti.LoginResponse, error)
+	Login(ctx context.Context, req cti.LoginRequest) (cti.LoginResponse, error)
+	// Logout ends a session token; unknown tokens are ignored.
+	Logout(token string)
+	// Handler is the CTI HTTP API (/v1/...).
+	Handler() http.Handler
+}
+
+var _ CTI = (*cti.Server)(nil)
 
 // CallClearer ends a call on every leg for whoever by names; an unknown
 // call's error wraps cti.ErrNotFound, one that cannot be cleared
@@ -394,50 +410,22 @@ func (c *Console) authenticate(ctx context.Context, req loginRequest) (*session,
 	if c.deps.CTI == nil {
 		return nil, http.StatusUnauthorized, errWrongLogin
 	}
-	var out struct {
-		Token string `json:"token"`
-		Error string `json:"error"`
+	sup, err := c.deps.CTI.SupervisorLogin(ctx, cti.SupervisorLoginRequest{ID: req.User, Password: req.Password})
+	if err == nil {
+		return &session{user: req.User, role: RoleSupervisor, ctiToken: sup.Token}, 0, nil
 	}
-	code, err := c.ctiJSON(ctx, "/v1/supervisor/login", map[string]string{"id": req.User, "password": req.Password}, &out)
-	if err != nil {
-		return nil, http.StatusInternalServerError, err
+	agent, err := c.deps.CTI.Login(ctx, cti.LoginRequest{ID: router.AgentID(req.User), Password: req.Password, Extension: req.Extension})
+	if err == nil {
+		return &session{user: req.User, role: RoleAgent, agent: req.User, ctiToken: agent.Token}, 0, nil
 	}
-	if code == http.StatusOK {
-		return &session{user: req.User, role: RoleSupervisor, ctiToken: out.Token}, 0, nil
-	}
-	code, err = c.ctiJSON(ctx, "/v1/login", map[string]string{"id": req.User, "password": req.Password, "extension": req.Extension}, &out)
-	switch {
-	case err != nil:
-		return nil, http.StatusInternalServerError, err
-	case code == http.StatusOK:
-		return &session{user: req.User, role: RoleAgent, agent: req.User, ctiToken: out.Token}, 0, nil
-	case code == http.StatusConflict, code == http.StatusForbidden:
+	switch code := cti.StatusOf(err); code {
+	case http.StatusConflict, http.StatusForbidden:
 		// The credentials were right; the router refuses for another
 		// reason (extension in use, missing, or not the agent's to
 		// use), which the agent must see.
-		return nil, code, fmt.Errorf("console: agent %s: %s", req.User, out.Error)
+		return nil, code, fmt.Errorf("console: agent %s: %s", req.User, err)
 	}
 	return nil, http.StatusUnauthorized, errWrongLogin
-}
-
-// ctiJSON posts v to the CTI API in process and decodes its answer into
-// out; it returns the status code.
-func (c *Console) ctiJSON(ctx context.Context, path string, v, out any) (int, error) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		return 0, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, path, bytes.NewReader(body))
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	rec := httptest.NewRecorder()
-	c.deps.CTI.ServeHTTP(rec, req)
-	if err := json.Unmarshal(rec.Body.Bytes(), out); err != nil && rec.Code == http.StatusOK {
-		return 0, fmt.Errorf("console: cti %s: %w", path, err)
-	}
-	return rec.Code, nil
 }
 
 func (c *Console) handleLogout(w http.ResponseWriter, r *http.Request, ss *session) {
@@ -446,9 +434,7 @@ func (c *Console) handleLogout(w http.ResponseWriter, r *http.Request, ss *sessi
 	if ss.ctiToken != "" && c.deps.CTI != nil {
 		// The CTI token goes too; an agent's router state is its own
 		// business (the desktop's Log out button is a state request).
-		req, _ := http.NewRequestWithContext(r.Context(), http.MethodDelete, "/v1/session", nil)
-		req.Header.Set("Authorization", "Bearer "+ss.ctiToken)
-		c.deps.CTI.ServeHTTP(httptest.NewRecorder(), req)
+		c.deps.CTI.Logout(ss.ctiToken)
 	}
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: -1})
 	w.WriteHeader(http.StatusNoContent)
@@ -492,7 +478,7 @@ func (c *Console) proxyCTI(w http.ResponseWriter, r *http.Request, ss *session) 
 	r2.Header.Del("Cookie")
 	r2.Header.Del(csrfHeader)
 	r2.Header.Set("Authorization", "Bearer "+ss.ctiToken)
-	c.deps.CTI.ServeHTTP(w, r2)
+	c.deps.CTI.Handler().ServeHTTP(w, r2)
 }
 
 // Principal is who the console says is asking, carried in the context of

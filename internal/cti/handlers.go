@@ -128,49 +128,13 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	// The password first: what follows (the extension's check) must tell
-	// nothing to whoever does not know it.
-	if err := s.eng.CheckPassword(req.ID, req.Password); err != nil {
-		// One answer for an unknown id and a wrong password, so ids
-		// cannot be probed.
-		s.log.Info("cti: login refused", "agent", string(req.ID), "err", err)
-		res.Done(false)
-		s.fail(w, fmt.Errorf("cti: login %s: wrong id or password: %w", req.ID, ErrUnauthorized))
-		return
-	}
-	res.Done(true)
-	ext, err := s.checkExtension(req.ID, req.Extension)
-	if err != nil {
-		s.log.Warn("cti: login refused: extension not allowed", "agent", string(req.ID), "extension", req.Extension)
-		s.fail(w, err)
-		return
-	}
-	if err := s.eng.Login(req.ID, req.Password, ext); err != nil {
-		switch {
-		case errors.Is(err, router.ErrUnknownAgent), errors.Is(err, router.ErrBadPassword):
-			// A reload between the two checks changed the agent.
-			s.fail(w, fmt.Errorf("cti: login %s: wrong id or password: %w", req.ID, ErrUnauthorized))
-		case errors.Is(err, router.ErrIllegalState):
-			s.fail(w, err)
-		default:
-			// The router's other refusals (extension in use, none
-			// configured) conflict with the deployment's present state.
-			s.fail(w, fmt.Errorf("%w: %w", ErrConflict, err))
-		}
-		return
-	}
-	tok, exp, err := s.auth.Issue(principal{Agent: req.ID})
+	resp, checked, err := s.login(req)
+	res.Done(checked)
 	if err != nil {
 		s.fail(w, err)
 		return
 	}
-	st, err := s.eng.Agent(req.ID)
-	if err != nil {
-		s.fail(w, err)
-		return
-	}
-	s.log.Info("cti: agent logged in", "agent", string(req.ID), "extension", st.Extension)
-	writeJSON(w, http.StatusOK, LoginResponse{Token: tok, Expires: exp, Agent: agentView(st)})
+	writeJSON(w, http.StatusOK, resp)
 }
 
 // SupervisorLoginRequest is POST /v1/supervisor/login.
@@ -193,26 +157,20 @@ func (s *Server) handleSupervisorLogin(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if !checkSupervisor(s.cfg.Supervisors, req.ID, req.Password) {
-		s.log.Info("cti: supervisor login refused", "supervisor", req.ID)
-		res.Done(false)
-		s.fail(w, fmt.Errorf("cti: supervisor login %s: wrong id or password: %w", req.ID, ErrUnauthorized))
-		return
-	}
-	res.Done(true)
-	tok, exp, err := s.auth.Issue(principal{Supervisor: req.ID})
+	resp, err := s.SupervisorLogin(r.Context(), req)
+	// Only a wrong password counts as a failure.
+	res.Done(err == nil || !errors.Is(err, ErrUnauthorized))
 	if err != nil {
 		s.fail(w, err)
 		return
 	}
-	s.log.Info("cti: supervisor logged in", "supervisor", req.ID)
-	writeJSON(w, http.StatusOK, LoginResponse{Token: tok, Expires: exp, Supervisor: req.ID})
+	writeJSON(w, http.StatusOK, resp)
 }
 
 // handleLogoutSession revokes the caller's token; the agent's router state
 // is left alone (logging out of the ACD is a state request).
 func (s *Server) handleLogoutSession(w http.ResponseWriter, r *http.Request, _ principal) {
-	s.auth.Revoke(bearer(r, false))
+	s.Logout(bearer(r, false))
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -582,11 +540,6 @@ func (s *Server) transfer(r *http.Request, id router.AgentID, call router.CallID
 		in, err := s.eng.Transfer(call, router.QueueName(req.Dest), req.Priority)
 		if err != nil {
 			return nil, err
-		}
-		if in.Kind == router.Connect && in.Agent != "" {
-			// An offer made as Transfer's answer makes no notice: tell the
-			// new agent here, as Notify would have.
-			s.hub.publish(Event{Type: EventCallOffered, Agent: in.Agent, Call: call, Data: CallDataOf(in.Data), Time: s.now()})
 		}
 		if err := s.calls.Follow(ctx, call, in); err != nil {
 			return nil, fmt.Errorf("cti: transfer call %s to %s: call server: %w", call, req.Dest, err)

@@ -20,7 +20,7 @@ func (n *Node) buildConsole(rc *RouterConfig) error {
 	if cc.Listen == "off" || n.Engine == nil || n.CTI == nil {
 		return nil
 	}
-	deps := console.Deps{Log: n.log, RouterConfig: rc, Live: n.Engine, CTI: n.CTI.Handler(), Health: n.health}
+	deps := console.Deps{Log: n.log, RouterConfig: rc, Live: n.Engine, CTI: n.CTI, Health: n.health}
 	if n.SIP != nil {
 		deps.SIPConfig = n.SIP
 	}
@@ -30,7 +30,7 @@ func (n *Node) buildConsole(rc *RouterConfig) error {
 	if n.Reports != nil {
 		// The same reporting API as on the CTI listener, reached through
 		// the console's session (admins and supervisors).
-		deps.Reports = report.Handler(n.Reports, report.Options{Live: n.liveFigures, Authorize: consoleReports(deps.CTI), Log: n.log})
+		deps.Reports = report.Handler(n.Reports, report.Options{Live: n.liveFigures, Authorize: consoleReports(n.CTI), Log: n.log})
 	}
 	var err error
 	n.Console, err = console.New(console.Config{
@@ -54,8 +54,8 @@ func (n *Node) buildConsole(rc *RouterConfig) error {
 // CTI session ended ends its reports too); an admin has no CTI identity
 // and is admitted on the console's word, which only the console can give
 // (a context value, see console.PrincipalOf).
-func consoleReports(cti http.Handler) func(*http.Request) error {
-	sup := supervisorOnly(cti)
+func consoleReports(sups Supervisors) func(*http.Request) error {
+	sup := supervisorOnly(sups)
 	return func(r *http.Request) error {
 		p, ok := console.PrincipalOf(r.Context())
 		switch {
