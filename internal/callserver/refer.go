@@ -40,11 +40,6 @@ const (
 	transferBridge  = "bridge"
 )
 
-// TransferHeader is how the VoiceXML gateway tells the call server what
-// kind of <transfer> a REFER is for, and its times: `bridge;connecttimeout=30000;maxtime=60000`
-// (milliseconds). A REFER without it is a blind transfer, as a phone's is.
-const TransferHeader = "X-Tandem-Transfer"
-
 // TransferTracker is implemented by a router that follows transfers a
 // call's party asks for in SIP (REFER), so they are routed and reported as
 // a CTI transfer is: the router may reserve a target agent, and moves the
@@ -148,7 +143,7 @@ func parseRefer(req *sip.Request) (*referReq, error) {
 			}
 		}
 	}
-	if h := req.GetHeader(TransferHeader); h != nil {
+	if h := req.GetHeader(event.TransferHeader); h != nil {
 		if err := r.parseKind(h.Value()); err != nil {
 			return nil, err
 		}
@@ -163,13 +158,13 @@ func (r *referReq) parseKind(v string) error {
 	case transferBlind, transferConsult, transferBridge:
 		r.kind = k
 	default:
-		return fmt.Errorf("refer: %s %q: kind %q is not blind, bridge or consultation", TransferHeader, v, k)
+		return fmt.Errorf("refer: %s %q: kind %q is not blind, bridge or consultation", event.TransferHeader, v, k)
 	}
 	for _, p := range parts[1:] {
 		name, val, _ := strings.Cut(strings.TrimSpace(p), "=")
 		ms, err := strconv.ParseInt(val, 10, 64)
 		if err != nil || ms < 0 || ms > int64(24*time.Hour/time.Millisecond) {
-			return fmt.Errorf("refer: %s %q: %s must be milliseconds (0 to a day)", TransferHeader, v, name)
+			return fmt.Errorf("refer: %s %q: %s must be milliseconds (0 to a day)", event.TransferHeader, v, name)
 		}
 		switch strings.ToLower(name) {
 		case "connecttimeout":

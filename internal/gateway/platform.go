@@ -267,13 +267,10 @@ func (p *platform) Transfer(ctx context.Context, items []vxml.PromptItem, req vx
 	if err := p.Play(ctx, items); err != nil && errors.Is(err, vxml.ErrHangup) {
 		return vxml.TransferResult{Hangup: true}, nil
 	}
-	t := p.c.g.deps.Transfer
-	if t == nil {
-		// Until the IVR service wires transfers to the call server, the
-		// document gets error.connection and its handlers run.
-		return vxml.TransferResult{}, fmt.Errorf("gateway: transfer to %s: no transfer service configured", req.Dest)
+	if t := p.c.g.deps.Transfer; t != nil {
+		return t.Transfer(ctx, p.c.id, req)
 	}
-	return t.Transfer(ctx, p.c.id, req)
+	return p.referTransfer(ctx, req) // REFER to the call server (transfer.go)
 }
 
 // Disconnect implements vxml.Platform.

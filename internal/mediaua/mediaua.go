@@ -52,6 +52,11 @@ type Config struct {
 	// (sipedge.Edge.Admits): these ports are behind the call server's
 	// admission, not a way around it. Nil admits every source.
 	Sources func(netip.Addr) bool
+	// Direct, when set, says whether an admitted source may send an
+	// INVITE without event.CallIDHeader, as a call of its own under a new
+	// call id (a trunk calling straight in); any other such INVITE is
+	// refused with 400 (callid.go). Nil: every source may.
+	Direct func(netip.Addr) bool
 
 	// Route takes a new INVITE (true) or refuses it with 404 (false). It
 	// sees d.Call, d.Invite and d.Log, may add attributes to d.Log and set
@@ -155,6 +160,7 @@ func (u *UA) Listen() error {
 	u.srv.OnAck(u.onAck)
 	u.srv.OnBye(u.onBye)
 	u.srv.OnInfo(u.onInfo)
+	u.srv.OnNotify(u.onNotify)
 	u.srv.OnCancel(func(req *sip.Request, tx sip.ServerTransaction) {
 		// INVITEs are answered at once, so there is never one to cancel.
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
@@ -220,9 +226,12 @@ func (u *UA) Stop(why string, wait time.Duration) bool {
 
 // Dialog is one dialog and its media session.
 type Dialog struct {
-	// Call is the call's global id: the INVITE's X-Tandem-Call-ID (the
-	// call server's), else its SIP Call-ID.
+	// Call is the call's global id: the INVITE's event.CallIDHeader (the
+	// call server's), or a new one for a call of its own (Direct).
 	Call event.CallID
+	// Direct says the dialog is a call of its own, not a leg the call
+	// server dialed: the role reports the call, not only its leg.
+	Direct bool
 	// Invite is the dialog's INVITE.
 	Invite *sip.Request
 	// Log carries call=<Call> and what Route added.
@@ -238,6 +247,9 @@ type Dialog struct {
 	cancel context.CancelFunc
 	// ack carries the ACK's SDP answer for a late-offer INVITE.
 	ack chan []byte
+	// notifies carries the NOTIFYs of the dialog's subscriptions (the
+	// refer subscription of a transfer, RFC 3515) to the role.
+	notifies chan *sip.Request
 	// reoffer is set while a re-INVITE without SDP waits for its ACK's answer.
 	reoffer atomic.Bool
 	// held is the last hold state reported to OnHold; guarded by holdMu
@@ -313,10 +325,9 @@ func (u *UA) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		refuse(req, tx, 403, "Forbidden")
 		return
 	}
-	d := &Dialog{Call: event.CallID(req.CallID().Value()), Invite: req, ua: u, ack: make(chan []byte, 1)}
-	if h := req.GetHeader(event.CallIDHeader); h != nil {
-		// The call server's global id, so the leg logs under the call.
-		d.Call = event.CallID(h.Value())
+	d := &Dialog{Invite: req, ua: u, ack: make(chan []byte, 1), notifies: make(chan *sip.Request, 16)}
+	if !u.identify(req, tx, d) {
+		return
 	}
 	d.Log = u.log.With("call", string(d.Call))
 	if !u.cfg.Route(d) {
@@ -523,6 +534,51 @@ func (u *UA) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	_ = d.Session.InjectDTMF(key, dur)
 	_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+}
+
+// onNotify answers a NOTIFY in a dialog and hands it to the role
+// (Notifies). One nobody reads is still answered: a subscription's
+// notifier must not be left retransmitting.
+func (u *UA) onNotify(req *sip.Request, tx sip.ServerTransaction) {
+	d := u.lookup(req)
+	if d == nil {
+		noDialog(req, tx)
+		return
+	}
+	_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+	select {
+	case d.notifies <- req:
+	default:
+		d.Log.Info("NOTIFY dropped: nobody reads the dialog's subscriptions", "event", headerValue(req, "Event"))
+	}
+}
+
+func headerValue(req *sip.Request, name string) string {
+	if h := req.GetHeader(name); h != nil {
+		return h.Value()
+	}
+	return ""
+}
+
+// Notifies delivers the NOTIFYs received in the dialog, already answered.
+func (d *Dialog) Notifies() <-chan *sip.Request { return d.notifies }
+
+// Request sends req in the dialog (sipgo fills From, To, Call-ID, CSeq,
+// Contact and the route) and returns its final response.
+func (d *Dialog) Request(ctx context.Context, req *sip.Request) (*sip.Response, error) {
+	res, err := d.dlg.Do(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("mediaua: %s: %w", req.Method, err)
+	}
+	return res, nil
+}
+
+// RemoteTarget is where requests in the dialog go: the INVITE's Contact.
+func (d *Dialog) RemoteTarget() sip.Uri {
+	if c := d.Invite.Contact(); c != nil {
+		return *c.Address.Clone()
+	}
+	return *d.Invite.From().Address.Clone()
 }
 
 // onReinvite applies a new offer: the media moved (a 3PCC re-INVITE from

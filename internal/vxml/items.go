@@ -119,6 +119,15 @@ func (s *Session) visitTransfer(fc *formCtx, it *formItem) error {
 			return throw("error.badfetch", "%s: %v", n.Where(), err)
 		}
 	}
+	audio, err := s.attrOrExpr(n, sc, "transferaudio", "transferaudioexpr")
+	if err != nil {
+		return err
+	}
+	if audio != "" && req.Type != "blind" {
+		if req.TransferAudio, err = s.resolve(fc, audio); err != nil {
+			return throw("error.badfetch", "%s: transferaudio %q: %v", n.Where(), audio, err)
+		}
+	}
 	gs, _, err := s.grammarsFor(fc, it)
 	if err != nil {
 		return err
@@ -131,6 +140,13 @@ func (s *Session) visitTransfer(fc *formCtx, it *formItem) error {
 	res, err := s.cfg.Platform.Transfer(s.ctx, p, req)
 	s.steps, s.e.spent = 0, 0
 	if err != nil && !errors.Is(err, ErrHangup) {
+		// A platform that knows which error.connection.* it is (spec
+		// 2.3.7.3: baddestination, noauthorization, noroute, noresource,
+		// protocol.nnn) says so with an error that names its event.
+		var te interface{ TransferEvent() string }
+		if errors.As(err, &te) && strings.HasPrefix(te.TransferEvent(), "error.connection") {
+			return throw(te.TransferEvent(), "%s: %v", n.Where(), err)
+		}
 		return throw("error.connection", "%s: %v", n.Where(), err)
 	}
 	if res.Hangup || errors.Is(err, ErrHangup) {
@@ -145,9 +161,10 @@ func (s *Session) visitTransfer(fc *formCtx, it *formItem) error {
 			matched, status = r, "near_end_disconnect"
 		}
 	}
-	if !req.Bridge && status == "" {
-		// A blind transfer that went through ends the session for us
-		// (spec 2.3.7.1).
+	if req.Type != "bridge" && status == "" {
+		// A blind or consultation transfer that went through ends the
+		// session for us (spec 2.3.7.1; VoiceXML 2.1 §6: a consultation
+		// is a bridge until the far end answers, then a blind transfer).
 		return throw("connection.disconnect.transfer", "%s", dest)
 	}
 	if status == "" {

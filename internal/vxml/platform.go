@@ -119,6 +119,10 @@ type TransferRequest struct {
 	ConnectTimeout time.Duration
 	MaxTime        time.Duration
 	AAI            string
+	// TransferAudio is the audio the caller hears while the far end is
+	// being connected (transferaudio, resolved against the document);
+	// ignored for blind transfers (spec 2.3.7.1).
+	TransferAudio string
 }
 
 // TransferResult is the outcome of a transfer (spec table 46).
