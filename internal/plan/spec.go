@@ -180,15 +180,21 @@ func (s Spec) Validate() error {
 	default:
 		add("sl_formula", "%q: want ignored, negative or positive", s.SLFormula)
 	}
-	if s.Ring < 0 || s.Drain < 0 {
-		add("ring", "durations must not be negative")
+	if s.Ring < 0 || s.Ring > Duration(time.Hour) {
+		add("ring", "%v: want 0 to 1h", s.Ring.D())
 	}
-	for _, e := range s.Talk.validate("plan.talk", false) {
-		errs = append(errs, e)
+	if s.Drain < 0 || s.Drain > Duration(24*time.Hour) {
+		add("drain", "%v: want 0 to 24h", s.Drain.D())
 	}
-	for _, e := range s.Patience.validate("plan.patience", true) {
-		errs = append(errs, e)
+	// The plan's talk time is needed only by traffic without its own.
+	needTalk := false
+	for _, t := range s.Traffic {
+		needTalk = needTalk || t.Talk == nil
 	}
+	if needTalk || s.Talk.Mean != 0 {
+		errs = append(errs, s.Talk.validate("plan.talk", false)...)
+	}
+	errs = append(errs, s.Patience.validate("plan.patience", true)...)
 	if len(s.Traffic) == 0 {
 		add("traffic", "no traffic: give calls per interval for at least one dialed number")
 	}
