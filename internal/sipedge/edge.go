@@ -518,7 +518,11 @@ func (e *Edge) respond(req *sip.Request, tx sip.ServerTransaction, code int, rea
 	}
 }
 
-const allowed = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, INFO, UPDATE, PRACK, REFER, NOTIFY"
+// allowed is what tandem handles (RFC 3261 §20.5): REFER is a call party's
+// transfer (callserver/refer.go), NOTIFY and MESSAGE in a dialog are
+// relayed. PRACK is not listed: tandem never sends a reliable provisional
+// (no 100rel in Supported), so there is nothing a PRACK could acknowledge.
+const allowed = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, INFO, UPDATE, REFER, NOTIFY, MESSAGE"
 
 func (e *Edge) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 	if hasToTag(req) {
