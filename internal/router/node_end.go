@@ -2,13 +2,15 @@ package router
 
 // end: the script is over. A queued call goes on waiting in its queues
 // (with the treatment it has); any other is released with 480.
-var nEnd = registerNode(&nodeKind{
-	name: "end",
-	doc:  "(no fields)",
-	compile: func(*compileCtx, *Node, *cnode) nodeOp {
-		return endOp{}
-	},
-})
+func init() {
+	registerNode(&nodeKind{
+		name: "end",
+		doc:  "(no fields)",
+		compile: func(*compileCtx, *Node, *cnode) nodeOp {
+			return endOp{}
+		},
+	})
+}
 
 type endOp struct{}
 

@@ -6,16 +6,18 @@ import (
 )
 
 // if: ICM's If node; a boolean expression over call data picks the exit.
-var nIf = registerNode(&nodeKind{
-	name: "if",
-	doc:  "expr (boolean, on call data), true, false",
-	compile: func(cx *compileCtx, n *Node, cn *cnode) nodeOp {
-		op := &ifOp{cond: cx.expr("expr", n.Expr, true)}
-		op.yes = cx.exit("true", n.True, true)
-		op.no = cx.exit("false", n.False, true)
-		return op
-	},
-})
+func init() {
+	registerNode(&nodeKind{
+		name: "if",
+		doc:  "expr (boolean, on call data), true, false",
+		compile: func(cx *compileCtx, n *Node, cn *cnode) nodeOp {
+			op := &ifOp{cond: cx.expr("expr", n.Expr, true)}
+			op.yes = cx.exit("true", n.True, true)
+			op.no = cx.exit("false", n.False, true)
+			return op
+		},
+	})
+}
 
 type ifOp struct {
 	cond    *vm.Program

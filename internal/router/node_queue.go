@@ -6,20 +6,22 @@ import "fmt"
 // call waits in every queue it was given (earlier queue nodes' too) at the
 // best of their priorities; the script goes on at next (music, wait
 // nodes...) while it waits, and at no_answer when an offer rings out.
-var nQueue = registerNode(&nodeKind{
-	name: "queue",
-	doc:  "skill_groups or precision_queue, priority (1 first), next, no_answer",
-	compile: func(cx *compileCtx, n *Node, cn *cnode) nodeOp {
-		op := &queueOp{}
-		op.queues, op.priority = queueTargets(cx, n, true)
-		cn.next = cx.exit("next", n.Next, true)
-		cn.noAnswer = cx.exit("no_answer", n.NoAnswer, false)
-		if n.Rule != "" {
-			cx.problem("rule", "rule applies to select nodes only")
-		}
-		return op
-	},
-})
+func init() {
+	registerNode(&nodeKind{
+		name: "queue",
+		doc:  "skill_groups or precision_queue, priority (1 first), next, no_answer",
+		compile: func(cx *compileCtx, n *Node, cn *cnode) nodeOp {
+			op := &queueOp{}
+			op.queues, op.priority = queueTargets(cx, n, true)
+			cn.next = cx.exit("next", n.Next, true)
+			cn.noAnswer = cx.exit("no_answer", n.NoAnswer, false)
+			if n.Rule != "" {
+				cx.problem("rule", "rule applies to select nodes only")
+			}
+			return op
+		},
+	})
+}
 
 type queueOp struct {
 	queues   []QueueName

@@ -3,27 +3,29 @@ package router
 // select: ICM's Select node; the call goes to a ready agent of its skill
 // groups now, or takes none when there is no one. rule decides between
 // the groups' longest-available agents.
-var nSelect = registerNode(&nodeKind{
-	name: "select",
-	doc:  "skill_groups, rule (longest_available, homing, rotary), none (no agent available), no_answer",
-	compile: func(cx *compileCtx, n *Node, cn *cnode) nodeOp {
-		op := &selectOp{}
-		op.queues, _ = queueTargets(cx, n, false)
-		op.none = cx.exit("none", n.None, true)
-		cn.noAnswer = cx.exit("no_answer", n.NoAnswer, false)
-		switch n.Rule {
-		case "", "longest_available":
-			op.rule = ruleLongestAvailable
-		case "homing":
-			op.rule = ruleHoming
-		case "rotary":
-			op.rule = ruleRotary
-		default:
-			cx.problem("rule", "unknown select rule %q (want longest_available, homing or rotary)", n.Rule)
-		}
-		return op
-	},
-})
+func init() {
+	registerNode(&nodeKind{
+		name: "select",
+		doc:  "skill_groups, rule (longest_available, homing, rotary), none (no agent available), no_answer",
+		compile: func(cx *compileCtx, n *Node, cn *cnode) nodeOp {
+			op := &selectOp{}
+			op.queues, _ = queueTargets(cx, n, false)
+			op.none = cx.exit("none", n.None, true)
+			cn.noAnswer = cx.exit("no_answer", n.NoAnswer, false)
+			switch n.Rule {
+			case "", "longest_available":
+				op.rule = ruleLongestAvailable
+			case "homing":
+				op.rule = ruleHoming
+			case "rotary":
+				op.rule = ruleRotary
+			default:
+				cx.problem("rule", "unknown select rule %q (want longest_available, homing or rotary)", n.Rule)
+			}
+			return op
+		},
+	})
+}
 
 type selectOp struct {
 	queues []QueueName

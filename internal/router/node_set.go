@@ -9,17 +9,19 @@ import (
 
 // set: ICM's Set Variable node; a call variable or ECC variable takes the
 // value of an expression over call data.
-var nSet = registerNode(&nodeKind{
-	name: "set",
-	doc:  "variable (pv1..pv10 or user.<ecc>), value (expression), next",
-	compile: func(cx *compileCtx, n *Node, cn *cnode) nodeOp {
-		cn.variable = n.Variable
-		cx.variable("variable", n.Variable)
-		op := &setOp{value: cx.expr("value", n.Value, false)}
-		cn.next = cx.exit("next", n.Next, true)
-		return op
-	},
-})
+func init() {
+	registerNode(&nodeKind{
+		name: "set",
+		doc:  "variable (pv1..pv10 or user.<ecc>), value (expression), next",
+		compile: func(cx *compileCtx, n *Node, cn *cnode) nodeOp {
+			cn.variable = n.Variable
+			cx.variable("variable", n.Variable)
+			op := &setOp{value: cx.expr("value", n.Value, false)}
+			cn.next = cx.exit("next", n.Next, true)
+			return op
+		},
+	})
+}
 
 type setOp struct {
 	value *vm.Program

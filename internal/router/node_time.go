@@ -9,57 +9,59 @@ import (
 // time: ICM's Time of Day and Day of Week nodes in one; the first window
 // that holds now (in the node's time zone) gives the exit, a listed
 // holiday gives the holiday exit, and anything else next.
-var nTime = registerNode(&nodeKind{
-	name: "time",
-	doc:  "time_zone, windows: [{days, from, to, next}], holidays, holiday, next",
-	compile: func(cx *compileCtx, n *Node, cn *cnode) nodeOp {
-		op := &timeOp{}
-		loc, err := time.LoadLocation(n.TimeZone)
-		if err != nil {
-			cx.problem("time_zone", "unknown time zone %q", n.TimeZone)
-			loc = time.UTC
-		}
-		op.loc = loc
-		for j, w := range n.Windows {
-			wp := fmt.Sprintf("windows[%d]", j)
-			cw := cwindow{next: cx.exit(wp+".next", w.Next, true)}
-			for _, d := range w.Days {
-				wd, ok := weekdays[strings.ToLower(d)]
-				if !ok {
-					cx.problem(wp+".days", "unknown day %q (want mon..sun)", d)
+func init() {
+	registerNode(&nodeKind{
+		name: "time",
+		doc:  "time_zone, windows: [{days, from, to, next}], holidays, holiday, next",
+		compile: func(cx *compileCtx, n *Node, cn *cnode) nodeOp {
+			op := &timeOp{}
+			loc, err := time.LoadLocation(n.TimeZone)
+			if err != nil {
+				cx.problem("time_zone", "unknown time zone %q", n.TimeZone)
+				loc = time.UTC
+			}
+			op.loc = loc
+			for j, w := range n.Windows {
+				wp := fmt.Sprintf("windows[%d]", j)
+				cw := cwindow{next: cx.exit(wp+".next", w.Next, true)}
+				for _, d := range w.Days {
+					wd, ok := weekdays[strings.ToLower(d)]
+					if !ok {
+						cx.problem(wp+".days", "unknown day %q (want mon..sun)", d)
+					}
+					cw.days |= 1 << wd
 				}
-				cw.days |= 1 << wd
+				if len(w.Days) == 0 {
+					cw.days = 0x7f
+				}
+				var ok1, ok2 bool
+				cw.from, ok1 = parseHHMM(w.From)
+				cw.to, ok2 = parseHHMM(w.To)
+				if !ok1 {
+					cx.problem(wp+".from", "bad time %q (want HH:MM)", w.From)
+				}
+				if !ok2 {
+					cx.problem(wp+".to", "bad time %q (want HH:MM)", w.To)
+				}
+				if ok1 && ok2 && cw.from >= cw.to {
+					cx.problem(wp+".to", "%s is not after %s", w.To, w.From)
+				}
+				op.windows = append(op.windows, cw)
 			}
-			if len(w.Days) == 0 {
-				cw.days = 0x7f
+			op.holidays = map[string]bool{}
+			for j, h := range n.Holidays {
+				if _, err := time.Parse(time.DateOnly, h); err != nil {
+					cx.problem(fmt.Sprintf("holidays[%d]", j), "bad date %q (want YYYY-MM-DD)", h)
+				}
+				op.holidays[h] = true
 			}
-			var ok1, ok2 bool
-			cw.from, ok1 = parseHHMM(w.From)
-			cw.to, ok2 = parseHHMM(w.To)
-			if !ok1 {
-				cx.problem(wp+".from", "bad time %q (want HH:MM)", w.From)
-			}
-			if !ok2 {
-				cx.problem(wp+".to", "bad time %q (want HH:MM)", w.To)
-			}
-			if ok1 && ok2 && cw.from >= cw.to {
-				cx.problem(wp+".to", "%s is not after %s", w.To, w.From)
-			}
-			op.windows = append(op.windows, cw)
-		}
-		op.holidays = map[string]bool{}
-		for j, h := range n.Holidays {
-			if _, err := time.Parse(time.DateOnly, h); err != nil {
-				cx.problem(fmt.Sprintf("holidays[%d]", j), "bad date %q (want YYYY-MM-DD)", h)
-			}
-			op.holidays[h] = true
-		}
-		op.holiday = cx.exit("holiday", n.Holiday, false)
-		cn.next = cx.exit("next", n.Next, true)
-		op.next = cn.next
-		return op
-	},
-})
+			op.holiday = cx.exit("holiday", n.Holiday, false)
+			cn.next = cx.exit("next", n.Next, true)
+			op.next = cn.next
+			return op
+		},
+	})
+}
 
 type timeOp struct {
 	loc      *time.Location

@@ -4,18 +4,20 @@ import "time"
 
 // wait: the call waits (in queue, with its treatment) for a while before
 // the script goes on at next.
-var nWait = registerNode(&nodeKind{
-	name: "wait",
-	doc:  "wait, next",
-	compile: func(cx *compileCtx, n *Node, cn *cnode) nodeOp {
-		if n.Wait <= 0 {
-			cx.problem("wait", "a wait node needs a positive wait")
-		}
-		op := &waitOp{wait: n.Wait.D()}
-		cn.next = cx.exit("next", n.Next, true)
-		return op
-	},
-})
+func init() {
+	registerNode(&nodeKind{
+		name: "wait",
+		doc:  "wait, next",
+		compile: func(cx *compileCtx, n *Node, cn *cnode) nodeOp {
+			if n.Wait <= 0 {
+				cx.problem("wait", "a wait node needs a positive wait")
+			}
+			op := &waitOp{wait: n.Wait.D()}
+			cn.next = cx.exit("next", n.Next, true)
+			return op
+		},
+	})
+}
 
 type waitOp struct {
 	wait time.Duration
