@@ -240,30 +240,114 @@ type callRecords struct {
 	contribs []contribution
 }
 
-// segment is one offer to an agent, as the agent TCD and the agent and
-// skill-group figures see it.
-type segment struct {
-	agent                  event.AgentID
-	queue                  string
-	n                      int
-	offer, answer, end     time.Time
-	wrapEnd                time.Time
-	holdStart              time.Time
-	hold                   time.Duration
-	queueWait              time.Duration
-	disposition            string
-	wrapReason             int
-	rona, abandonedRinging bool
-	// consult: an agent's consult call about the call (offer Reason
-	// "consult"); joined is when the caller was put through to it (a
-	// consult transfer or a conference), zero if it never was.
-	consult bool
-	joined  time.Time
+// A record family is one file of this package (family_<name>.go): the
+// events it reads, what it keeps of a call while reading them (its
+// accumulators) and the records it writes, registered by the file's init
+// with registerFamily. buildCall runs the families over a call's
+// events, so adding a record family is adding such a file and its test.
+type family struct {
+	name string
+	// doc says which events the family reads and what it derives from
+	// them (RecordFamilies lists them).
+	doc string
+	// rank orders the families: for one event, their handlers run in rank
+	// order, and so do their settle, records and contribute, which orders
+	// a call's TCDs and interval rows. The call family (10) writes the
+	// caller's TCD, a call's first record.
+	rank int
+	// state makes the family's accumulators for one call (reached through
+	// the build); nil when it keeps none.
+	state func() any
+	// on are the family's handlers, by event kind.
+	on map[event.Kind]func(b *build, e *event.Event)
+	// settle runs after the last event, once the call family has settled
+	// whether the call is over (b.ended) and its end (b.end).
+	settle func(b *build)
+	// records writes the family's records: its TCD legs, RCDs or IVR
+	// steps, and its part of the caller's TCD (b.caller()).
+	records func(b *build)
+	// contribute adds the family's interval rows of an ended call, in the
+	// interval iv it ended in.
+	contribute func(b *build, iv int64)
+
+	idx int // in families
 }
 
-// buildCall derives a call's records from its events in order. It is a
-// pure function: the same events give the same records, whatever was
-// derived before.
+// families are the record families in rank order, and familyOn their
+// handlers by event kind, in rank order; both are set by the families'
+// inits and read-only once the package is initialised.
+var (
+	families []*family
+	familyOn = map[event.Kind][]func(*build, *event.Event){}
+)
+
+// registerFamily adds a record family and orders the families again
+// (inits run in no order a file can rely on); a name or rank used twice is
+// a programming error caught when the package loads.
+func registerFamily(f *family) *family {
+	for _, o := range families {
+		if o.name == f.name || o.rank == f.rank {
+			panic("report: record family " + f.name + " registered twice (name or rank of " + o.name + ")")
+		}
+	}
+	families = append(families, f)
+	sortFamilies()
+	return f
+}
+
+// sortFamilies puts families in rank order, numbers them and lists their
+// handlers by event kind.
+func sortFamilies() {
+	sort.Slice(families, func(i, j int) bool { return families[i].rank < families[j].rank })
+	clear(familyOn)
+	for i, f := range families {
+		f.idx = i
+		kinds := make([]string, 0, len(f.on))
+		for k := range f.on {
+			kinds = append(kinds, string(k))
+		}
+		sort.Strings(kinds)
+		for _, k := range kinds {
+			familyOn[event.Kind(k)] = append(familyOn[event.Kind(k)], f.on[event.Kind(k)])
+		}
+	}
+}
+
+// RecordFamilies returns the record families, one line each in rank
+// order: its name, the events it reads and what it derives from them.
+func RecordFamilies() string {
+	var b strings.Builder
+	for _, f := range families {
+		fmt.Fprintf(&b, "%-9s %s\n", f.name, f.doc)
+	}
+	return b.String()
+}
+
+// build is one call's derivation in progress: the call's facts every
+// family reads (written by the call family, but start, the earliest event,
+// which buildCall keeps), each family's accumulators and the records
+// written so far. It lives for one buildCall.
+type build struct {
+	id  event.CallID
+	cfg *RecordConfig
+	r   callRecords
+
+	start    time.Time // the call's first moment
+	end      time.Time // its end, once settled (zero before: not yet known)
+	last     time.Time // the last event's time
+	ended    bool      // settled: the call is over
+	callType string
+	data     event.Data
+
+	state []any // each family's accumulators, by family idx
+}
+
+// caller is the caller's TCD, the call's first record (the call family's).
+func (b *build) caller() *TCD { return &b.r.tcd[0] }
+
+// buildCall derives a call's records from its events in order, running
+// the record families over them. It is a pure function: the same events
+// give the same records, whatever was derived before.
 func buildCall(evs []event.Event, cfg *RecordConfig) callRecords {
 	var r callRecords
 	if len(evs) == 0 {
@@ -272,411 +356,43 @@ func buildCall(evs []event.Event, cfg *RecordConfig) callRecords {
 	if rj, ok := buildRejected(evs, cfg); ok {
 		return rj // an INVITE refused before it became a call (rejected.go)
 	}
-	id := evs[0].Call
-	var (
-		start, end          time.Time
-		callEnded, dataSeen bool
-		outcome             event.Outcome
-		callType            string
-		data                event.Data
-		segs                []*segment
-		queuesIn            = map[string]time.Time{} // queue → entered, while in it
-		firstEnter          = map[string]time.Time{} // queue → first entered
-		queueOrder          []string
-		abandonedFrom       = map[string]bool{}
-		inQueue             int
-		episode, firstQueue time.Time
-		queueTotal          time.Duration
-		sip                 = map[event.LegID]*TCD{}
-		sipOrder            []event.LegID
-		sipAnswer           = map[event.LegID]time.Time{}
-		// A courtesy callback: the caller's SIP call ends (call.ended)
-		// while the call keeps its place in queue; the call goes on until
-		// the callback's own end, or the router gives it up.
-		cbRequested, cbPending bool
-	)
-	stopQueue := func(t time.Time) {
-		if inQueue == 0 && !episode.IsZero() {
-			queueTotal += t.Sub(episode)
-			if n := len(r.rcd); n > 0 {
-				r.rcd[n-1].Queue += t.Sub(episode)
-			}
-			episode = time.Time{}
+	b := &build{id: evs[0].Call, cfg: cfg, last: evs[len(evs)-1].Time, state: make([]any, len(families))}
+	for i, f := range families {
+		if f.state != nil {
+			b.state[i] = f.state()
 		}
-	}
-	lastSeg := func(a event.AgentID) *segment {
-		for i := len(segs) - 1; i >= 0; i-- {
-			if segs[i].agent == a {
-				return segs[i]
-			}
-		}
-		return nil
-	}
-	sipLeg := func(e *event.Event) *TCD {
-		t := sip[e.Leg]
-		if t == nil {
-			t = &TCD{Call: id, Leg: string(e.Leg), LegKind: "sip", Start: e.Time}
-			sip[e.Leg] = t
-			sipOrder = append(sipOrder, e.Leg)
-		}
-		return t
 	}
 	for i := range evs {
 		e := &evs[i]
-		if start.IsZero() || e.Time.Before(start) {
-			start = e.Time
+		if b.start.IsZero() || e.Time.Before(b.start) {
+			b.start = e.Time
 		}
-		switch e.Kind {
-		case event.CallNew:
-			start = e.Time
-			if e.Leg != "" {
-				t := sipLeg(e)
-				t.Start = e.Time
-				t.Disposition = "inbound"
-			}
-		case event.CallEnded:
-			// The last call.ended is the call's end and disposition.
-			callEnded, end, outcome = true, e.Time, e.Outcome
-			if e.Outcome == OutcomeNodeRestart {
-				// Closed at start (CloseOrphans): a callback kept queued
-				// died with the process that kept it.
-				cbPending = false
-			}
-		case event.CallbackRequested:
-			cbRequested, cbPending = true, true
-		case event.CallAnswered:
-			if strings.HasPrefix(e.Reason, "courtesy callback") {
-				cbPending = false
-			}
-		case event.RouteRequest:
-			callType = e.CallType
-			if e.Data != nil {
-				data.ANI, data.DNIS, data.SIPCallID = e.Data.ANI, e.Data.DNIS, e.Data.SIPCallID
-			}
-		case event.CallData:
-			dataSeen = true
-			if end.IsZero() || cbPending {
-				end = e.Time // a callback given up ends here, not at the caller's release
-			}
-			if e.Data != nil {
-				sipID := data.SIPCallID
-				data = *e.Data
-				if data.SIPCallID == "" {
-					data.SIPCallID = sipID
-				}
-			}
-			if callType == "" {
-				callType = e.CallType
-			}
-		case event.IVRStep:
-			r.ivr = append(r.ivr, IVRStep{Call: id, N: len(r.ivr) + 1, Time: e.Time, Source: "vxml", Script: e.Script,
-				Item: e.Node, Element: e.State, Input: e.Target, Outcome: e.Reason})
-		case event.IVRResult:
-			r.ivr = append(r.ivr, IVRStep{Call: id, N: len(r.ivr) + 1, Time: e.Time, Source: "micro_app", Script: e.Script,
-				Input: e.Target, Outcome: e.Reason})
-		case event.RouteDecision:
-			stopQueue(e.Time)
-			r.rcd = append(r.rcd, RCD{Call: id, N: len(r.rcd) + 1, Time: e.Time, CallType: e.CallType,
-				Script: e.Script, Node: e.Node, Decision: e.Reason, Target: e.Target})
-			if inQueue > 0 {
-				episode = e.Time // queue time after this decision is its own
-			}
-		case event.QueueEnter:
-			if _, ok := queuesIn[e.Queue]; !ok {
-				queuesIn[e.Queue] = e.Time
-				if inQueue == 0 {
-					episode = e.Time
-				}
-				inQueue++
-			}
-			if _, ok := firstEnter[e.Queue]; !ok {
-				firstEnter[e.Queue] = e.Time
-				queueOrder = append(queueOrder, e.Queue)
-			}
-			if firstQueue.IsZero() {
-				firstQueue = e.Time
-			}
-		case event.QueueLeave:
-			if _, ok := queuesIn[e.Queue]; ok {
-				delete(queuesIn, e.Queue)
-				inQueue--
-				stopQueue(e.Time)
-			}
-			if e.Reason == "abandoned" {
-				abandonedFrom[e.Queue] = true
-			}
-		case event.AgentOffer:
-			s := &segment{agent: e.Agent, queue: e.Queue, offer: e.Time, n: len(segs) + 1, consult: e.Reason == "consult"}
-			if t, ok := firstEnter[e.Queue]; ok {
-				s.queueWait = e.Time.Sub(t)
-			}
-			segs = append(segs, s)
-		case event.AgentRONA:
-			if s := lastSeg(e.Agent); s != nil && s.end.IsZero() {
-				s.end, s.rona, s.disposition = e.Time, true, "rona"
-			}
-		case event.AgentAnswered:
-			if s := lastSeg(e.Agent); s != nil && s.answer.IsZero() {
-				s.answer = e.Time
-			}
-		case event.AgentHold:
-			if s := lastSeg(e.Agent); s != nil && s.holdStart.IsZero() {
-				s.holdStart = e.Time
-			}
-		case event.AgentRetrieve:
-			if s := lastSeg(e.Agent); s != nil && !s.holdStart.IsZero() {
-				s.hold += e.Time.Sub(s.holdStart)
-				s.holdStart = time.Time{}
-			}
-		case event.AgentTransfer, event.AgentConference:
-			// A consult transfer (Reason consult) or a conference puts the
-			// caller through to the consult target (Target, an agent id);
-			// a target still ringing is taken as answered then. A blind
-			// transfer's Target is a queue or a number: nothing to join.
-			if e.Kind == event.AgentTransfer && e.Reason != "consult" {
-				break
-			}
-			if s := lastSeg(event.AgentID(e.Target)); s != nil && s.consult && s.end.IsZero() && s.joined.IsZero() {
-				s.joined = e.Time
-				if s.answer.IsZero() {
-					s.answer = e.Time
-				}
-			}
-		case event.AgentCallEnd:
-			if s := lastSeg(e.Agent); s != nil && s.end.IsZero() {
-				s.end = e.Time
-				if !s.holdStart.IsZero() {
-					s.hold += e.Time.Sub(s.holdStart)
-					s.holdStart = time.Time{}
-				}
-				switch {
-				case e.Reason == DispositionNodeRestart:
-					// Closed at start (CloseOrphans): the process that
-					// had the call died; it is neither an abandon nor a
-					// handled call.
-					s.disposition = DispositionNodeRestart
-				case e.Reason == "callback not answered":
-					// The agent took the callback; the caller did not.
-					s.disposition = "callback_not_answered"
-				case s.consult && s.answer.IsZero():
-					s.disposition = "consult_cancelled"
-				case s.consult && s.joined.IsZero():
-					s.disposition = "consult" // talked to the agent only
-				case s.answer.IsZero():
-					s.abandonedRinging, s.disposition = true, "abandoned_ringing"
-					abandonedFrom[s.queue] = true
-				case e.Reason == "transferred":
-					s.disposition = "transferred"
-				default:
-					s.disposition = "handled"
-				}
-			}
-		case event.AgentWrapUp:
-			if s := lastSeg(e.Agent); s != nil && !s.end.IsZero() && s.wrapEnd.IsZero() {
-				s.wrapEnd, s.wrapReason = e.Time, e.ReasonCode
-			}
-		case event.LegNew:
-			sipLeg(e).Disposition = "open"
-		case event.LegAnswered:
-			t := sipLeg(e)
-			t.Ring = e.Time.Sub(t.Start)
-			sipAnswer[e.Leg] = e.Time
-		case event.LegFailed, event.LegEnded:
-			t := sipLeg(e)
-			if t.End.IsZero() {
-				t.End = e.Time
-				if a, ok := sipAnswer[e.Leg]; ok {
-					t.Talk = e.Time.Sub(a)
-				}
-				switch {
-				case e.Kind == event.LegFailed:
-					t.Disposition = fmt.Sprintf("failed %d", e.Code)
-				case e.Code != 0:
-					t.Disposition = fmt.Sprintf("ended %d %s", e.Code, e.Reason)
-				default:
-					t.Disposition = "ended " + e.Reason
-				}
-			}
+		for _, on := range familyOn[e.Kind] {
+			on(b, e)
 		}
 	}
-	r.ended = dataSeen || (callEnded && !cbPending)
-	for i := range r.ivr {
-		r.ivr[i].CallType = callType
-	}
-	if end.IsZero() {
-		end = evs[len(evs)-1].Time
-	}
-	if r.ended {
-		inQueue = 0
-		stopQueue(end)
-	}
-	r.endNS = end.UnixNano()
-
-	// The caller's leg: the whole call.
-	caller := TCD{Call: id, Leg: "caller", LegKind: "caller", CallType: callType, Start: start, QueueTime: queueTotal, Data: data}
-	if r.ended {
-		caller.End = end
-		caller.Disposition = string(outcome)
-		switch {
-		case cbRequested && cbPending:
-			caller.Disposition = "callback_failed"
-		case caller.Disposition == "":
-			caller.Disposition = "ended"
-		}
-	} else {
-		caller.Disposition = "in_progress"
-	}
-	switch {
-	case !firstQueue.IsZero():
-		caller.Delay = firstQueue.Sub(start)
-	case len(segs) > 0:
-		caller.Delay = segs[0].offer.Sub(start)
-	}
-	// The caller talks while any agent is on the call with it (several at
-	// once in a conference), less hold; a consult target counts from when
-	// the caller was put through to it.
-	var spans [][2]time.Time
-	for _, s := range segs {
-		from := s.answer
-		if s.consult {
-			from = s.joined
-		} else {
-			caller.Ring += ringOf(s)
-		}
-		if !from.IsZero() && !s.end.IsZero() {
-			spans = append(spans, [2]time.Time{from, s.end})
-			caller.Hold += s.hold
-		}
-		if caller.Agent == "" && !s.answer.IsZero() && !s.consult {
-			caller.Agent, caller.SkillGroup = s.agent, s.queue
+	for _, f := range families {
+		if f.settle != nil {
+			f.settle(b)
 		}
 	}
-	caller.Talk = union(spans) - caller.Hold
-	r.tcd = append(r.tcd, caller)
-	for _, s := range segs {
-		t := TCD{Call: id, Leg: fmt.Sprintf("agent-%d", s.n), LegKind: "agent", Agent: s.agent, SkillGroup: s.queue, CallType: callType,
-			Start: s.offer, End: s.end, Ring: ringOf(s), QueueTime: s.queueWait, Talk: talkOf(s), Hold: s.hold,
-			Disposition: s.disposition, WrapReason: s.wrapReason, Data: data}
-		if t.Disposition == "" {
-			t.Disposition = "in_progress"
+	b.r.ended, b.r.endNS = b.ended, b.end.UnixNano()
+	for _, f := range families {
+		if f.records != nil {
+			f.records(b)
 		}
-		if !s.wrapEnd.IsZero() {
-			t.WrapUp = s.wrapEnd.Sub(s.end)
-			t.End = s.wrapEnd
-		}
-		r.tcd = append(r.tcd, t)
 	}
-	for _, l := range sipOrder {
-		t := sip[l]
-		t.CallType, t.Data = callType, data
-		r.tcd = append(r.tcd, *t)
+	if !b.ended {
+		return b.r
 	}
-	if !r.ended {
-		return r
-	}
-
 	// Interval contributions: a call counts in the interval it ended in.
-	iv := end.Truncate(cfg.Interval).UnixNano()
-	firstAnswer := time.Time{}
-	var ct Counters
-	for _, s := range segs {
-		if !s.answer.IsZero() && firstAnswer.IsZero() {
-			firstAnswer = s.answer
-		}
-		addSegment(&ct, s)
-	}
-	waitFrom := firstQueue
-	if waitFrom.IsZero() {
-		waitFrom = start
-	}
-	// A courtesy callback given up is not an abandon: the caller asked to
-	// be called back and was not reached.
-	if cbPending {
-		clear(abandonedFrom)
-	}
-	abandoned := len(abandonedFrom) > 0 && firstAnswer.IsZero()
-	outcomeCounts(&ct, cfg, firstAnswer, waitFrom, end, abandoned)
-	ct.Offered = 1
-	if callType != "" {
-		r.contribs = append(r.contribs, contribution{IntervalCallType, callType, iv, ct})
-	}
-	for _, q := range queueOrder {
-		var c Counters
-		c.Offered = 1
-		answered := time.Time{}
-		for _, s := range segs {
-			if s.queue == q {
-				addSegment(&c, s)
-				if !s.answer.IsZero() && answered.IsZero() {
-					answered = s.answer
-				}
-			}
-		}
-		outcomeCounts(&c, cfg, answered, firstEnter[q], end, abandonedFrom[q] && answered.IsZero())
-		r.contribs = append(r.contribs, contribution{IntervalSkillGroup, q, iv, c})
-	}
-	byAgent := map[event.AgentID]*Counters{}
-	var agents []event.AgentID
-	for _, s := range segs {
-		c := byAgent[s.agent]
-		if c == nil {
-			c = &Counters{}
-			byAgent[s.agent] = c
-			agents = append(agents, s.agent)
-		}
-		c.Offered++
-		addSegment(c, s)
-		if !s.answer.IsZero() && (!s.consult || !s.joined.IsZero()) {
-			// An agent's answer wait is its ring time.
-			c.Handled++
-			ring := ringOf(s)
-			c.AnswerWaitNS += int64(ring)
-			c.Buckets[bucketOf(cfg, ring)]++
+	iv := b.end.Truncate(cfg.Interval).UnixNano()
+	for _, f := range families {
+		if f.contribute != nil {
+			f.contribute(b, iv)
 		}
 	}
-	sort.Slice(agents, func(i, j int) bool { return agents[i] < agents[j] })
-	for _, a := range agents {
-		r.contribs = append(r.contribs, contribution{IntervalAgent, string(a), iv, *byAgent[a]})
-	}
-	return r
-}
-
-// union is the length of the union of spans.
-func union(spans [][2]time.Time) time.Duration {
-	sort.Slice(spans, func(i, j int) bool { return spans[i][0].Before(spans[j][0]) })
-	var total time.Duration
-	var cur [2]time.Time
-	for i, sp := range spans {
-		switch {
-		case i == 0:
-			cur = sp
-		case !sp[0].After(cur[1]):
-			if sp[1].After(cur[1]) {
-				cur[1] = sp[1]
-			}
-		default:
-			total += cur[1].Sub(cur[0])
-			cur = sp
-		}
-	}
-	if len(spans) > 0 {
-		total += cur[1].Sub(cur[0])
-	}
-	return total
-}
-
-// addSegment adds a segment's RONA and handle times.
-func addSegment(c *Counters, s *segment) {
-	if s.rona {
-		c.RONA++
-	}
-	if !s.answer.IsZero() {
-		c.TalkNS += int64(talkOf(s))
-		c.HoldNS += int64(s.hold)
-		if !s.wrapEnd.IsZero() {
-			c.WrapNS += int64(s.wrapEnd.Sub(s.end))
-		}
-	}
+	return b.r
 }
 
 // outcomeCounts sets handled, abandoned and the service-level counts of a
@@ -710,23 +426,6 @@ func outcomeCounts(c *Counters, cfg *RecordConfig, answer, waitFrom, end time.Ti
 			c.SLOffered = 1
 		}
 	}
-}
-
-func ringOf(s *segment) time.Duration {
-	switch {
-	case !s.answer.IsZero():
-		return s.answer.Sub(s.offer)
-	case !s.end.IsZero():
-		return s.end.Sub(s.offer)
-	}
-	return 0
-}
-
-func talkOf(s *segment) time.Duration {
-	if s.answer.IsZero() || s.end.IsZero() {
-		return 0
-	}
-	return s.end.Sub(s.answer) - s.hold
 }
 
 // bucketOf returns the answer-time bucket of wait.
