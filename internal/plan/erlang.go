@@ -1,9 +1,6 @@
 package plan
 
-import (
-	"math"
-	"time"
-)
+import "math"
 
 // The queueing formulas planners size contact centres with, for the same
 // inputs the simulation runs on, so the two can be read side by side.
@@ -323,6 +320,3 @@ func AgentsFor(in QueueInputs, target float64, fig func(QueueInputs, int) QueueF
 	}
 	return hi, true
 }
-
-// seconds is d in seconds.
-func seconds(d time.Duration) float64 { return d.Seconds() }

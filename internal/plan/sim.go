@@ -88,7 +88,6 @@ type sim struct {
 	staffBy [][]int         // [team][interval] scheduled agents
 	short   int             // logins refused: a team's pool ran out
 	nextID  uint64
-	warn    []string
 }
 
 // simCall is one simulated caller.
