@@ -22,13 +22,6 @@ import (
 
 const callbackRing = 25 * time.Second
 
-// CallbackTracker, implemented by a Router that implements Tracker,
-// hears a callback whose caller did not answer, so the router can release
-// the agent and try again later.
-type CallbackTracker interface {
-	CallbackFailed(ctx context.Context, call event.CallID, why string)
-}
-
 // Callback starts the courtesy callback of call id: ins is the router's
 // offer (the agent's extension, its ring time), number the caller's number
 // (a dial-plan label leading to an egress gateway), from what the caller
@@ -57,7 +50,7 @@ func (s *Server) Callback(id event.CallID, ins Instruction, number, from string)
 
 func (c *Call) callback(ins Instruction, number, from string) {
 	s := c.srv
-	tracker, _ := s.router.(Tracker)
+	tracker := s.tracker
 	for attempt := 0; attempt < 20 && c.ctx.Err() == nil; attempt++ {
 		if ins.RejectCode != 0 || ins.Queued || len(ins.Labels) == 0 {
 			// Back in queue (no agent now), or released: the router has it.
@@ -84,7 +77,7 @@ func (c *Call) callback(ins Instruction, number, from string) {
 				c.discard()
 				return
 			}
-			next, rerr := tracker.Requery(c.ctx, c.id, 480)
+			next, rerr := tracker.Requery(c.ctx, c.id, failureOf(480))
 			if rerr != nil {
 				c.log.Info("requery refused", "error", rerr)
 				c.discard()
@@ -104,7 +97,7 @@ func (c *Call) callback(ins Instruction, number, from string) {
 			held, _ := withDirection(res.Body(), "inactive")
 			s.sendAck(agent, s.ackFor(agent, agentSeq, stamp(agent, held), "application/sdp"))
 			go s.bye(agent, "callback not answered")
-			if cb, ok := s.router.(CallbackTracker); ok {
+			if cb := s.tracker; cb != nil {
 				cb.CallbackFailed(c.ctx, c.id, err.Error())
 			}
 			c.discard()

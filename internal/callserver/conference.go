@@ -156,7 +156,7 @@ func (s *Server) conferenceBye(c *Call, l *leg) bool {
 		s.dialogs.Delete(party.key())
 		go s.bye(party, "dropped by the conference bridge")
 	}
-	if tracker, ok := s.router.(ConsultTracker); ok && (agentLeft || targetLeft) && !callerLeft {
+	if tracker := s.tracker; tracker != nil && (agentLeft || targetLeft) && !callerLeft {
 		// An agent's part ends: the first agent leaving hands the call
 		// to the target (completed), the target leaving does not.
 		tracker.ConsultEnded(c.ctx, c.id, agentLeft)

@@ -29,15 +29,6 @@ var (
 	ErrConsult   = errors.New("callserver: a consult call is already in progress")
 )
 
-// ConsultTracker, implemented by a Router that also implements Tracker,
-// hears how consult calls end when the call server ends them by itself
-// (a party hung up), so agents' states follow.
-type ConsultTracker interface {
-	// ConsultEnded says the consult of call ended: completed (the target
-	// has the caller) or not (the agent has the caller back).
-	ConsultEnded(ctx context.Context, call event.CallID, completed bool)
-}
-
 // lockForControl takes the call's one-offer-at-a-time token for a call
 // control step; check says whether the call's state allows it.
 func (s *Server) lockForControl(id event.CallID, check func(c *Call) error) (*Call, error) {
@@ -314,7 +305,7 @@ func (s *Server) consultBye(c *Call, l *leg) bool {
 			time.Sleep(20 * time.Millisecond)
 		}
 		defer c.clearPending()
-		tracker, _ := s.router.(ConsultTracker)
+		tracker := s.tracker
 		ctx, cancel := context.WithTimeout(c.ctx, 2*64*sip.T1)
 		defer cancel()
 		if l == target {

@@ -230,7 +230,7 @@ func (s *Server) reinvite(c *Call, l *leg, req *sip.Request, tx sip.ServerTransa
 		}
 		s.emit(event.Event{Kind: kind, Call: c.id, Leg: l.id, Side: side(l)})
 	}
-	if t, ok := s.router.(PhoneHoldTracker); ok && phoneChanged {
+	if t := s.tracker; t != nil && phoneChanged {
 		c.log.Info("agent's phone hold", "held", phoneHold, "leg", l.id)
 		t.PhoneHold(c.ctx, c.id, phoneHold)
 	}

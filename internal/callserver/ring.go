@@ -75,7 +75,7 @@ func (c *Call) offerReleased(l *leg) {
 	if l == nil || l.agent == "" {
 		return
 	}
-	if t, ok := c.srv.router.(OfferTracker); ok {
-		t.OfferReleased(context.Background(), c.id, l.agent)
+	if t := c.srv.tracker; t != nil {
+		t.OfferReleased(context.Background(), c.id, event.AgentID(l.agent))
 	}
 }

@@ -3,88 +3,45 @@ package callserver
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/tandem-cc/tandem/internal/config"
-	"github.com/tandem-cc/tandem/internal/event"
+	"github.com/tandem-cc/tandem/internal/contract"
 )
 
-// Router decides where a new call goes. It is the one seam between the call
-// server and the routing engine (CVP's "new call" route request to the ICM):
-// plain data in and out, so a router can run in process or across a network.
-type Router interface {
-	Route(ctx context.Context, req RouteRequest) (Instruction, error)
-}
+// The call server's boundary with the router is the contract's (package
+// contract): plain data in and out, so a router can run in process or
+// across a network. The names below are the contract's, under the names
+// the call server has always used.
+
+// Router decides where a new call goes (CVP's "new call" route request to
+// the ICM). It is the one seam the call server needs: the static table
+// implements only this.
+type Router = contract.Router
 
 // RouteRequest is what the call server knows of a new call.
-type RouteRequest struct {
-	Call event.CallID
-	// DNIS is the dialed number (Request-URI user), ANI the caller (From user).
-	DNIS, ANI string
-	// SIPCallID is the inbound dialog's Call-ID.
-	SIPCallID string
-	// Headers holds the inbound INVITE's headers a script may look at,
-	// by canonical name (only the first value of each).
-	Headers map[string]string
-	// Trunk or User says where the call came from.
-	Trunk, User string
-}
+type RouteRequest = contract.RouteRequest
 
 // Instruction is the router's answer: connect to labels in order, wait in
 // queue, or reject.
-type Instruction struct {
-	Labels []string
-	// Agent names the agent the router reserved when Labels ring an agent's
-	// phone; a failure of those labels is ring-no-answer.
-	Agent string
-	// RingFor, when set and shorter than call_server.ring_timeout, is how
-	// long the labels may ring: an offer must be given up before the
-	// router's own ring-no-answer timer takes the agent back.
-	RingFor time.Duration
-	// Queued says there is nothing to connect yet: the caller waits where it
-	// is (ringback before answer, the VRU after) until Server.Instruct.
-	Queued bool
-	// RejectCode, when not 0, is the SIP status the caller gets (e.g. 404),
-	// or ends an answered call.
-	RejectCode   int
-	RejectReason string
-}
+type Instruction = contract.Instruction
 
-// Tracker is implemented by a router that follows a call after its route
-// request (UCCE's router does; the static table does not). The call server
-// reports what became of each instruction.
-type Tracker interface {
-	// Requery says the labels of the last instruction failed (code is the
-	// SIP status, 480 for no answer within ring_timeout); the answer is what
-	// to do next.
-	Requery(ctx context.Context, call event.CallID, code int) (Instruction, error)
-	// Answered says the labels connected (the agent is talking).
-	Answered(ctx context.Context, call event.CallID)
-	// Ended says the call is over, whoever hung up.
-	Ended(ctx context.Context, call event.CallID)
-}
+// Tracker is a router that follows a call after its route request (UCCE's
+// router does; the static table does not), given to New as Deps.Tracker:
+// the call server reports what became of each instruction, and of the
+// agent's phone (offer released, a hold pressed on it), consults,
+// callbacks and transfers, in the contract's terms.
+type Tracker = contract.Tracker
 
-// OfferTracker is implemented by a router that holds an agent's phone busy
-// after an offer to it ends on tandem's side (the caller hung up while it
-// rang), until the phone has let go of the INVITE: offering the agent the
-// next call before that sends a second INVITE to a phone still ringing with
-// the first, which answers 486.
-type OfferTracker interface {
-	// OfferReleased says the INVITE that offered call to agent's phone is
-	// over without connecting the call: a final response came (487 to our
-	// CANCEL, or any other), a 2xx that crossed the CANCEL was ACKed and
-	// ended with BYE, or the transaction failed or was given up.
-	OfferReleased(ctx context.Context, call event.CallID, agent string)
-}
-
-// PhoneHoldTracker is implemented by a router that follows the agent's own
-// phone putting the call on hold: a re-INVITE from the agent's leg whose
-// offer is sendonly or inactive (or c=0.0.0.0), relayed and accepted, is
-// the agent holding, as a desktop hold is (RFC 3264 §8.4).
-type PhoneHoldTracker interface {
-	// PhoneHold says the agent's phone put call on hold (held) or took it
-	// off hold.
-	PhoneHold(ctx context.Context, call event.CallID, held bool)
+// failureOf says in the router's terms why labels failed, from the SIP
+// status the last of them gave (480 for no answer within ring_timeout).
+func failureOf(code int) contract.Failure {
+	switch code {
+	case 480, 408:
+		return contract.NoAnswer
+	case 486, 600, 603:
+		return contract.Busy
+	}
+	return contract.Error
 }
 
 // StaticRouter routes by a dialed-number table from the config. It stands

@@ -32,8 +32,12 @@ type Edge interface {
 
 // Deps are the call server's collaborators.
 type Deps struct {
-	Edge     Edge
-	Router   Router
+	Edge   Edge
+	Router Router
+	// Tracker, if set, hears what became of every instruction (the
+	// router's contract.Tracker); nil for a router that does not follow
+	// calls (the static table).
+	Tracker  Tracker
 	Events   event.Sink
 	Log      *slog.Logger
 	Registry prometheus.Registerer // may be nil
@@ -44,8 +48,10 @@ type Server struct {
 	cfg    config.CallServer
 	edge   Edge
 	router Router
-	events event.Sink
-	log    *slog.Logger
+	// tracker is Deps.Tracker: nil when the router does not follow calls.
+	tracker Tracker
+	events  event.Sink
+	log     *slog.Logger
 
 	// dialogs maps dialogKey → *leg for routing in-dialog requests.
 	dialogs sync.Map
@@ -64,7 +70,7 @@ func New(cfg config.CallServer, deps Deps) (*Server, error) {
 	if deps.Edge == nil || deps.Router == nil {
 		return nil, errors.New("callserver: New needs an edge and a router")
 	}
-	s := &Server{cfg: cfg, edge: deps.Edge, router: deps.Router, events: deps.Events, log: deps.Log}
+	s := &Server{cfg: cfg, edge: deps.Edge, router: deps.Router, tracker: deps.Tracker, events: deps.Events, log: deps.Log}
 	if s.events == nil {
 		s.events = event.Discard{}
 	}
@@ -245,7 +251,7 @@ func (s *Server) HandleInvite(req *sip.Request, tx sip.ServerTransaction, from s
 // refused or gone. It runs on the INVITE's goroutine.
 func (c *Call) setup(ins Instruction) {
 	s := c.srv
-	tracker, _ := s.router.(Tracker)
+	tracker := s.tracker
 	ringing := false
 	for {
 		switch {
@@ -283,7 +289,7 @@ func (c *Call) setup(ins Instruction) {
 			return
 		}
 		if tracker != nil {
-			next, err := tracker.Requery(c.ctx, c.id, code)
+			next, err := tracker.Requery(c.ctx, c.id, failureOf(code))
 			if err == nil {
 				ins = next
 				continue
@@ -307,17 +313,17 @@ func (c *Call) ringFor(ins Instruction) time.Duration {
 
 // setRingAgent notes the agent the next dial offers the call to ("" for
 // none).
-func (c *Call) setRingAgent(agent string) {
+func (c *Call) setRingAgent(agent event.AgentID) {
 	c.mu.Lock()
-	c.ringAgent = agent
+	c.ringAgent = string(agent)
 	c.mu.Unlock()
 }
 
-func agentNote(a string) string {
+func agentNote(a event.AgentID) string {
 	if a == "" {
 		return ""
 	}
-	return " agent=" + a
+	return " agent=" + string(a)
 }
 
 // Instruct hands a call an instruction the router made by itself: an offer
@@ -352,7 +358,7 @@ func (s *Server) Instruct(id event.CallID, ins Instruction) error {
 // the labels, or release it; a failed move goes back to the router.
 func (c *Call) redirect(ins Instruction) {
 	s := c.srv
-	tracker, _ := s.router.(Tracker)
+	tracker := s.tracker
 	for attempt := 0; attempt < 100 && c.ctx.Err() == nil; attempt++ {
 		switch {
 		case ins.RejectCode != 0:
@@ -402,7 +408,7 @@ func (c *Call) redirect(ins Instruction) {
 		if tracker == nil {
 			return
 		}
-		next, rerr := tracker.Requery(c.ctx, c.id, 480)
+		next, rerr := tracker.Requery(c.ctx, c.id, failureOf(480))
 		if rerr != nil {
 			c.log.Info("requery refused", "error", rerr)
 			return
@@ -881,7 +887,7 @@ func (c *Call) end(why string, outcome event.Outcome, byeIn, byeOut *leg) {
 	s.active.Add(-1)
 	s.mCalls.WithLabelValues(string(outcome)).Inc()
 	s.emit(event.Event{Kind: event.CallEnded, Call: c.id, Outcome: outcome, Reason: why})
-	if t, ok := s.router.(Tracker); ok {
+	if t := s.tracker; t != nil {
 		t.Ended(context.Background(), c.id)
 	}
 	c.log.Info("call ended", "outcome", outcome, "why", why)

@@ -26,8 +26,10 @@ type bridgeState struct {
 
 // transferTracker is the router's TransferTracker, or nil.
 func (s *Server) transferTracker() TransferTracker {
-	t, _ := s.router.(TransferTracker)
-	return t
+	if s.tracker == nil {
+		return nil // a nil Tracker in the interface would not compare nil
+	}
+	return s.tracker
 }
 
 // referTo carries out a REFER without Replaces from the referrer's leg l

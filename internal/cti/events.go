@@ -6,25 +6,27 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tandem-cc/tandem/internal/contract"
 	"github.com/tandem-cc/tandem/internal/router"
 )
 
 // EventType names an event pushed over the WebSocket.
 type EventType string
 
-// Event types. agent_state and call_offered come from router notices (and
-// from CTI's own transfers); the call server reports the rest through
-// Publish as they happen on the SIP side.
+// Event types. Every one comes from the router's notices (Notify): the
+// router is the one owner of agents' states and of their part in calls,
+// and the call server reports to it what happens on the SIP side.
 const (
 	// EventAgentState: an agent's state changed (State, Reason).
 	EventAgentState EventType = "agent_state"
 	// EventCallOffered: the router reserved the agent for Call; Data holds
 	// all the call data for the screen pop.
 	EventCallOffered EventType = "call_offered"
-	// EventCallRinging: the agent's phone is ringing (call server).
+	// EventCallRinging: the agent's phone is ringing (reserved for
+	// desktops; nothing publishes it yet).
 	EventCallRinging EventType = "call_ringing"
 	// EventCallAnswered, EventCallHeld, EventCallRetrieved, EventCallEnded
-	// follow the agent's call (call server).
+	// follow the agent's part in the call.
 	EventCallAnswered  EventType = "call_answered"
 	EventCallHeld      EventType = "call_held"
 	EventCallRetrieved EventType = "call_retrieved"
@@ -168,8 +170,18 @@ func (h *hub) offer(s *subscriber, ev Event) {
 	}
 }
 
-// Notify turns a router notice into an event. The process passes it as the
-// router's Deps.Notify; it never blocks and never calls the router.
+// agentCallEvents name the desktop's event for each agent call notice.
+var agentCallEvents = [...]EventType{
+	contract.Offered:   EventCallOffered,
+	contract.Answered:  EventCallAnswered,
+	contract.Held:      EventCallHeld,
+	contract.Retrieved: EventCallRetrieved,
+	contract.Ended:     EventCallEnded,
+}
+
+// Notify turns a router notice into an event: CTI subscribes to the
+// router's notices (router.Engine.Subscribe). It never blocks and never
+// calls the router.
 func (s *Server) Notify(n router.Notice) {
 	t := n.Time
 	if t.IsZero() {
@@ -178,20 +190,27 @@ func (s *Server) Notify(n router.Notice) {
 	switch n.Kind {
 	case router.NoticeAgent:
 		s.hub.publish(Event{Type: EventAgentState, Agent: n.Agent, State: n.State.String(), Reason: n.Reason, Time: t})
+	case router.NoticeAgentCall:
+		if int(n.CallEvent) >= len(agentCallEvents) || agentCallEvents[n.CallEvent] == "" {
+			s.log.Warn("cti: agent call notice of an unknown kind", "kind", n.CallEvent, "call", string(n.Call), "agent", string(n.Agent))
+			return
+		}
+		ev := Event{Type: agentCallEvents[n.CallEvent], Agent: n.Agent, Call: n.Call, Time: t}
+		if n.CallEvent == contract.Offered {
+			ev.Data = CallDataOf(n.Data)
+		}
+		s.hub.publish(ev)
 	case router.NoticeCall:
 		in := n.Instruction
 		if in.Kind == router.Connect && in.Agent != "" {
-			s.hub.publish(Event{Type: EventCallOffered, Agent: in.Agent, Call: n.Call, Data: CallDataOf(in.Data), Time: t})
-			return
+			return // the offer itself is a NoticeAgentCall
 		}
 		s.hub.publish(Event{Type: EventCallRouted, Call: n.Call, State: in.Kind.String(), Time: t})
 	}
 }
 
-// Publish pushes an event the call server saw (ringing, answered, held,
-// retrieved, ended; an offer it got as the direct answer to a route
-// request, which makes no notice) to the agent's connections and to
-// supervisors. It never blocks. A zero Time is set to now.
+// Publish pushes an event to the agent's connections and to supervisors,
+// as a notice would. It never blocks. A zero Time is set to now.
 func (s *Server) Publish(ev Event) {
 	if ev.Time.IsZero() {
 		ev.Time = s.now()

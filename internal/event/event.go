@@ -14,15 +14,18 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tandem-cc/tandem/internal/contract"
 )
 
 // CallID is the global id of a call, kept from arrival to the last record
 // (UCCE's RouterCallKey / CVP's GUID in one). It is not the SIP Call-ID:
-// one call has several SIP dialogs.
-type CallID string
+// one call has several SIP dialogs. It is the contract's: every role names
+// a call by the one type.
+type CallID = contract.CallID
 
 // LegID names one SIP dialog of a call (the inbound leg, an outbound leg).
-type LegID string
+type LegID = contract.LegID
 
 // NewCallID returns a new random call id: 16 hex digits of time order then
 // 16 random, so ids sort roughly by creation and never collide.
@@ -112,8 +115,8 @@ const (
 	CallData Kind = "call.data"
 )
 
-// AgentID names an agent (the router's AgentID as a string).
-type AgentID string
+// AgentID names an agent (contract.AgentID, the router's too).
+type AgentID = contract.AgentID
 
 // NumCallVars is how many call variables (pv1..pv10) a call carries.
 const NumCallVars = 10

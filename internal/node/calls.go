@@ -4,20 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/tandem-cc/tandem/internal/callserver"
 	"github.com/tandem-cc/tandem/internal/cti"
-	"github.com/tandem-cc/tandem/internal/event"
 	"github.com/tandem-cc/tandem/internal/router"
 )
 
 // CallControl is CTI's call control (cti.CallControl) carried out by the
-// call server, with the router kept in step.
+// call server, with the router kept in step. It holds no state: the call
+// server owns the SIP side, the router the agents' side and what the
+// desktops hear (its notices).
 type CallControl struct {
 	Calls  *callserver.Server
 	Engine *router.Engine
-	Bridge *RouterBridge // may be nil
+	// Router is the router's side of the contract with the call server:
+	// how long a consult may ring, how its end is reported.
+	Router *router.Calls
 	// ConferenceLabel + the call id is where a conference room is dialed.
 	ConferenceLabel string
 }
@@ -26,115 +28,74 @@ var _ cti.CallControl = (*CallControl)(nil)
 
 // Hold implements cti.CallControl.
 func (c *CallControl) Hold(ctx context.Context, id router.CallID) error {
-	if err := conflict(c.Calls.Hold(ctx, event.CallID(id))); err != nil {
+	if err := conflict(c.Calls.Hold(ctx, id)); err != nil {
 		return err
 	}
 	// The media is held: now the agent's state follows (talking → hold).
-	if err := c.Engine.Hold(id); err != nil {
-		return err
-	}
-	if c.Bridge != nil {
-		c.Bridge.publish(event.CallID(id), cti.EventCallHeld, false)
-	}
-	return nil
+	return c.Engine.Hold(id)
 }
 
 // Retrieve implements cti.CallControl.
 func (c *CallControl) Retrieve(ctx context.Context, id router.CallID) error {
-	if err := conflict(c.Calls.Retrieve(ctx, event.CallID(id))); err != nil {
+	if err := conflict(c.Calls.Retrieve(ctx, id)); err != nil {
 		return err
 	}
-	if err := c.Engine.Retrieve(id); err != nil {
-		return err
-	}
-	if c.Bridge != nil {
-		c.Bridge.publish(event.CallID(id), cti.EventCallRetrieved, false)
-	}
-	return nil
+	return c.Engine.Retrieve(id)
 }
 
 // Release implements cti.CallControl.
 func (c *CallControl) Release(ctx context.Context, id router.CallID) error {
-	return c.Calls.Release(ctx, event.CallID(id))
+	return c.Calls.Release(ctx, id)
 }
 
 // BlindTransfer implements cti.CallControl: the caller's media moves to
 // dest (RFC 3725) and the agent's leg is released; the agent goes to
 // wrap-up and the call goes on without one.
 func (c *CallControl) BlindTransfer(ctx context.Context, id router.CallID, dest string) error {
-	if err := conflict(c.Calls.Move(ctx, event.CallID(id), dest)); err != nil {
+	if err := conflict(c.Calls.Move(ctx, id, dest)); err != nil {
 		return err
 	}
-	if err := c.Engine.Detach(id, dest); err != nil {
-		return err
-	}
-	if c.Bridge != nil {
-		c.Bridge.publish(event.CallID(id), cti.EventCallEnded, true)
-	}
-	return nil
+	return c.Engine.Detach(id, dest)
 }
 
 // Consult implements cti.CallControl: the router reserves the target agent
-// (for an agent or a queue; a dialed number needs no reservation), then
-// the call server holds the caller and rings the target from the agent's
-// phone. A target that does not answer is given back.
+// (for an agent or a queue) or notes the dialed number, then the call
+// server holds the caller and rings the target from the agent's phone. A
+// target that does not answer is given back.
 func (c *CallControl) Consult(ctx context.Context, id router.CallID, to cti.ConsultTarget) (router.AgentID, error) {
-	label := to.Number
-	var target router.AgentID
-	if to.Number == "" {
-		in, err := c.Engine.Consult(id, router.ConsultTarget{Agent: to.Agent, Queue: router.QueueName(to.Queue)})
-		if err != nil {
-			return "", err
-		}
-		label, target = in.Labels[0], in.Agent
-		if c.Bridge != nil && c.Bridge.Publish != nil {
-			c.Bridge.Publish(cti.Event{Type: cti.EventCallOffered, Agent: target, Call: id, Data: cti.CallDataOf(in.Data), Time: time.Now()})
-		}
-	}
-	ring := time.Duration(0)
-	if c.Bridge != nil {
-		ring = time.Duration(c.Bridge.offerRing.Load())
-	}
-	if err := conflict(c.Calls.Consult(ctx, event.CallID(id), label, ring)); err != nil {
-		if target != "" {
-			_ = c.Engine.ConsultEnd(id, false)
-			c.publishTo(target, id, cti.EventCallEnded)
-		}
+	in, err := c.Engine.Consult(id, router.ConsultTarget{Agent: to.Agent, Queue: router.QueueName(to.Queue), Number: to.Number})
+	if err != nil {
 		return "", err
 	}
-	if target != "" {
+	if err := conflict(c.Calls.Consult(ctx, id, in.Labels[0], c.Router.OfferRing())); err != nil {
+		_ = c.Engine.ConsultEnd(id, false)
+		return "", err
+	}
+	if in.Agent != "" {
 		if err := c.Engine.ConsultAnswered(id); err != nil {
 			return "", err
 		}
-		c.publishTo(target, id, cti.EventCallAnswered)
 	}
-	if c.Bridge != nil {
-		c.Bridge.setConsult(event.CallID(id), target, label)
-	}
-	return target, nil
+	return in.Agent, nil
 }
 
 // CompleteConsult implements cti.CallControl: the caller goes to the
 // consult target and the agent to wrap-up.
 func (c *CallControl) CompleteConsult(ctx context.Context, id router.CallID) error {
-	if err := conflict(c.Calls.CompleteConsult(ctx, event.CallID(id))); err != nil {
+	if err := conflict(c.Calls.CompleteConsult(ctx, id)); err != nil {
 		return err
 	}
-	if c.Bridge != nil {
-		c.Bridge.ConsultEnded(ctx, event.CallID(id), true)
-	}
+	c.Router.ConsultEnded(ctx, id, true)
 	return nil
 }
 
 // CancelConsult implements cti.CallControl: the target is released and
 // the agent has the caller back.
 func (c *CallControl) CancelConsult(ctx context.Context, id router.CallID) error {
-	if err := conflict(c.Calls.CancelConsult(ctx, event.CallID(id))); err != nil {
+	if err := conflict(c.Calls.CancelConsult(ctx, id)); err != nil {
 		return err
 	}
-	if c.Bridge != nil {
-		c.Bridge.ConsultEnded(ctx, event.CallID(id), false)
-	}
+	c.Router.ConsultEnded(ctx, id, false)
 	return nil
 }
 
@@ -145,28 +106,16 @@ func (c *CallControl) Conference(ctx context.Context, id router.CallID) error {
 	if c.ConferenceLabel == "" {
 		return fmt.Errorf("cti: conference: no conference label configured: %w", cti.ErrConflict)
 	}
-	if err := conflict(c.Calls.Conference(ctx, event.CallID(id), c.ConferenceLabel+string(id))); err != nil {
+	if err := conflict(c.Calls.Conference(ctx, id, c.ConferenceLabel+string(id))); err != nil {
 		return err
 	}
 	return c.Engine.Conference(id)
 }
 
-func (c *CallControl) publishTo(a router.AgentID, id router.CallID, typ cti.EventType) {
-	if c.Bridge != nil && c.Bridge.Publish != nil {
-		c.Bridge.Publish(cti.Event{Type: typ, Agent: a, Call: id, Time: time.Now()})
-	}
-}
-
 // Follow implements cti.CallControl: the router's answer to a transfer to
 // a queue goes to the call.
 func (c *CallControl) Follow(_ context.Context, id router.CallID, in router.Instruction) error {
-	if c.Bridge != nil {
-		c.Bridge.remember(event.CallID(id), in) // CTI published the offer
-	}
-	if c.Bridge != nil {
-		return c.Calls.Instruct(event.CallID(id), c.Bridge.instruction(in))
-	}
-	return c.Calls.Instruct(event.CallID(id), Convert(in))
+	return c.Calls.Instruct(id, c.Router.Carry(id, in))
 }
 
 // conflict marks the call server's refusals that are about the call's
@@ -188,7 +137,7 @@ func conflict(err error) error {
 // entry, the reservation or the agent. A call only the router holds (a
 // courtesy callback waiting for an agent) has no SIP side to clear.
 func (c *CallControl) Clear(ctx context.Context, id router.CallID, by string) error {
-	err := c.Calls.Clear(ctx, event.CallID(id), by)
+	err := c.Calls.Clear(ctx, id, by)
 	if !errors.Is(err, callserver.ErrNoCall) {
 		return err
 	}

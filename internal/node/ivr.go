@@ -4,7 +4,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/tandem-cc/tandem/internal/event"
+	"github.com/tandem-cc/tandem/internal/contract"
 	"github.com/tandem-cc/tandem/internal/ivr"
 	"github.com/tandem-cc/tandem/internal/router"
 )
@@ -15,14 +15,15 @@ import (
 // out while the caller holds at the VRU.
 type ivrRouter struct {
 	engine *router.Engine
-	calls  Instructor
-	bridge *RouterBridge
+	router *router.Calls
+	calls  contract.CallServer
 	log    *slog.Logger
 }
 
 // Continue implements ivr.Router.
 func (r ivrRouter) Continue(call string, result map[string]string, failed bool) (ivr.Next, error) {
-	in, err := r.engine.Continue(router.CallID(call), result, failed)
+	id := contract.CallID(call)
+	in, err := r.engine.Continue(id, result, failed)
 	if err != nil {
 		return ivr.Next{}, err
 	}
@@ -32,9 +33,8 @@ func (r ivrRouter) Continue(call string, result map[string]string, failed bool) 
 	case router.Release:
 		return ivr.Next{Kind: ivr.Release}, nil
 	case router.Connect:
-		r.bridge.offered(event.CallID(call), in)
 		// Instruct only queues the move; the engine's lock is not held.
-		if err := r.calls.Instruct(event.CallID(call), r.bridge.instruction(in)); err != nil {
+		if err := r.calls.Instruct(id, r.router.Carry(id, in)); err != nil {
 			r.log.Info("router decision for a call that is gone", "call", call, "error", err)
 		}
 	}

@@ -127,7 +127,7 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 		return nil, err
 	}
 	var rt callserver.Router = callserver.NewStaticRouter(cfg.Routing.Static)
-	var bridge *RouterBridge
+	var calls *router.Calls // the router's side of the contract with the call server
 	var rc *RouterConfig
 	var routerCfg router.Config
 	if cfg.Router.Kind != 0 {
@@ -143,13 +143,12 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 		if err != nil {
 			return nil, err
 		}
-		if n.Engine, bridge, err = NewRouterWithEvents(doc, log, events); err != nil {
+		if n.Engine, calls, err = NewRouterWithEvents(doc, log, events); err != nil {
 			return nil, err
 		}
 		routerCfg, _ = router.ParseConfig(doc)
 		rc.Engine = n.Engine
-		rc.Bridge = bridge
-		rt = bridge
+		rt = calls
 		log.Info("router configuration", "version", v)
 		// The edge was built from the file; a SIP document saved at run
 		// time replaces the file's sections before the edge serves.
@@ -160,12 +159,15 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 		}
 		log.Info("sip configuration", "version", sv)
 	}
-	if n.Calls, err = callserver.New(cfg.CallServer, callserver.Deps{Edge: n.Edge, Router: rt, Events: events, Log: log, Registry: n.reg}); err != nil {
+	var tracker callserver.Tracker // nil: the static table follows no call
+	if calls != nil {
+		tracker = calls
+	}
+	if n.Calls, err = callserver.New(cfg.CallServer, callserver.Deps{Edge: n.Edge, Router: rt, Tracker: tracker, Events: events, Log: log, Registry: n.reg}); err != nil {
 		return nil, err
 	}
 	n.Edge.Handle(n.Calls)
-	if bridge != nil {
-		bridge.Calls = n.Calls
+	if calls != nil {
 		agents, queues := cti.DirectoryOf(routerCfg)
 		sups := make([]cti.Supervisor, 0, len(cfg.CTI.Supervisors))
 		for _, s := range cfg.CTI.Supervisors {
@@ -175,7 +177,7 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 		if err != nil {
 			return nil, err
 		}
-		n.control = &CallControl{Calls: n.Calls, Engine: n.Engine, Bridge: bridge, ConferenceLabel: cfg.CallServer.ConferenceLabel}
+		n.control = &CallControl{Calls: n.Calls, Engine: n.Engine, Router: calls, ConferenceLabel: cfg.CallServer.ConferenceLabel}
 		n.CTI, err = cti.New(cti.Config{Supervisors: sups, Agents: agents, Queues: queues}, cti.Deps{
 			Engine: n.Engine, Log: log, RouterConfig: rc, Devices: devices,
 			Calls: n.control,
@@ -183,8 +185,9 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 		if err != nil {
 			return nil, err
 		}
-		bridge.AgentNotices = n.CTI.Notify
-		bridge.Publish = n.CTI.Publish
+		// CTI hears the router's notices: agent states and every agent
+		// call event come from the one owner of them.
+		n.Engine.Subscribe(n.CTI.Notify)
 		if n.ctiLn, err = net.Listen("tcp", cfg.CTI.Listen); err != nil {
 			return nil, fmt.Errorf("cti: %w", err)
 		}
@@ -212,18 +215,14 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 			appsDir = filepath.Join(cfg.DataDir, "vxml-apps")
 		}
 		n.IVR, err = ivr.New(ivr.Config{MediaBase: mediaBase, AppsDir: appsDir, HoldAudio: holdAudio}, ivr.Deps{
-			Router: ivrRouter{engine: n.Engine, calls: n.Calls, bridge: bridge, log: log},
+			Router: ivrRouter{engine: n.Engine, router: calls, calls: n.Calls, log: log},
 			Queue:  ivrQueue{engine: n.Engine},
 			Logger: log.With("role", "ivr"),
 		})
 		if err != nil {
 			return nil, err
 		}
-		bridge.RunScript = func(id event.CallID, in router.Instruction) {
-			if err := n.IVR.Expect(string(id), in.VRUScript, ivr.MicroAppParams(in.Params, in.Data.ECC)); err != nil {
-				log.Warn("ivr: cannot serve the VRU script", "call", string(id), "script", in.VRUScript, "error", err)
-			}
-		}
+		calls.Attach(n.Calls, vru{n.IVR})
 		if err := n.buildConsole(rc); err != nil {
 			return nil, err
 		}

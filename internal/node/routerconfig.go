@@ -27,8 +27,6 @@ type RouterConfig struct {
 	// Directory, if set, hears the new configuration after a change (CTI's
 	// lists of agents and queues).
 	Directory func(router.Config)
-	// Bridge, if set, learns the new ring_no_answer.
-	Bridge *RouterBridge
 	// Log hears which configuration Seed chose and why; nil is
 	// slog.Default().
 	Log *slog.Logger
@@ -220,9 +218,6 @@ func (rc *RouterConfig) Apply(ctx context.Context, body []byte, author string) (
 	v, err := rc.Store.Save(ctx, routerKind, body, author)
 	if err != nil {
 		return 0, fmt.Errorf("router configuration applied but not stored: %w", err)
-	}
-	if rc.Bridge != nil {
-		rc.Bridge.SyncRing()
 	}
 	if rc.Directory != nil {
 		rc.Directory(cfg)

@@ -1,15 +1,20 @@
 package router
 
-import "fmt"
+import (
+	"fmt"
 
-// AgentID is an agent's configured id (UCCE's peripheral number / login id).
-type AgentID string
+	"github.com/tandem-cc/tandem/internal/contract"
+)
+
+// AgentID is an agent's configured id (UCCE's peripheral number / login id):
+// the contract's, under the name the router's API has always used.
+type AgentID = contract.AgentID
 
 // CallID is the router's handle of a call: the call server's global id.
-type CallID string
+type CallID = contract.CallID
 
-// QueueName names a skill group or a precision queue.
-type QueueName string
+// QueueName names a skill group or a precision queue (contract.QueueID).
+type QueueName = contract.QueueID
 
 // State is an agent state as UCCE names them.
 type State uint8

@@ -1,20 +1,14 @@
 package router
 
-import "time"
+import (
+	"time"
 
-// RouteRequest is a new-call route request. It mirrors callserver.RouteRequest
-// field for field, so the adapter in cmd/tandem is a copy.
-type RouteRequest struct {
-	Call CallID
-	// DNIS is the dialed number, ANI the caller.
-	DNIS, ANI string
-	// SIPCallID is the inbound dialog's Call-ID.
-	SIPCallID string
-	// Headers holds the INVITE headers a script may look at (first value each).
-	Headers map[string]string
-	// Trunk or User says where the call came from.
-	Trunk, User string
-}
+	"github.com/tandem-cc/tandem/internal/contract"
+)
+
+// RouteRequest is a new-call route request: the contract's, the same value
+// the call server sends.
+type RouteRequest = contract.RouteRequest
 
 // InstructionKind says what the call server should do with a call.
 type InstructionKind uint8
@@ -72,20 +66,17 @@ type Instruction struct {
 
 // CallData is what travels with a call: call variables 1–10 and ECC
 // variables (an array element is named "user.x[2]").
-type CallData struct {
-	ANI, DNIS, CallType string
-	PV                  [NumCallVars]string
-	ECC                 map[string]string
-}
+type CallData = contract.CallData
 
-// RequeryReason says why a label the router gave failed.
-type RequeryReason uint8
+// RequeryReason says why a label the router gave failed: the contract's
+// Failure, which the call server reports in place of a SIP status.
+type RequeryReason = contract.Failure
 
 // Requery reasons (UCCE's requery exits of a label node).
 const (
-	RequeryNoAnswer RequeryReason = iota + 1
-	RequeryBusy
-	RequeryError
+	RequeryNoAnswer = contract.NoAnswer
+	RequeryBusy     = contract.Busy
+	RequeryError    = contract.Error
 )
 
 // NoticeKind says what a Notice is about.
@@ -99,6 +90,11 @@ const (
 	NoticeCall NoticeKind = iota + 1
 	// NoticeAgent says an agent's state changed (for CTI and reporting).
 	NoticeAgent
+	// NoticeAgentCall says what happened to an agent's part in a call
+	// (CallEvent: offered, answered, held, retrieved, ended). The router is
+	// the one source of these: CTI turns them into the desktop's call
+	// events. An Offered notice carries the call data in Data.
+	NoticeAgentCall
 )
 
 // Notice is something the router tells the call server or CTI without being
@@ -110,7 +106,10 @@ type Notice struct {
 	Agent       AgentID
 	State       State
 	Reason      int
-	Time        time.Time
+	// CallEvent and Data are set on NoticeAgentCall.
+	CallEvent contract.AgentCallEvent
+	Data      CallData
+	Time      time.Time
 }
 
 // QueueStats are one queue's live figures.

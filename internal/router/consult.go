@@ -1,6 +1,7 @@
 package router
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/tandem-cc/tandem/internal/event"
@@ -12,11 +13,18 @@ import (
 // keeps its agent until the consult completes; then the target becomes
 // the call's agent and the first agent goes to wrap-up.
 
-// ConsultTarget names who a consult call is for: an agent by id, or the
-// longest-available agent of a queue (a skill group or precision queue).
+// A consult to a dialed number reserves nobody, but the router still keeps
+// it with the call (consultLabel): its end decides whether the agent leaves
+// the call (completed: the call goes on without an agent) or has the caller
+// back, and no other consult may start meanwhile.
+
+// ConsultTarget names who a consult call is for: an agent by id, the
+// longest-available agent of a queue (a skill group or precision queue),
+// or a dialed number.
 type ConsultTarget struct {
-	Agent AgentID
-	Queue QueueName
+	Agent  AgentID
+	Queue  QueueName
+	Number string
 }
 
 // Consult reserves the target of a consult call on call id (connected):
@@ -30,14 +38,23 @@ func (e *Engine) Consult(id CallID, to ConsultTarget) (Instruction, error) {
 	if c == nil {
 		return Instruction{}, fmt.Errorf("router: consult %s: %w", id, ErrUnknownCall)
 	}
+	return e.consultLocked(c, to)
+}
+
+// consultLocked is Consult with e.mu held.
+func (e *Engine) consultLocked(c *call, to ConsultTarget) (Instruction, error) {
+	id := c.id
 	if c.phase != connected || c.agent == nil {
 		return Instruction{}, fmt.Errorf("router: consult %s: %w (not connected)", id, ErrCallState)
 	}
-	if c.consult != nil {
+	if c.consult != nil || c.consultLabel != "" {
 		return Instruction{}, fmt.Errorf("router: consult %s: %w (a consult is in progress)", id, ErrCallState)
 	}
 	var b *agent
 	switch {
+	case to.Number != "":
+		c.consultLabel = to.Number
+		return Instruction{Kind: Connect, Labels: []string{to.Number}, Data: c.snapshot()}, nil
 	case to.Agent != "":
 		b = e.agents[to.Agent]
 		if b == nil {
@@ -72,6 +89,7 @@ func (e *Engine) Consult(id CallID, to ConsultTarget) (Instruction, error) {
 		return Instruction{}, err
 	}
 	b.call, c.consult, c.consultQ = c, b, string(to.Queue)
+	e.agentCall(c, b, event.AgentOffer)
 	e.emit(c, event.Event{Kind: event.AgentOffer, Agent: event.AgentID(b.id), Queue: c.consultQ, Target: b.ext, Reason: "consult"})
 	return Instruction{Kind: Connect, Labels: []string{b.ext}, Agent: b.id, Data: c.snapshot()}, nil
 }
@@ -106,8 +124,21 @@ func (e *Engine) ConsultEnd(id CallID, completed bool) error {
 	if c == nil {
 		return fmt.Errorf("router: consult end %s: %w", id, ErrUnknownCall)
 	}
+	return e.consultEnd(c, completed)
+}
+
+// consultEnd is ConsultEnd with e.mu held.
+func (e *Engine) consultEnd(c *call, completed bool) error {
+	id := c.id
 	b := c.consult
 	if b == nil {
+		if label := c.consultLabel; label != "" {
+			c.consultLabel = ""
+			if completed {
+				return e.detach(c, label)
+			}
+			return nil
+		}
 		return fmt.Errorf("router: consult end %s: %w (no consult)", id, ErrCallState)
 	}
 	if !completed {
@@ -133,6 +164,7 @@ func (e *Engine) ConsultEnd(id CallID, completed bool) error {
 // releaseConsult lets the consult target of c go: ready again if it
 // never answered, wrap-up if it talked. Called with e.mu held.
 func (e *Engine) releaseConsult(c *call, why string) {
+	c.consultLabel = ""
 	b := c.consult
 	if b == nil {
 		return
@@ -163,6 +195,12 @@ func (e *Engine) Detach(id CallID, target string) error {
 	if c == nil {
 		return fmt.Errorf("router: detach %s: %w", id, ErrUnknownCall)
 	}
+	return e.detach(c, target)
+}
+
+// detach is Detach with e.mu held.
+func (e *Engine) detach(c *call, target string) error {
+	id := c.id
 	a := c.agent
 	if c.phase != connected || a == nil {
 		return fmt.Errorf("router: detach %s: %w (no agent on the call)", id, ErrCallState)
@@ -196,4 +234,52 @@ func (e *Engine) Conference(id CallID) error {
 	}
 	e.emit(c, event.Event{Kind: event.AgentConference, Agent: event.AgentID(c.agent.id), Queue: c.offerQ, Target: string(c.consult.id)})
 	return nil
+}
+
+// ConsultEnded is the call server's word that the consult of call id is
+// over (a consult transfer completed, a consult cancelled, an agent left a
+// conference, a REFER's transfer done): completed, the target has the
+// call (an agent) or the call goes on without an agent (a number), and
+// the first agent goes to wrap-up; not completed, a target agent is
+// released and the agent, who has the caller back and talking, leaves
+// hold if it was there. A call with no consult changes nothing
+// (ErrCallState): the report may come twice, from CTI and from the SIP
+// side.
+func (e *Engine) ConsultEnded(id CallID, completed bool) error {
+	e.lock()
+	defer e.unlock()
+	c := e.calls[id]
+	if c == nil {
+		return fmt.Errorf("router: consult ended %s: %w", id, ErrUnknownCall)
+	}
+	if c.consult == nil && c.consultLabel == "" {
+		return fmt.Errorf("router: consult ended %s: %w (no consult)", id, ErrCallState)
+	}
+	err := e.consultEnd(c, completed)
+	if !completed && c.agent != nil && c.agent.state == Hold && c.phase == connected {
+		// The call server reconnected the caller and the agent talking (a
+		// caller the agent held before consulting is not held again): the
+		// agent's state follows the media.
+		e.emitAgent(c, c.agent, event.AgentRetrieve, c.offerQ, "")
+		if terr := e.transition(c.agent, Talking, 0, bySystem); terr != nil {
+			err = errors.Join(err, terr)
+		}
+	}
+	return err
+}
+
+// Consulting reports what the consult of call id is: the reserved target
+// agent ("" for none or a number) and the dialed number of a consult to a
+// number; ok is false when the call has no consult.
+func (e *Engine) Consulting(id CallID) (target AgentID, number string, ok bool) {
+	e.lock()
+	defer e.unlock()
+	c := e.calls[id]
+	if c == nil {
+		return "", "", false
+	}
+	if c.consult != nil {
+		return c.consult.id, "", true
+	}
+	return "", c.consultLabel, c.consultLabel != ""
 }

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/expr-lang/expr"
@@ -37,9 +38,10 @@ type Deps struct {
 
 // Engine is the router: scripts, queues, agents and selection.
 type Engine struct {
-	log    *slog.Logger
-	now    func() time.Time
-	notify func(Notice)
+	log *slog.Logger
+	now func() time.Time
+	// subs hear every notice, Deps.Notify first (notices.go).
+	subs   subscribers
 	rnd    func(int) int
 	events event.Sink // nil: no reporting events are built
 
@@ -66,6 +68,10 @@ type Engine struct {
 	// notifyMu is taken before mu is released and held while pending
 	// notices are delivered, so notices leave in the order they were made.
 	notifyMu sync.Mutex
+	// ring is ring_no_answer in force (ns), readable without mu: a notice
+	// subscriber must not call into the engine, yet needs it for an
+	// offer's ring time (calls.go).
+	ring atomic.Int64
 }
 
 // target is one selection target: a skill group or one precision-queue
@@ -150,6 +156,9 @@ type call struct {
 	// consult.go.
 	consult  *agent
 	consultQ string
+	// consultLabel is the dialed number of a consult to a number (no agent
+	// is reserved for it); consult.go.
+	consultLabel string
 	// treating says the call waits with the transfer treatment instead of
 	// its script (it was transferred to a queue; see treat).
 	treating bool
@@ -171,7 +180,7 @@ func New(cfg Config, deps Deps) (*Engine, error) {
 		return nil, ConfigError(errs)
 	}
 	e := &Engine{
-		log: deps.Log, now: deps.Now, notify: deps.Notify, rnd: deps.Rand, events: deps.Events,
+		log: deps.Log, now: deps.Now, rnd: deps.Rand, events: deps.Events,
 		targets: map[string]*target{}, queues: map[QueueName]*queueState{},
 		agents: map[AgentID]*agent{}, calls: map[CallID]*call{},
 		ahtSec: 180, // a typical handle time until calls teach us better
@@ -182,8 +191,8 @@ func New(cfg Config, deps Deps) (*Engine, error) {
 	if e.now == nil {
 		e.now = time.Now
 	}
-	if e.notify == nil {
-		e.notify = func(Notice) {}
+	if deps.Notify != nil {
+		e.Subscribe(deps.Notify)
 	}
 	if e.rnd == nil {
 		e.rnd = rand.IntN
@@ -223,7 +232,7 @@ func (e *Engine) unlock() {
 	// events must follow the decision that caused it.
 	e.flushEvents(evs)
 	for _, n := range out {
-		e.notify(n)
+		e.subs.deliver(n)
 	}
 	e.notifyMu.Unlock()
 }
@@ -255,6 +264,7 @@ func (e *Engine) Reload(cfg Config) error {
 // install makes c current; e.mu is held (or e is not yet shared).
 func (e *Engine) install(c *compiled) {
 	e.cfg = c
+	e.ring.Store(int64(c.cfg.RingNoAnswer))
 	keep := map[string]bool{}
 	for _, name := range c.queueList {
 		d := c.queues[name]
@@ -1056,6 +1066,7 @@ func (e *Engine) offer(c *call, a *agent) Instruction {
 	c.gen++
 	e.timers.push(timer{at: e.nowNS() + int64(e.cfg.cfg.RingNoAnswer), kind: timerRONA, c: c, gen: c.gen})
 	e.log.Debug("router: call offered", "call", string(c.id), "agent", string(a.id))
+	e.agentCall(c, a, event.AgentOffer)
 	if e.events != nil {
 		e.emit(c, event.Event{Kind: event.AgentOffer, Agent: event.AgentID(a.id), Queue: c.offerQ, Target: a.ext})
 	}

@@ -85,6 +85,7 @@ func (e *Engine) emitIVRResult(c *call, result map[string]string, failed bool) {
 
 // emitAgent records an agent event about call c (nil: none).
 func (e *Engine) emitAgent(c *call, a *agent, k event.Kind, queue, reason string) {
+	e.agentCall(c, a, k)
 	if e.events == nil {
 		return
 	}
