@@ -32,6 +32,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 type record struct {
 	mu     sync.Mutex
 	calls  []string // d.Call of each session
+	direct []bool   // d.Direct of each session
 	holds  []bool
 	keys   []string
 	ends   []string
@@ -53,6 +54,7 @@ func startUA(t *testing.T, admit func(*Dialog) error, opts ...func(*Config)) (*U
 		OnSession: func(d *Dialog) string {
 			rec.mu.Lock()
 			rec.calls = append(rec.calls, string(d.Call))
+			rec.direct = append(rec.direct, d.Direct)
 			rec.mu.Unlock()
 			d.Session.Start(d.Context())
 			evs := d.Session.Events()
@@ -187,14 +189,14 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 // hung up by the caller.
 func TestDialogLife(t *testing.T) {
 	u, rec := startUA(t, nil)
-	if !runSIPp(t, u.Addr(), "app", "uac-hold.xml") {
+	if !runSIPp(t, u.Addr(), "app", "uac-hold.xml", "CALLHDR", "X-Tandem-Call-ID: global-[call_number]") {
 		t.Fatal("the call failed")
 	}
 	waitFor(t, 10*time.Second, "the dialog's end", func() bool { return u.Active() == 0 })
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	if fmt.Sprint(rec.calls) != "[global-1]" {
-		t.Errorf("sessions %q, want one of call global-1 (its X-Tandem-Call-ID)", rec.calls)
+	if fmt.Sprint(rec.calls) != "[global-1]" || fmt.Sprint(rec.direct) != "[false]" {
+		t.Errorf("sessions %q (direct %v), want one of call global-1 (its X-Tandem-Call-ID), not direct", rec.calls, rec.direct)
 	}
 	if fmt.Sprint(rec.holds) != "[true false]" {
 		t.Errorf("hold changes %v, want [true false]", rec.holds)
@@ -212,18 +214,35 @@ func TestDialogLife(t *testing.T) {
 
 // INVITEs the UA refuses, each with its code, and no dialog left behind.
 func TestRefusals(t *testing.T) {
+	const leg = "X-Tandem-Call-ID: global-[call_number]"
+	route := func(c *Config) {
+		c.Route = func(d *Dialog) bool { return strings.HasPrefix(d.Invite.Recipient.User, "app") }
+	}
+	fromCallServer := func(c *Config) { c.Direct = func(netip.Addr) bool { return false } }
 	for _, tc := range []struct {
 		name, user, proto, pt, codec, code string
 		admit                              func(*Dialog) error
+		hdr                                string // one more header line
+		opt                                func(*Config)
 	}{
-		{"no route", "nobody", "RTP/AVP", "0", "PCMU", "404", nil},
-		{"no G.711", "app", "RTP/AVP", "18", "G729", "488", nil},
-		{"SRTP without a=crypto", "app", "RTP/SAVP", "0", "PCMU", "488", nil},
-		{"not admitted", "app", "RTP/AVP", "8", "PCMA", "503", func(*Dialog) error { return errors.New("full") }},
+		{"no route", "nobody", "RTP/AVP", "0", "PCMU", "404", nil, leg, nil},
+		{"no G.711", "app", "RTP/AVP", "18", "G729", "488", nil, leg, nil},
+		{"SRTP without a=crypto", "app", "RTP/SAVP", "0", "PCMU", "488", nil, leg, nil},
+		{"not admitted", "app", "RTP/AVP", "8", "PCMA", "503", func(*Dialog) error { return errors.New("full") }, leg, nil},
+		// A leg from the call server's side always carries the call's id:
+		// one without is refused, never re-keyed under its SIP Call-ID.
+		{"a leg without its call id", "app", "RTP/AVP", "0", "PCMU", "400", nil, "X-Other: 1", fromCallServer},
+		{"a call id that cannot be one", "app", "RTP/AVP", "0", "PCMU", "400", nil, "X-Tandem-Call-ID: " + strings.Repeat("a", maxCallIDLen+1), nil},
+		// The header and the correlation id in the dialed number disagree.
+		{"two ids", "app" + corrID, "RTP/AVP", "0", "PCMU", "400", nil, "X-Tandem-Call-ID: " + strings.Repeat("b", 32), nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			u, rec := startUA(t, tc.admit)
-			if !runSIPp(t, u.Addr(), tc.user, "uac-expect.xml", "CODE", tc.code, "PROTO", tc.proto, "PT", tc.pt, "CODEC", tc.codec) {
+			opts := []func(*Config){route}
+			if tc.opt != nil {
+				opts = append(opts, tc.opt)
+			}
+			u, rec := startUA(t, tc.admit, opts...)
+			if !runSIPp(t, u.Addr(), tc.user, "uac-expect.xml", "CODE", tc.code, "PROTO", tc.proto, "PT", tc.pt, "CODEC", tc.codec, "CALLHDR", tc.hdr) {
 				t.Fatalf("no %s", tc.code)
 			}
 			waitFor(t, 10*time.Second, "no dialog", func() bool { return u.Active() == 0 })
@@ -233,5 +252,88 @@ func TestRefusals(t *testing.T) {
 				t.Errorf("a refused INVITE reached the role: sessions %q, ends %q", rec.calls, rec.ends)
 			}
 		})
+	}
+}
+
+// TestCallOfItsOwn: an INVITE without X-Tandem-Call-ID from a source that
+// may call straight in (a trunk; any source when Direct is nil) is a call
+// of its own, under a new global id, and the role is told (Direct).
+func TestCallOfItsOwn(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opt  func(*Config)
+	}{
+		{"stand-alone (Direct nil)", func(*Config) {}},
+		{"from a trunk", func(c *Config) { c.Direct = func(a netip.Addr) bool { return a == netip.MustParseAddr("127.0.0.1") } }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u, rec := startUA(t, nil, tc.opt)
+			if !runSIPp(t, u.Addr(), "app", "uac-hold.xml", "CALLHDR", "X-Other: 1") {
+				t.Fatal("the call failed")
+			}
+			waitFor(t, 10*time.Second, "the dialog's end", func() bool { return u.Active() == 0 })
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			if len(rec.calls) != 1 || len(rec.calls[0]) != 32 || !rec.direct[0] {
+				t.Errorf("sessions %q (direct %v), want one under a new 32-digit call id, direct", rec.calls, rec.direct)
+			}
+		})
+	}
+}
+
+func TestValidCallID(t *testing.T) {
+	for _, tc := range []struct {
+		id string
+		ok bool
+	}{
+		{"18eb2c1f00a1b2c3d4e5f60718293a4b", true},
+		{"global-1", true},
+		{"", false},
+		{"a b", false},
+		{"a\x00b", false},
+		{"caf\u00e9", false},
+		{strings.Repeat("f", maxCallIDLen), true},
+		{strings.Repeat("f", maxCallIDLen+1), false},
+	} {
+		if got := validCallID(tc.id); got != tc.ok {
+			t.Errorf("validCallID(%q) = %v, want %v", tc.id, got, tc.ok)
+		}
+	}
+}
+
+func FuzzValidCallID(f *testing.F) {
+	for _, s := range []string{"18eb2c1f00a1b2c3d4e5f60718293a4b", "", "a b", "\x00", strings.Repeat("x", 70)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !validCallID(s) {
+			return
+		}
+		if len(s) == 0 || len(s) > maxCallIDLen || strings.ContainsAny(s, " \t\r\n\x00") {
+			t.Fatalf("validCallID(%q) took a value no id has", s)
+		}
+	})
+}
+
+// corrID is a call id as a VRU label's correlation id.
+const corrID = "18eb2c1f00a1b2c3d4e5f60718293a4b"
+
+// TestLegByCorrelationID: a VRU leg that lost its X-Tandem-Call-ID on the
+// way (a proxy that drops X- headers) is matched to its call by the
+// correlation id its dialed number ends in, even from a source that may
+// not call on its own.
+func TestLegByCorrelationID(t *testing.T) {
+	u, rec := startUA(t, nil, func(c *Config) {
+		c.Route = func(d *Dialog) bool { return strings.HasPrefix(d.Invite.Recipient.User, "app") }
+		c.Direct = func(netip.Addr) bool { return false }
+	})
+	if !runSIPp(t, u.Addr(), "app"+corrID, "uac-hold.xml", "CALLHDR", "X-Other: 1") {
+		t.Fatal("the call failed")
+	}
+	waitFor(t, 10*time.Second, "the dialog's end", func() bool { return u.Active() == 0 })
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if fmt.Sprint(rec.calls) != "["+corrID+"]" || rec.direct[0] {
+		t.Errorf("sessions %q (direct %v), want one of call %s, not direct", rec.calls, rec.direct, corrID)
 	}
 }
