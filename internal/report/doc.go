@@ -72,7 +72,12 @@
 // call details, IVR steps (VoiceXML items visited, micro-app results),
 // and, once it has ended, its contributions to the interval
 // rows of its call type, each skill group it queued to and each agent it
-// was offered to, in the interval it ended in. The contributions are kept
+// was offered to, in the interval it ended in. buildCall is a loop over
+// record families, one file each (family_<name>.go: call, callback, ivr,
+// queue, route, hold, agent, transfer, sip), each with the events it
+// reads, its accumulators and the records it writes, run in rank order
+// (RecordFamilies lists them); adding a family is adding such a file.
+// The tables a call's records go to are recordTables (derive.go). The contributions are kept
 // per call (call_facts) and taken off before the new ones are added, so
 // deriving a call again (a late wrap-up event, a replayed spool) never
 // counts it twice. Rates (the three service-level formulas, ASA, AHT) are

@@ -14,9 +14,13 @@
 // limits (user. names, 210 bytes a value, arrays, 2,000 bytes in all).
 //
 // Scripts are graphs of nodes (start, set, if, percent, time, run VRU
-// script, queue, wait, select, label, release, end) compiled at load:
-// expressions with github.com/expr-lang/expr, exits resolved, unreachable
-// nodes and exits with no target refused with the node and field named.
+// script, queue, wait, select, label, release, callback, end) compiled at
+// load: expressions with github.com/expr-lang/expr, exits resolved,
+// unreachable nodes and exits with no target refused with the node and
+// field named. Each node type is a file, node_<type>.go, holding its
+// checks, its compiled data, what the engine does at it and its row of
+// the node table (NodeReference), registered in a table: adding a node
+// type is adding such a file.
 // A call keeps the compiled version it started on; Reload only affects new
 // calls.
 //
