@@ -19,6 +19,7 @@ import (
 	"github.com/icholy/digest"
 
 	"github.com/tandem-cc/tandem/internal/authlimit"
+	"github.com/tandem-cc/tandem/internal/event"
 )
 
 // nonceLifetime bounds how long a challenge may be answered. Past it the
@@ -334,6 +335,7 @@ func (e *Edge) authenticate(req *sip.Request, tx sip.ServerTransaction, hdr, cha
 		e.log.Warn("authentication refused: too many attempts waiting", "method", string(req.Method), "from", req.Source(), "retry_after", retry)
 		e.respond(req, tx, 503, "Service Unavailable (too many failed authentications)",
 			sip.NewHeader("Retry-After", strconv.Itoa(int((retry+time.Second-1)/time.Second))))
+		e.refusedInvite(req, 503, event.RejectAuthLimit, "too many failed authentications", false)
 		return "", false
 	}
 	if w := r.Wait(); w > 0 {
@@ -366,10 +368,12 @@ func (e *Edge) authenticate(req *sip.Request, tx sip.ServerTransaction, hdr, cha
 		e.log.Info("authentication refused: digest uri is not the Request-URI", "method", string(req.Method), "from", req.Source(),
 			"uri", cred.URI, "request_uri", req.Recipient.String())
 		e.respond(req, tx, 400, "Bad Request (digest uri does not match the Request-URI)")
+		e.refusedInvite(req, 400, event.RejectAuth, "digest uri does not match the Request-URI", false)
 	default:
 		r.Done(false)
 		e.log.Info("authentication failed", "method", string(req.Method), "from", req.Source())
 		e.respond(req, tx, 403, "Forbidden")
+		e.refusedInvite(req, 403, event.RejectAuth, "credentials refused", false)
 	}
 	return "", false
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tandem-cc/tandem/internal/config"
+	"github.com/tandem-cc/tandem/internal/event"
 )
 
 // Origin says who sent an admitted INVITE.
@@ -49,6 +50,9 @@ type Deps struct {
 	Log      *slog.Logger
 	Registry prometheus.Registerer // may be nil
 	Now      func() time.Time      // may be nil
+	// Events hears a call.rejected for each INVITE the edge refuses for
+	// good (rejected.go); may be nil.
+	Events event.Sink
 }
 
 // Edge is the SIP edge. Create it with New, give it a CallHandler with
@@ -85,11 +89,18 @@ type Edge struct {
 	// unparsable the log lines about unparsable messages.
 	rejects    *sourceBuckets
 	unparsable unparsableLog
+	// events hears refused INVITEs; rejectEvents and rejectLog bound
+	// them per untrusted source (rejected.go).
+	events       event.Sink
+	rejectEvents *sourceBuckets
+	rejectLog    *logOnce
 	// tcpIdle closes idle stream connections (stream.go).
 	tcpIdle time.Duration
 
 	mIn, mOut   *prometheus.CounterVec
 	mRejected   *prometheus.CounterVec
+	mRefused    *prometheus.CounterVec
+	mUnrecorded prometheus.Counter
 	mIdleClosed prometheus.Counter
 	mRegs       prometheus.GaugeFunc
 	mDestsUp    *prometheus.GaugeVec
@@ -124,6 +135,9 @@ func New(cfg *config.Config, deps Deps) (*Edge, error) {
 	e.auth = newAuthenticator(cfg.SIP.Realm, cfg.SIP.AuthAlgorithms, nil, r.FailedAuthLimit, r.FailedAuthWindow.D(), e.now)
 	e.auth.password = e.password
 	e.rejects = newSourceBuckets(rejectRate, rejectBurst, rejectSources)
+	e.events = deps.Events
+	e.rejectEvents = newSourceBuckets(rejectEventRate, rejectEventBurst, rejectEventSources)
+	e.rejectLog = newLogOnce(time.Minute, rejectEventSources, e.now)
 	e.unparsable = newUnparsableLog(e.now)
 	e.tcpIdle = cfg.SIP.TCPIdleTimeout.D()
 	if e.tcpIdle <= 0 {
@@ -175,11 +189,13 @@ func New(cfg *config.Config, deps Deps) (*Edge, error) {
 	e.mIn = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tandem_sip_messages_in_total", Help: "SIP messages received, by transport."}, []string{"transport"})
 	e.mOut = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tandem_sip_messages_out_total", Help: "SIP messages sent over UDP and TCP, by transport."}, []string{"transport"})
 	e.mRejected = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tandem_sip_rejected_total", Help: "Requests answered with an error before reaching a handler, by status code."}, []string{"code"})
+	e.mRefused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tandem_sip_invites_refused_total", Help: "New INVITEs the edge refused for good (not challenges), by why (auth, auth_limit, draining, invalid)."}, []string{"why"})
+	e.mUnrecorded = prometheus.NewCounter(prometheus.CounterOpts{Name: "tandem_sip_refusals_unrecorded_total", Help: "Refused INVITEs from untrusted sources past the per-source bound, counted here but not recorded as call.rejected."})
 	e.mIdleClosed = prometheus.NewCounter(prometheus.CounterOpts{Name: "tandem_sip_idle_connections_closed_total", Help: "TCP and TLS connections closed after sip.tcp_idle_timeout without traffic."})
 	e.mRegs = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tandem_registered_extensions", Help: "Extensions with at least one live registration."}, func() float64 { return float64(e.reg.count()) })
 	e.mDestsUp = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "tandem_destination_up", Help: "1 when a server-group destination is up."}, []string{"group", "destination"})
 	if deps.Registry != nil {
-		for _, c := range []prometheus.Collector{e.mIn, e.mOut, e.mRejected, e.mIdleClosed, e.mRegs, e.mDestsUp} {
+		for _, c := range []prometheus.Collector{e.mIn, e.mOut, e.mRejected, e.mRefused, e.mUnrecorded, e.mIdleClosed, e.mRegs, e.mDestsUp} {
 			if err := deps.Registry.Register(c); err != nil {
 				return nil, fmt.Errorf("sipedge: metrics: %w", err)
 			}
@@ -494,6 +510,7 @@ func (e *Edge) wrap(h func(*sip.Request, sip.ServerTransaction)) sipgo.RequestHa
 			}
 			e.mRejected.WithLabelValues(strconv.Itoa(rej.code)).Inc()
 			e.respond(req, tx, rej.code, rej.reason, rej.headers...)
+			e.refusedInvite(req, rej.code, event.RejectInvalid, rej.reason, e.trunkOf(sourceIP(req)) != "")
 			return
 		}
 		h(req, tx)
@@ -547,6 +564,7 @@ func (e *Edge) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	if e.draining.Load() {
 		e.respond(req, tx, 503, "Service Unavailable", sip.NewHeader("Retry-After", strconv.Itoa(int(e.cfg.CallServer.RetryAfter.D().Seconds()))))
+		e.refusedInvite(req, 503, event.RejectDraining, "Service Unavailable", e.trunkOf(sourceIP(req)) != "")
 		return
 	}
 	src := sourceIP(req)

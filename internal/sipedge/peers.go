@@ -5,6 +5,16 @@ import (
 	"net/netip"
 )
 
+// FromTrunk reports whether ip is in a trunk's networks as the tables are
+// now: such a source may call the VoiceXML gateway or the bridge straight,
+// without the call server's X-Tandem-Call-ID (mediaua.Config.Direct).
+// The edge's own addresses are not trunks: a leg the call server dialed
+// always carries the header.
+func (e *Edge) FromTrunk(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	return ip.IsValid() && e.trunkOf(ip.String()) != ""
+}
+
 // Admits reports whether ip may send INVITEs to the roles behind the call
 // server (the VoiceXML gateway, the conference bridge): one of the edge's
 // own addresses, which the call server's legs leave from, or an address in

@@ -46,3 +46,17 @@ func TestAdmits(t *testing.T) {
 		"192.168.1.1": true,
 	})
 }
+
+// TestFromTrunk: only a trunk's addresses may call the roles behind the
+// call server without its call id; the edge's own are not trunks.
+func TestFromTrunk(t *testing.T) {
+	e := newTestEdge(t, reloadBefore) // trunk gw 10.0.0.0/8
+	for a, want := range map[string]bool{"10.2.3.4": true, "::ffff:10.2.3.4": true, "127.0.0.1": false, "203.0.113.9": false} {
+		if got := e.FromTrunk(netip.MustParseAddr(a)); got != want {
+			t.Errorf("FromTrunk(%s) = %v, want %v", a, got, want)
+		}
+	}
+	if e.FromTrunk(netip.Addr{}) {
+		t.Error("the zero address is no trunk")
+	}
+}
