@@ -191,13 +191,13 @@ func (s *Server) emit(e event.Event) {
 // HandleInvite implements sipedge.CallHandler: it runs the call's setup on
 // the INVITE's goroutine and returns once the caller has a final response.
 func (s *Server) HandleInvite(req *sip.Request, tx sip.ServerTransaction, from sipedge.Origin) {
+	// Each refusal below is a call.rejected (rejected.go), 422 aside.
 	if s.draining.Load() {
-		s.reject(req, tx, 503, "Service Unavailable", s.retryAfter())
+		s.refuse(req, tx, from, 503, "Service Unavailable", event.RejectDraining, "the call server is stopping", s.retryAfter())
 		return
 	}
 	if code, reason := s.hopCheck(req); code != 0 {
-		s.reject(req, tx, code, reason)
-		s.mCalls.WithLabelValues(string(event.OutcomeRejected)).Inc()
+		s.refuse(req, tx, from, code, reason, event.RejectLoop, reason)
 		return
 	}
 	if s.sessionTooSmall(req, tx) {
@@ -205,8 +205,7 @@ func (s *Server) HandleInvite(req *sip.Request, tx sip.ServerTransaction, from s
 	}
 	if n := s.active.Add(1); n > int64(s.cfg.MaxCalls) {
 		s.active.Add(-1)
-		s.reject(req, tx, 503, "Service Unavailable", s.retryAfter())
-		s.mCalls.WithLabelValues(string(event.OutcomeRejected)).Inc()
+		s.refuse(req, tx, from, 503, "Service Unavailable", event.RejectMaxCalls, "call_server.max_calls "+strconv.Itoa(s.cfg.MaxCalls)+" calls in progress", s.retryAfter())
 		return
 	}
 	s.wg.Add(1)

@@ -11,6 +11,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/tandem-cc/tandem/internal/event"
+	"github.com/tandem-cc/tandem/internal/sipedge"
 )
 
 // Session timers (RFC 4028) find a peer that vanished without a BYE: a
@@ -282,6 +283,7 @@ func (s *Server) sessionTooSmall(req *sip.Request, tx sip.ServerTransaction) boo
 	o, err := readTimerOffer(req)
 	if err != nil {
 		s.reject(req, tx, 400, "Bad Request", sip.NewHeader("Warning", `399 tandem "`+strings.ReplaceAll(err.Error(), `"`, "'")+`"`))
+		s.refusedInvite(req, sipedge.Origin{}, 400, event.RejectInvalid, err.Error()) // a new INVITE only
 		return true
 	}
 	p := s.timerPolicy()
