@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tandem-cc/tandem/internal/event"
 )
@@ -106,4 +107,63 @@ func TestFamilies(t *testing.T) {
 			registerFamily(dup)
 		}()
 	}
+}
+
+// FuzzBuildCall runs the families over any sequence of a call's events
+// (kinds, agents, queues, reasons and times from the fuzzer's bytes, 4 an
+// event): no panic, the caller's TCD first, records numbered in order, and
+// the same records from the same events (buildCall is pure).
+func FuzzBuildCall(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 0, 4, 0, 0, 1, 9, 1, 0, 2, 11, 1, 0, 5, 10, 1, 1, 5, 13, 1, 0, 3, 18, 1, 0, 60, 1, 0, 0, 0, 5, 0, 0, 10})
+	f.Add([]byte{2, 0, 7, 1, 9, 1, 0, 2, 1, 0, 6, 9, 11, 2, 2, 3, 17, 0, 2, 1, 18, 2, 0, 4})
+	kinds := []event.Kind{event.CallNew, event.CallEnded, event.CallbackRequested, event.CallAnswered, event.RouteRequest,
+		event.CallData, event.IVRStep, event.IVRResult, event.RouteDecision, event.QueueEnter, event.QueueLeave,
+		event.AgentOffer, event.AgentRONA, event.AgentAnswered, event.AgentHold, event.AgentRetrieve, event.AgentTransfer,
+		event.AgentConference, event.AgentCallEnd, event.AgentWrapUp, event.LegNew, event.LegAnswered, event.LegFailed,
+		event.LegEnded, surveyScore}
+	reasons := []string{"", "consult", "abandoned", "transferred", "callback not answered", DispositionNodeRestart, "courtesy callback", "offered"}
+	cfg := RecordConfig{}
+	cfg.defaults()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 4*200 {
+			data = data[:4*200]
+		}
+		tm := t0
+		var evs []event.Event
+		for i := 0; i+4 <= len(data); i += 4 {
+			k, who, why, dt := data[i], data[i+1], data[i+2], data[i+3]
+			tm = tm.Add(time.Duration(int8(dt)) * time.Second) // backwards too: clocks of two nodes
+			e := event.Event{Call: "f1", Time: tm, Kind: kinds[int(k)%len(kinds)], Seq: uint64(i/4 + 1),
+				Agent: event.AgentID("a" + string(rune('1'+who%3))), Queue: []string{"sales", "support"}[who%2],
+				Target: []string{"a1", "a2", "sales", "5551234"}[why%4], Reason: reasons[int(why)%len(reasons)],
+				Leg: event.LegID([]string{"", "in", "out"}[who%3]), Code: int(why), CallType: "sales"}
+			if k%7 == 0 {
+				e.Outcome = OutcomeNodeRestart
+			}
+			evs = append(evs, e)
+		}
+		r := buildCall(evs, &cfg)
+		if len(evs) == 0 {
+			return
+		}
+		if len(r.tcd) == 0 || r.tcd[0].LegKind != "caller" {
+			t.Fatalf("the caller's TCD is not first: %+v", r.tcd)
+		}
+		for i, d := range r.rcd {
+			if d.N != i+1 {
+				t.Fatalf("RCD %d numbered %d", i, d.N)
+			}
+		}
+		for i, s := range r.ivr {
+			if s.N != i+1 {
+				t.Fatalf("IVR step %d numbered %d", i, s.N)
+			}
+		}
+		if !r.ended && len(r.contribs) > 0 {
+			t.Fatalf("interval rows for a call not over: %+v", r.contribs)
+		}
+		if again := buildCall(evs, &cfg); !reflect.DeepEqual(r, again) {
+			t.Fatalf("the same events gave other records:\n%+v\n%+v", r, again)
+		}
+	})
 }
