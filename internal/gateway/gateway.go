@@ -40,6 +40,10 @@ type Deps struct {
 	// Sources says who may send INVITEs (mediaua.Config.Sources); nil:
 	// anyone.
 	Sources func(netip.Addr) bool
+	// Direct says which admitted sources may call without the call
+	// server's X-Tandem-Call-ID, as calls of their own (mediaua.Config.
+	// Direct; direct.go); nil: any.
+	Direct func(netip.Addr) bool
 }
 
 type app struct {
@@ -61,6 +65,9 @@ type Gateway struct {
 	asrOnce   sync.Once      // opens the recogniser on first use
 	asr       asr.Recognizer // nil: none, voice grammars fall back to DTMF
 	asrEngine *sphinx.Engine // the local engine when the gateway opened it, closed by Run
+	// answered holds the direct calls confirmed and not yet ended
+	// (direct.go).
+	answered sync.Map // event.CallID → true
 }
 
 // New builds a gateway from its config (validated).
@@ -96,7 +103,7 @@ func New(cfg config.VXMLGateway, deps Deps) (*Gateway, error) {
 		Listen: cfg.Listen, MediaIP: ip, UserAgent: "tandem-vxml", ContactUser: "vxml",
 		RTPTimeout: cfg.RTPTimeout.D(), MaxDialogs: cfg.MaxSessions, Log: g.log, SRTP: srtp,
 		Names: mediaua.Names{Dialog: "call", Remote: "caller", Local: "gateway"},
-		Route: g.route, OnSession: g.run, OnEnd: g.end, Sources: deps.Sources,
+		Route: g.route, Admit: g.admit, OnSession: g.run, OnEnd: g.end, Sources: deps.Sources, Direct: deps.Direct,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
@@ -181,12 +188,14 @@ func (g *Gateway) end(d *mediaua.Dialog, why string) {
 	// The call server reports the call's end; the gateway reports the end
 	// of its own leg of it (the VRU leg), under the same call id.
 	g.events.Emit(event.Event{Time: time.Now(), Kind: event.LegEnded, Call: d.Call, Leg: event.LegID(string(d.Call) + "-vru"), Side: "vru", Reason: "vxml: " + why})
+	g.directEnded(d, why)
 }
 
 // run plays the call's VoiceXML application and returns its outcome; the
 // UA then hangs up.
 func (g *Gateway) run(d *mediaua.Dialog) string {
 	c := &call{id: d.Call, g: g, log: d.Log, d: d, sess: d.Session}
+	g.directAnswered(d)
 	req := d.Invite
 	url := expandURL(d.Value.(string), c.id, req.Recipient.User)
 	ctx := d.Context()
