@@ -123,7 +123,7 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 		events = append(events, n.writer)
 	}
 
-	if n.Edge, err = sipedge.New(cfg, sipedge.Deps{Log: log, Registry: n.reg}); err != nil {
+	if n.Edge, err = sipedge.New(cfg, sipedge.Deps{Log: log, Registry: n.reg, Events: events}); err != nil {
 		return nil, err
 	}
 	var rt callserver.Router = callserver.NewStaticRouter(cfg.Routing.Static)
@@ -256,7 +256,7 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 		if err != nil {
 			return nil, err
 		}
-		if n.Gateway, err = gateway.New(cfg.VXMLGateway, gateway.Deps{Log: log, Events: events, Prompts: prompts, Sources: n.Edge.Admits}); err != nil {
+		if n.Gateway, err = gateway.New(cfg.VXMLGateway, gateway.Deps{Log: log, Events: events, Prompts: prompts, Sources: n.Edge.Admits, Direct: n.Edge.FromTrunk}); err != nil {
 			return nil, err
 		}
 		if err := n.Gateway.Listen(); err != nil {
