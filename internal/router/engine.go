@@ -734,7 +734,10 @@ func (e *Engine) Answered(id CallID) error {
 	c.phase = connected
 	c.gen++
 	c.started = e.nowNS()
-	c.callerGone = false // a callback reached its caller
+	// A callback reached its caller: it is done. A hang-up in a queue
+	// later (the call transferred to one) is an abandon, not another
+	// request to be called back.
+	c.callerGone, c.callback = false, ""
 	c.treating = false
 	return nil
 }
@@ -849,12 +852,16 @@ func (e *Engine) Transfer(id CallID, q QueueName, priority int) (Instruction, er
 	if qs == nil {
 		return Instruction{}, fmt.Errorf("router: transfer %s to %s: %w", id, q, ErrUnknownQueue)
 	}
-	if c.phase != connected {
-		return Instruction{}, fmt.Errorf("router: transfer %s: %w (not connected)", id, ErrCallState)
+	if c.phase != connected || c.agent == nil {
+		// An agent's call, connected: one detached (sent to a number)
+		// has no agent to transfer it.
+		return Instruction{}, fmt.Errorf("router: transfer %s: %w (no agent connected)", id, ErrCallState)
 	}
 	if priority == 0 {
 		priority = defaultPrio
 	}
+	// A consult in progress ends with the agent's part, as in Detach.
+	e.releaseConsult(c, "transferred")
 	a := c.agent
 	a.call, c.agent = nil, nil
 	e.emit(c, event.Event{Kind: event.AgentTransfer, Agent: event.AgentID(a.id), Queue: c.offerQ, Target: string(q)})

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tandem-cc/tandem/internal/contract"
 )
 
 // propYAML is a small centre with every kind of queue: skill groups, a call
@@ -27,6 +29,7 @@ dialed_numbers:
   - {number: "4", call_type: both}
   - {number: "5", call_type: ivr}
   - {number: "6", call_type: extra}
+  - {number: "7", call_type: cb}
 call_types:
   - {name: sales, script: sales}
   - {name: support, script: support}
@@ -34,6 +37,7 @@ call_types:
   - {name: both, script: both}
   - {name: ivr, script: ivr}
   - {name: extra, script: extra}
+  - {name: cb, script: cb}
 skill_groups: [{name: sales}, {name: support}, {name: extra}]
 attributes: [{name: es, type: proficiency}]
 precision_queues:
@@ -76,6 +80,12 @@ scripts:
       - {id: q, type: queue, skill_groups: [support], next: m2}
       - {id: m2, type: run_vru_script, vru_script: "PM,music", next: m2w}
       - {id: m2w, type: wait, wait: 3s, next: m2}
+  - name: cb
+    nodes:
+      - {id: s, type: start, next: q}
+      - {id: q, type: queue, skill_groups: [sales], priority: 4, next: cb}
+      - {id: cb, type: callback, next: rel}
+      - {id: rel, type: release, code: 486}
   - name: extra
     nodes:
       - {id: s, type: start, next: q}
@@ -106,7 +116,13 @@ func propConfig(t testing.TB, variant int) Config {
 }
 
 // TestProperty drives the engine with random steps and checks the
-// invariants after each. ROUTER_PROPERTY_STEPS and ROUTER_PROPERTY_SEED
+// invariants after each. Beside calls, queues and agents it walks the
+// state the router owns for the call server and the desktops: consults (to
+// an agent, a queue's agent, a number; answered, completed, cancelled),
+// transfers a phone asks for, agents detached from calls that go on,
+// courtesy callbacks (the caller released, offered to an agent, not
+// answered and retried, given up), and the desktops' view of which agent
+// has which call, built from the agent call notices alone. ROUTER_PROPERTY_STEPS and ROUTER_PROPERTY_SEED
 // change the run; a failure prints the seed and step to replay it.
 func TestProperty(t *testing.T) {
 	steps := 100_000
@@ -123,6 +139,10 @@ func TestProperty(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	clk := &fakeClock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
 	live := map[CallID]bool{}
+	// desk is every desktop's call as the agent call notices tell it.
+	desk := map[AgentID]CallID{}
+	// cbFailed counts each callback call's unanswered callbacks.
+	cbFailed := map[CallID]int{}
 	var notices []Notice
 	e, err := New(propConfig(t, 0), Deps{Now: clk.now, Rand: func(n int) int { return rng.IntN(n) },
 		Notify: func(n Notice) { notices = append(notices, n) }})
@@ -133,10 +153,33 @@ func TestProperty(t *testing.T) {
 	nextCall := 0
 	stats := map[string]int{}
 	// drop forgets calls the router released on its own or in an answer.
+	// A courtesy callback's release is the caller hung up on as planned:
+	// the call server reports the end, and the call waits in queue.
 	drop := func(id CallID, in Instruction) {
 		if in.Kind == Release {
+			if in.RejectReason == "courtesy callback" {
+				ok := e.End(id)
+				if ok != nil {
+					t.Fatalf("seed %d: end of a callback's caller: %v", seed, ok)
+				}
+				stats["callback_requested"]++
+				return
+			}
 			delete(live, id)
 		}
+	}
+	pickWhere := func(f func(c *call) bool) (CallID, bool) {
+		var ids []CallID
+		for id, c := range e.calls {
+			if f(c) {
+				ids = append(ids, id)
+			}
+		}
+		if len(ids) == 0 {
+			return "", false
+		}
+		sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+		return ids[rng.IntN(len(ids))], true
 	}
 	pickCall := func(ph ...phase) (CallID, bool) {
 		var ids []CallID
@@ -170,17 +213,22 @@ func TestProperty(t *testing.T) {
 		agentID := AgentID(fmt.Sprintf("a%d", rng.IntN(12)))
 		switch {
 		case op < 18: // arrival
-			if len(live) > 60 {
+			// One stretch in five takes no new calls, so queues drain and
+			// agents sit ready (consult targets, REFERs to a ready phone).
+			if len(live) > 60 || (step/2000)%5 == 4 {
 				break
 			}
 			nextCall++
 			id := CallID(fmt.Sprintf("c%06d", nextCall))
 			ani := strconv.Itoa(rng.IntN(10))
-			in, err := e.Route(ctx, RouteRequest{Call: id, DNIS: strconv.Itoa(1 + rng.IntN(6)), ANI: ani})
-			ok(err)
-			if in.Kind != Release {
-				live[id] = true
+			dnis := strconv.Itoa(1 + rng.IntN(7))
+			if dnis == "7" {
+				ani = "555" + ani // a number to call back
 			}
+			in, err := e.Route(ctx, RouteRequest{Call: id, DNIS: dnis, ANI: ani})
+			ok(err)
+			live[id] = true
+			drop(id, in)
 			stats["arrive"]++
 		case op < 24: // abandon while queued or in the IVR
 			if id, found := pickCall(queued, inScript); found {
@@ -217,9 +265,11 @@ func TestProperty(t *testing.T) {
 		case op < 77: // blind transfer to a skill group
 			if id, found := pickCall(connected); found {
 				in, err := e.Transfer(id, [...]QueueName{"sales", "support", "pq"}[rng.IntN(3)], 1+rng.IntN(10))
-				ok(err)
-				drop(id, in)
-				stats["transfer"]++
+				ok(err, ErrCallState) // a detached call has no agent to transfer it
+				if err == nil {
+					drop(id, in)
+					stats["transfer"]++
+				}
 			}
 		case op < 80:
 			if id, found := pickCall(connected); found {
@@ -248,11 +298,82 @@ func TestProperty(t *testing.T) {
 					e.Released(id, e.calls[id].agent.id)
 				}
 			}
-		case op < 84: // the IVR reports back
-			if id, found := pickCall(inScript, queued); found {
+		case op < 84: // the IVR reports back (a callback's caller is not there)
+			if id, found := pickWhere(func(c *call) bool { return (c.phase == inScript || c.phase == queued) && !c.callerGone }); found {
 				in, err := e.Continue(id, map[string]string{"choice": "1"}, false)
 				ok(err)
 				drop(id, in)
+			}
+		case op < 86: // a consult from a connected call's agent
+			if id, found := pickWhere(func(c *call) bool { return c.phase == connected && c.agent != nil }); found {
+				var to ConsultTarget
+				switch rng.IntN(3) {
+				case 0: // a ready agent if there is one
+					to.Agent = agentID
+					var ready []AgentID
+					for aid, a := range e.agents {
+						if a.state == Ready {
+							ready = append(ready, aid)
+						}
+					}
+					sort.Slice(ready, func(i, j int) bool { return ready[i] < ready[j] })
+					if len(ready) > 0 {
+						to.Agent = ready[rng.IntN(len(ready))]
+					}
+				case 1:
+					to.Queue = [...]QueueName{"sales", "support", "pq"}[rng.IntN(3)]
+				default:
+					to.Number = "5550100"
+				}
+				in, err := e.Consult(id, to)
+				ok(err, ErrCallState, ErrNoAgent, ErrUnknownAgent)
+				if err == nil {
+					stats["consult"]++
+					if in.Agent != "" {
+						stats["consult_agent"]++
+						if rng.IntN(2) == 0 { // the target picks up at once
+							ok(e.ConsultAnswered(id))
+							stats["consult_answered"]++
+						}
+					}
+				}
+			}
+		case op < 88: // the consult target answers
+			if id, found := pickWhere(func(c *call) bool { return c.consult != nil }); found {
+				if err := e.ConsultAnswered(id); err == nil {
+					stats["consult_answered"]++
+				} else {
+					ok(err, ErrCallState)
+				}
+			}
+		case op < 90: // the consult ends: completed or cancelled
+			if id, found := pickWhere(func(c *call) bool { return c.consult != nil || c.consultLabel != "" }); found {
+				ok(e.ConsultEnded(id, rng.IntN(2) == 0))
+				stats["consult_ended"]++
+			}
+		case op < 91: // a REFER from the agent's phone
+			if id, found := pickWhere(func(c *call) bool { return c.phase == connected }); found {
+				target := "5550200"
+				if rng.IntN(2) == 0 {
+					target = strconv.Itoa(100 + rng.IntN(12)) // an agent's extension
+				}
+				_, err := e.TransferTo(id, target, rng.IntN(4) == 0)
+				ok(err, ErrNoAgent)
+				stats["refer"]++
+			}
+		case op < 92: // blind transfer to a number: the call goes on without the agent
+			if id, found := pickWhere(func(c *call) bool { return c.phase == connected }); found {
+				ok(e.Detach(id, "5550300"), ErrCallState)
+				stats["detach"]++
+			}
+		case op < 93: // a callback's caller does not answer
+			if id, found := pickWhere(func(c *call) bool { return c.phase == offered && c.callerGone }); found {
+				ok(e.CallbackFailed(id, "no answer"))
+				if cbFailed[id]++; cbFailed[id] >= CallbackTries {
+					delete(live, id) // given up
+					delete(cbFailed, id)
+				}
+				stats["callback_failed"]++
 			}
 		case op < 99:
 			clk.add(time.Duration(rng.IntN(4000)) * time.Millisecond)
@@ -262,23 +383,89 @@ func TestProperty(t *testing.T) {
 			ok(e.Reload(propConfig(t, variant)))
 			stats["reload"]++
 		}
-		for _, n := range notices {
-			if n.Kind == NoticeCall {
+		for i := 0; i < len(notices); i++ { // drop may add notices
+			n := notices[i]
+			switch n.Kind {
+			case NoticeCall:
 				drop(n.Call, n.Instruction)
 				if n.Instruction.Agent != "" {
 					stats["offer"]++
 				}
+				if n.Instruction.Callback != "" {
+					stats["callback_offer"]++
+				}
+			case NoticeAgentCall:
+				if err := deskNotice(desk, n); err != nil {
+					t.Fatalf("seed %d step %d (op %d): %v", seed, step, op, err)
+				}
 			}
 		}
 		notices = notices[:0]
+		for id := range cbFailed {
+			if !live[id] {
+				delete(cbFailed, id)
+			}
+		}
 		if err := checkInvariants(e, live); err != nil {
+			t.Fatalf("seed %d step %d (op %d): %v", seed, step, op, err)
+		}
+		if err := checkDesks(e, desk); err != nil {
 			t.Fatalf("seed %d step %d (op %d): %v", seed, step, op, err)
 		}
 	}
 	t.Logf("seed %d, %d steps: %v", seed, steps, stats)
-	if stats["offer"] == 0 || stats["rona"] == 0 || stats["transfer"] == 0 || stats["reload"] == 0 || stats["abandon_ringing"] == 0 || stats["phone_released"] == 0 {
-		t.Fatalf("the walk missed whole kinds of step: %v", stats)
+	for _, k := range []string{"offer", "rona", "transfer", "reload", "abandon_ringing", "phone_released",
+		"consult", "consult_agent", "consult_answered", "consult_ended", "refer", "detach", "callback_requested", "callback_offer", "callback_failed"} {
+		if stats[k] == 0 {
+			t.Fatalf("the walk missed whole kinds of step (%s): %v", k, stats)
+		}
 	}
+}
+
+// deskNotice applies an agent call notice to the desktops' view: an offer
+// pops the call on the agent's desktop, an end clears it, and every other
+// event must be about the call the desktop shows.
+func deskNotice(desk map[AgentID]CallID, n Notice) error {
+	switch n.CallEvent {
+	case contract.Offered:
+		if cur := desk[n.Agent]; cur != "" {
+			return fmt.Errorf("agent %s offered %s while its desktop shows %s", n.Agent, n.Call, cur)
+		}
+		desk[n.Agent] = n.Call
+	case contract.Ended:
+		if desk[n.Agent] != n.Call {
+			return fmt.Errorf("agent %s: %s ended while its desktop shows %q", n.Agent, n.Call, desk[n.Agent])
+		}
+		delete(desk, n.Agent)
+	default:
+		if desk[n.Agent] != n.Call {
+			return fmt.Errorf("agent %s: %s %s while its desktop shows %q", n.Agent, n.Call, n.CallEvent, desk[n.Agent])
+		}
+	}
+	return nil
+}
+
+// checkDesks: the desktops, told only by notices, show exactly the
+// router's agent↔call map: the router is the one source of agent call
+// events, and misses none.
+func checkDesks(e *Engine, desk map[AgentID]CallID) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for id, a := range e.agents {
+		var want CallID
+		if a.call != nil {
+			want = a.call.id
+		}
+		if desk[id] != want {
+			return fmt.Errorf("agent %s (%s) has call %q, its desktop shows %q", id, a.state, want, desk[id])
+		}
+	}
+	for id, c := range desk {
+		if e.agents[id] == nil {
+			return fmt.Errorf("agent %s is gone, its desktop still shows %s", id, c)
+		}
+	}
+	return nil
 }
 
 // checkInvariants verifies the engine's state after any step.
@@ -288,6 +475,11 @@ func checkInvariants(e *Engine, live map[CallID]bool) error {
 	// No call lost: the router knows exactly the calls the model thinks
 	// are alive, and each is somewhere definite.
 	if len(e.calls) != len(live) {
+		for id, c := range e.calls {
+			if !live[id] {
+				return fmt.Errorf("router holds %d calls, %d are alive: %s is not (phase %d, callback %q, gone %v, tries %d)", len(e.calls), len(live), id, c.phase, c.callback, c.callerGone, c.cbTries)
+			}
+		}
 		return fmt.Errorf("router holds %d calls, %d are alive", len(e.calls), len(live))
 	}
 	entries := 0
@@ -309,7 +501,15 @@ func checkInvariants(e *Engine, live map[CallID]bool) error {
 				}
 			}
 			entries += len(c.entries)
-		case offered, connected:
+		case connected:
+			if c.agent == nil { // detached: the call goes on without an agent
+				if c.consult != nil || c.consultLabel != "" {
+					return fmt.Errorf("call %s without an agent keeps a consult", id)
+				}
+				break
+			}
+			fallthrough
+		case offered:
 			if c.agent == nil || c.agent.call != c {
 				return fmt.Errorf("call %s %d: agent link broken", id, c.phase)
 			}
@@ -328,23 +528,53 @@ func checkInvariants(e *Engine, live map[CallID]bool) error {
 				return fmt.Errorf("call in script %s queued or with agent", id)
 			}
 		}
+		// A consult belongs to a connected call's agent: a target agent
+		// reserved or talking for this call, or a dialed number, not both.
+		if b := c.consult; b != nil {
+			if c.phase != connected || c.agent == nil || b == c.agent || b.call != c {
+				return fmt.Errorf("call %s: consult of %s broken (phase %d)", id, b.id, c.phase)
+			}
+			if b.state != Reserved && b.state != Talking {
+				return fmt.Errorf("call %s: consult target %s in %s", id, b.id, b.state)
+			}
+			if c.consultLabel != "" {
+				return fmt.Errorf("call %s consults agent %s and number %s", id, b.id, c.consultLabel)
+			}
+		}
+		if c.consultLabel != "" && (c.phase != connected || c.agent == nil) {
+			return fmt.Errorf("call %s keeps a consult to %s with no agent talking", id, c.consultLabel)
+		}
+		// A courtesy callback whose caller is gone waits in queue, for its
+		// retry, or rings its agent; never more tries than allowed.
+		if c.callerGone {
+			if c.callback == "" || c.phase == connected {
+				return fmt.Errorf("call %s: caller gone without a callback in phase %d", id, c.phase)
+			}
+		}
+		if c.cbTries >= CallbackTries {
+			return fmt.Errorf("call %s still held after %d callback tries", id, c.cbTries)
+		}
 	}
 	// No agent reserved without a call, none holding two: each agent's call
 	// points back at it, and calls are offered to one agent at a time.
-	holder := map[*call]*agent{}
+	holder, consulted := map[*call]*agent{}, map[*call]*agent{}
 	for id, a := range e.agents {
 		if a.state == LoggedOut {
 			return fmt.Errorf("agent %s logged out but held", id)
 		}
 		switch a.state {
 		case Reserved, Talking, Hold:
-			if a.call == nil || a.call.agent != a {
+			if a.call == nil || a.call.agent != a && a.call.consult != a {
 				return fmt.Errorf("agent %s %s without its call", id, a.state)
 			}
-			if other := holder[a.call]; other != nil {
+			m := holder
+			if a.call.consult == a {
+				m = consulted
+			}
+			if other := m[a.call]; other != nil {
 				return fmt.Errorf("call %s offered to %s and %s", a.call.id, other.id, id)
 			}
-			holder[a.call] = a
+			m[a.call] = a
 		default:
 			if a.call != nil {
 				return fmt.Errorf("agent %s %s holds call %s", id, a.state, a.call.id)
