@@ -353,9 +353,6 @@ func buildCall(evs []event.Event, cfg *RecordConfig) callRecords {
 	if len(evs) == 0 {
 		return r
 	}
-	if rj, ok := buildRejected(evs, cfg); ok {
-		return rj // an INVITE refused before it became a call (rejected.go)
-	}
 	b := &build{id: evs[0].Call, cfg: cfg, last: evs[len(evs)-1].Time, state: make([]any, len(families))}
 	for i, f := range families {
 		if f.state != nil {

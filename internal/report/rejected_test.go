@@ -87,16 +87,17 @@ func TestRejectedRecords(t *testing.T) {
 	}
 }
 
-// TestBuildRejected: the family takes only calls with a call.rejected.
+// TestBuildRejected: the family takes only calls with a call.rejected,
+// and one without a reason still counts.
 func TestBuildRejected(t *testing.T) {
 	cfg := RecordConfig{}
 	cfg.defaults()
-	if _, ok := buildRejected([]event.Event{{Kind: event.CallNew, Call: "c", Time: t0}}, &cfg); ok {
-		t.Error("a call.new was taken for a refused INVITE")
+	if r := buildCall([]event.Event{{Kind: event.CallNew, Call: "c", Time: t0}}, &cfg); r.ended || r.tcd[0].Disposition != "in_progress" {
+		t.Errorf("a call.new alone: %+v", r)
 	}
-	r, ok := buildRejected([]event.Event{{Kind: event.CallRejected, Call: "c", Time: t0, Code: 400}}, &cfg)
-	if !ok || !r.ended || len(r.tcd) != 2 || r.tcd[0].Disposition != "rejected 400" || len(r.contribs) != 1 ||
+	r := buildCall([]event.Event{{Kind: event.CallRejected, Call: "c", Time: t0, Code: 400}}, &cfg)
+	if !r.ended || len(r.tcd) != 2 || r.tcd[0].Disposition != "rejected 400" || !r.tcd[0].End.Equal(t0) || len(r.contribs) != 1 ||
 		r.contribs[0].Name != "unknown" || r.contribs[0].C.Rejected != 1 {
-		t.Errorf("a call.rejected without a reason: %+v %v", r, ok)
+		t.Errorf("a call.rejected without a reason: %+v", r)
 	}
 }
