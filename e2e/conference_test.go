@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tandem-cc/tandem/internal/conference"
+	"github.com/tandem-cc/tandem/internal/config/field"
 	"github.com/tandem-cc/tandem/internal/event"
 	"github.com/tandem-cc/tandem/internal/media"
 )
@@ -286,7 +287,7 @@ func alawWAV(t *testing.T, pcm []int16) string {
 func TestConferenceBaresipAndSIPp(t *testing.T) {
 	need(t, "baresip")
 	need(t, "sipp")
-	n := startBridge(t, conference.Config{MaxRooms: 10, MaxParties: 8, RTPTimeout: 20 * time.Second})
+	n := startBridge(t, conference.Config{MaxRooms: 10, MaxParties: 8, RTPTimeout: field.Duration(20 * time.Second)})
 	uri := conference.RoomURI(n.addr, "42")
 	const fa, fb, fc, fd = 440, 1000, 1700, 2500
 	wav := alawWAV(t, sine(fd, 10))
@@ -360,7 +361,7 @@ func TestConferenceBaresipAndSIPp(t *testing.T) {
 func TestConferenceRefusals(t *testing.T) {
 	need(t, "sipp")
 	need(t, "sox")
-	n := startBridge(t, conference.Config{MaxRooms: 1, MaxParties: 2, RTPTimeout: 20 * time.Second})
+	n := startBridge(t, conference.Config{MaxRooms: 1, MaxParties: 2, RTPTimeout: field.Duration(20 * time.Second)})
 	expect := func(service, pt, codec, code string) {
 		t.Helper()
 		ok, failed := runUAC(t, n.addr, "-sf", writeScenario(t, "expect.xml", confOffer, "PT", pt, "CODEC", codec, "CODE", code),

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/tandem-cc/tandem/internal/config"
 	"github.com/tandem-cc/tandem/internal/contract"
 )
 
@@ -51,7 +50,7 @@ type StaticRouter struct {
 }
 
 // NewStaticRouter builds the table from routing.static.
-func NewStaticRouter(routes []config.StaticRoute) *StaticRouter {
+func NewStaticRouter(routes []StaticRoute) *StaticRouter {
 	r := &StaticRouter{table: map[string][]string{}}
 	for _, s := range routes {
 		r.table[s.DNIS] = append([]string(nil), s.Labels...)

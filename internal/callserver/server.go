@@ -16,7 +16,6 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/tandem-cc/tandem/internal/config"
 	"github.com/tandem-cc/tandem/internal/event"
 	"github.com/tandem-cc/tandem/internal/sipedge"
 )
@@ -45,7 +44,7 @@ type Deps struct {
 
 // Server is the B2BUA.
 type Server struct {
-	cfg    config.CallServer
+	cfg    Config
 	edge   Edge
 	router Router
 	// tracker is Deps.Tracker: nil when the router does not follow calls.
@@ -66,7 +65,7 @@ type Server struct {
 }
 
 // New makes a call server.
-func New(cfg config.CallServer, deps Deps) (*Server, error) {
+func New(cfg Config, deps Deps) (*Server, error) {
 	if deps.Edge == nil || deps.Router == nil {
 		return nil, errors.New("callserver: New needs an edge and a router")
 	}

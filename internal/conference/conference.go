@@ -5,54 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/netip"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/tandem-cc/tandem/internal/config/field"
 	"github.com/tandem-cc/tandem/internal/event"
 	"github.com/tandem-cc/tandem/internal/media"
 	"github.com/tandem-cc/tandem/internal/mediaua"
 )
-
-// Config configures the bridge.
-type Config struct {
-	// Listen is the bridge's own SIP address (UDP); port 0 picks one.
-	Listen string
-	// MediaIP is the address RTP is received on and offered in SDP.
-	MediaIP string
-	// MaxRooms bounds the rooms open at once; past it a new room gets 503.
-	MaxRooms int
-	// MaxParties bounds the parties of one room; past it, 503.
-	MaxParties int
-	// RTPTimeout hangs up a party that sent no RTP for this long while it
-	// should be sending; 0 disables it.
-	RTPTimeout time.Duration
-	// SRTP is when a party's media is protected (SDES, RFC 4568): "" or
-	// optional, required, off (media.ParseSRTPPolicy).
-	SRTP string
-}
-
-// Validate returns the first problem of cfg, naming the field.
-func (c Config) Validate() error {
-	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-		return fmt.Errorf("conference: listen %q: %w", c.Listen, err)
-	}
-	if _, err := netip.ParseAddr(c.MediaIP); err != nil {
-		return fmt.Errorf("conference: media_ip %q: %w", c.MediaIP, err)
-	}
-	if c.MaxRooms < 1 {
-		return errors.New("conference: max_rooms must be 1 or more")
-	}
-	if c.MaxParties < 2 {
-		return errors.New("conference: max_parties must be 2 or more")
-	}
-	if _, err := media.ParseSRTPPolicy(c.SRTP); err != nil {
-		return fmt.Errorf("conference: srtp: %w", err)
-	}
-	return nil
-}
 
 // Deps are the bridge's collaborators.
 type Deps struct {
@@ -107,8 +69,8 @@ type Bridge struct {
 
 // New builds a bridge; cfg must be valid (see Config.Validate).
 func New(cfg Config, deps Deps) (*Bridge, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
+	if errs := cfg.Validate(); len(errs) > 0 {
+		return nil, fmt.Errorf("conference: %w", errors.Join(field.Join(errs)...))
 	}
 	b := &Bridge{cfg: cfg, log: deps.Log, events: deps.Events, rooms: map[RoomID]*media.Mixer{}}
 	if b.log == nil {
@@ -123,7 +85,7 @@ func New(cfg Config, deps Deps) (*Bridge, error) {
 	var err error
 	b.ua, err = mediaua.New(mediaua.Config{
 		Listen: cfg.Listen, MediaIP: ip, UserAgent: "tandem-conference", ContactUser: "conference",
-		RTPTimeout: cfg.RTPTimeout, Log: b.log, SRTP: srtp,
+		RTPTimeout: cfg.RTPTimeout.D(), Log: b.log, SRTP: srtp,
 		Names: mediaua.Names{Dialog: "party", Remote: "party", Local: "bridge"},
 		Route: b.route, Admit: b.admit, OnSession: b.watch, OnEnd: b.end, Sources: deps.Sources,
 		OnReinvite: func(d *mediaua.Dialog) {

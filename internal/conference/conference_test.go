@@ -3,6 +3,8 @@ package conference
 import (
 	"testing"
 	"time"
+
+	"github.com/tandem-cc/tandem/internal/config/field"
 )
 
 func TestParseRoom(t *testing.T) {
@@ -31,7 +33,7 @@ func TestParseRoom(t *testing.T) {
 }
 
 func TestConfigValidate(t *testing.T) {
-	good := Config{Listen: "127.0.0.1:0", MediaIP: "127.0.0.1", MaxRooms: 1, MaxParties: 2, RTPTimeout: time.Second}
+	good := Config{Listen: "127.0.0.1:0", MediaIP: "127.0.0.1", MaxRooms: 1, MaxParties: 2, RTPTimeout: field.Duration(time.Second)}
 	if err := good.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -3,24 +3,34 @@ package console
 import (
 	"errors"
 	"fmt"
-	"net"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/tandem-cc/tandem/internal/config/field"
 )
 
-// Config is the console's section of tandem's configuration.
+// Config is the console section of tandem's configuration: the web
+// console and agent desktop, which run with the router (their pages
+// configure and watch the router's contact center).
+//
+//	console:
+//	  listen: 127.0.0.1:8088
+//	  admin: {user: admin, password_hash: "$2a$10$..."}
+//	  session_ttl: 8h
 type Config struct {
-	// Listen is the console's HTTP address. Default 127.0.0.1:8088:
-	// loopback, because the console holds the keys to the whole contact
-	// center; put a TLS-terminating proxy in front to open it wider.
-	Listen string
+	// Listen is the console's HTTP address; "off" turns the console off.
+	// Default 127.0.0.1:8088: loopback, because the console holds the
+	// keys to the whole contact center; put a TLS-terminating proxy in
+	// front, or https.mode on, to open it wider.
+	Listen string `yaml:"listen"`
 	// Admin is the bootstrap administrator.
-	Admin Admin
+	Admin Admin `yaml:"admin"`
 	// SessionTTL is how long a sign-in lasts. Default 8h: one shift.
-	SessionTTL time.Duration
-	// MediaDir is where uploaded prompts are kept.
-	MediaDir string
+	SessionTTL field.Duration `yaml:"session_ttl"`
+	// MediaDir is where prompts uploaded on the media page are kept
+	// (in tandem's file, empty is data_dir/media).
+	MediaDir string `yaml:"media_dir"`
 }
 
 // Admin is the bootstrap administrator's credential: PasswordHash (a
@@ -28,9 +38,9 @@ type Config struct {
 // colon) is preferred to Password, which is hashed at start so that only the hash
 // stays in memory. With neither, New makes up a password and logs it once.
 type Admin struct {
-	User         string
-	Password     string
-	PasswordHash string
+	User         string `yaml:"user"`
+	Password     string `yaml:"password"`
+	PasswordHash string `yaml:"password_hash"`
 }
 
 // Defaults, with the reasons beside the fields above.
@@ -43,46 +53,51 @@ const (
 	bcryptCost = bcrypt.DefaultCost
 )
 
-func (c Config) withDefaults() Config {
+// Fill puts the named defaults in every field left empty.
+func (c *Config) Fill() {
 	if c.Listen == "" {
 		c.Listen = DefaultListen
 	}
-	if c.SessionTTL == 0 {
-		c.SessionTTL = DefaultSessionTTL
-	}
+	c.SessionTTL.Default(DefaultSessionTTL)
 	if c.Admin.User == "" {
 		c.Admin.User = DefaultAdminUser
 	}
-	return c
 }
 
-// Validate returns every problem in c, each naming its path.
-func (c Config) Validate() error {
-	var errs []error
-	if c.Listen != "" {
-		if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-			errs = append(errs, fmt.Errorf("console.listen: %w", err))
+// Validate returns every problem of the section, at its path.
+func (c Config) Validate() []field.Error {
+	var errs field.Errors
+	if c.Listen != "off" && c.Listen != "" {
+		if _, _, err := field.HostPort(c.Listen); err != nil {
+			errs.Add("console.listen", "%v", err)
 		}
 	}
 	if c.SessionTTL < 0 {
-		errs = append(errs, fmt.Errorf("console.session_ttl: %s is negative", c.SessionTTL))
+		errs.Add("console.session_ttl", "%s is negative", c.SessionTTL.D())
 	}
 	if c.Admin.Password != "" && c.Admin.PasswordHash != "" {
-		errs = append(errs, errors.New("console.admin: give password or password_hash, not both"))
+		errs.Add("console.admin", "give password or password_hash, not both")
 	}
 	if c.Admin.PasswordHash != "" {
 		if _, err := bcrypt.Cost([]byte(c.Admin.PasswordHash)); err != nil {
-			errs = append(errs, fmt.Errorf("console.admin.password_hash: not a bcrypt hash: %w", err))
+			errs.Add("console.admin.password_hash", "not a bcrypt hash: %v", err)
 		}
 	}
-	if c.Admin.Password != "" && len(c.Admin.Password) < 8 {
-		errs = append(errs, errors.New("console.admin.password: shorter than 8 characters"))
+	if p := c.Admin.Password; p != "" && (len(p) < 8 || len(p) > 72) {
+		errs.Add("console.admin.password", "want 8 to 72 characters (bcrypt's limit), have %d", len(p))
 	}
-	if len(c.Admin.Password) > 72 {
-		errs = append(errs, errors.New("console.admin.password: longer than bcrypt's 72 bytes"))
-	}
+	return errs
+}
+
+// validate is Validate as New's error; New also needs the media
+// directory, which the file may leave to data_dir.
+func (c Config) validate() error {
+	errs := c.Validate()
 	if c.MediaDir == "" {
-		errs = append(errs, errors.New("console: media dir is empty"))
+		errs = append(errs, field.Error{Path: "console.media_dir", Msg: "the console needs a directory for its media"})
 	}
-	return errors.Join(errs...)
+	if len(errs) > 0 {
+		return fmt.Errorf("console: %w", errors.Join(field.Join(errs)...))
+	}
+	return nil
 }

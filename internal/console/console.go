@@ -113,8 +113,8 @@ var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("tandem-console-dummy"), b
 
 // New validates cfg and returns a console with nobody signed in.
 func New(cfg Config, deps Deps) (*Console, error) {
-	cfg = cfg.withDefaults()
-	if err := cfg.Validate(); err != nil {
+	cfg.Fill()
+	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
 	c := &Console{cfg: cfg, deps: deps, log: deps.Log}
@@ -126,7 +126,7 @@ func New(cfg Config, deps Deps) (*Console, error) {
 	if now == nil {
 		now = time.Now
 	}
-	c.auth = token.New[*session](cfg.SessionTTL, now)
+	c.auth = token.New[*session](cfg.SessionTTL.D(), now)
 	c.failed = authlimit.New(signInWindow, now)
 	switch {
 	case cfg.Admin.PasswordHash != "":

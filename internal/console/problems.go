@@ -8,7 +8,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/tandem-cc/tandem/internal/config"
+	"github.com/tandem-cc/tandem/internal/config/field"
 	"github.com/tandem-cc/tandem/internal/router"
 )
 
@@ -40,7 +40,7 @@ func checkDocument(text []byte) ([]Problem, router.Config) {
 	_ = yaml.Unmarshal(text, &root) // it parsed above
 	out := make([]Problem, len(errs))
 	for i, fe := range errs {
-		out[i] = Problem{Line: config.NodeLine(&root, strings.TrimPrefix(fe.Path, "router.")), Path: fe.Path, Msg: fe.Msg}
+		out[i] = Problem{Line: field.NodeLine(&root, strings.TrimPrefix(fe.Path, "router.")), Path: fe.Path, Msg: fe.Msg}
 	}
 	return out, cfg
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tandem-cc/tandem/internal/config/field"
 	"github.com/tandem-cc/tandem/internal/router"
 )
 
@@ -55,7 +56,7 @@ func TestLogin(t *testing.T) {
 }
 
 func TestTokenRequired(t *testing.T) {
-	e := newEnv(t, Config{TokenTTL: time.Hour})
+	e := newEnv(t, Config{TokenTTL: field.Duration(time.Hour)})
 	good := e.login("a1", "p1")
 	revoked := e.login("a1", "p1")
 	if code := e.do("DELETE", "/v1/session", revoked, nil, nil); code != 204 {

@@ -5,27 +5,38 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tandem-cc/tandem/internal/config/field"
 	"github.com/tandem-cc/tandem/internal/router"
 )
 
-// Config is the CTI server's section of tandem's configuration.
+// Config is the cti section of tandem's configuration: the agent and
+// supervisor API (HTTP + WebSocket), which runs when the file has a router
+// section.
+//
+//	cti:
+//	  listen: 127.0.0.1:8080
+//	  supervisors:
+//	    - {id: sue, password: secret}
+//	  extensions: ["2XXX"]
 type Config struct {
+	// Listen is the API's host:port (default 127.0.0.1:8080).
+	Listen string `yaml:"listen"`
 	// Supervisors may list agents and queues and force agents' states.
 	Supervisors []Supervisor `yaml:"supervisors"`
-	// Agents and Queues are what a supervisor's lists walk: the router
-	// answers for one id or name at a time. DirectoryOf fills both from the
-	// router's configuration.
-	Agents []router.AgentID   `yaml:"agents"`
-	Queues []router.QueueName `yaml:"queues"`
+	// Extensions are dial-plan patterns of the phones any agent may log
+	// in at besides its configured extension and the registrar's users
+	// (phones behind a PBX, reached through a server group). Empty: only
+	// those two.
+	Extensions []string `yaml:"extensions"`
 	// TokenTTL is how long a token from a login stays valid. Default 12h:
 	// one shift, so a desktop does not have to log in again mid-shift.
-	TokenTTL time.Duration `yaml:"token_ttl"`
+	TokenTTL field.Duration `yaml:"token_ttl"`
 	// SendQueue is how many events may wait for one WebSocket before the
 	// client is judged too slow and disconnected. Default 256: a burst of
 	// every agent changing state at a supervisor's screen, with room.
 	SendQueue int `yaml:"send_queue"`
 	// WriteTimeout bounds one event's write to a WebSocket. Default 10s.
-	WriteTimeout time.Duration `yaml:"write_timeout"`
+	WriteTimeout field.Duration `yaml:"write_timeout"`
 	// OriginPatterns are the host patterns a browser desktop may connect
 	// from across origins (coder/websocket's AcceptOptions.OriginPatterns);
 	// empty allows only same-origin browsers.
@@ -40,57 +51,71 @@ type Supervisor struct {
 
 // Defaults, with the reasons beside the fields above.
 const (
+	DefaultListen       = "127.0.0.1:8080"
 	DefaultTokenTTL     = 12 * time.Hour
 	DefaultSendQueue    = 256
 	DefaultWriteTimeout = 10 * time.Second
 )
 
-func (c Config) withDefaults() Config {
-	if c.TokenTTL == 0 {
-		c.TokenTTL = DefaultTokenTTL
+// Fill puts the named defaults in every field left empty.
+func (c *Config) Fill() {
+	if c.Listen == "" {
+		c.Listen = DefaultListen
 	}
+	c.TokenTTL.Default(DefaultTokenTTL)
 	if c.SendQueue == 0 {
 		c.SendQueue = DefaultSendQueue
 	}
-	if c.WriteTimeout == 0 {
-		c.WriteTimeout = DefaultWriteTimeout
-	}
-	return c
+	c.WriteTimeout.Default(DefaultWriteTimeout)
 }
 
-// Validate returns every problem in c, each naming its path.
-func (c Config) Validate() error {
-	var errs []error
+// Validate returns every problem of the section, at its path. An empty
+// Listen passes: a server built in process (the tests) has no listener.
+func (c Config) Validate() []field.Error {
+	var errs field.Errors
+	if c.Listen != "" {
+		if _, _, err := field.HostPort(c.Listen); err != nil {
+			errs.Add("cti.listen", "%v", err)
+		}
+	}
 	seen := map[string]bool{}
 	for i, s := range c.Supervisors {
+		p := fmt.Sprintf("cti.supervisors[%d]", i)
 		switch {
-		case s.ID == "":
-			errs = append(errs, fmt.Errorf("cti.supervisors[%d].id: empty", i))
+		case s.ID == "" || s.Password == "":
+			errs.Add(p, "a supervisor needs an id and a password")
 		case seen[s.ID]:
-			errs = append(errs, fmt.Errorf("cti.supervisors[%s].id: duplicate", s.ID))
+			errs.Add(p+".id", "supervisor %q is defined twice", s.ID)
 		}
 		seen[s.ID] = true
-		if s.Password == "" {
-			errs = append(errs, fmt.Errorf("cti.supervisors[%s].password: empty", s.ID))
+	}
+	for i, p := range c.Extensions {
+		if _, err := field.CompilePattern(p); err != nil {
+			errs.Add(fmt.Sprintf("cti.extensions[%d]", i), "%q: %v", p, err)
 		}
 	}
 	if c.TokenTTL < 0 {
-		errs = append(errs, fmt.Errorf("cti.token_ttl: %s is negative", c.TokenTTL))
+		errs.Add("cti.token_ttl", "%s is negative", c.TokenTTL.D())
 	}
 	if c.SendQueue < 0 {
-		errs = append(errs, fmt.Errorf("cti.send_queue: %d is negative", c.SendQueue))
+		errs.Add("cti.send_queue", "%d is negative", c.SendQueue)
 	}
 	if c.WriteTimeout < 0 {
-		errs = append(errs, fmt.Errorf("cti.write_timeout: %s is negative", c.WriteTimeout))
+		errs.Add("cti.write_timeout", "%s is negative", c.WriteTimeout.D())
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("%w: %w", ErrConfig, errors.Join(errs...))
+	return errs
+}
+
+// validate is Validate as New's error.
+func (c Config) validate() error {
+	if errs := c.Validate(); len(errs) > 0 {
+		return fmt.Errorf("%w: %w", ErrConfig, errors.Join(field.Join(errs)...))
 	}
 	return nil
 }
 
 // DirectoryOf lists the agents and queues (skill groups and precision
-// queues) of a router configuration, for Config.Agents and Config.Queues.
+// queues) of a router configuration, for Deps.Agents and Deps.Queues.
 func DirectoryOf(rc router.Config) (agents []router.AgentID, queues []router.QueueName) {
 	for _, a := range rc.Agents {
 		agents = append(agents, router.AgentID(a.ID))

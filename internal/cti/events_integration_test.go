@@ -10,6 +10,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
 
+	"github.com/tandem-cc/tandem/internal/config/field"
 	"github.com/tandem-cc/tandem/internal/router"
 )
 
@@ -163,7 +164,7 @@ func TestEventsAuth(t *testing.T) {
 // TestSlowClientDisconnected: a client that does not read is dropped once
 // its queue is full, and Publish never waits for it.
 func TestSlowClientDisconnected(t *testing.T) {
-	e := newEnv(t, Config{SendQueue: 2, WriteTimeout: 200 * time.Millisecond})
+	e := newEnv(t, Config{SendQueue: 2, WriteTimeout: field.Duration(200 * time.Millisecond)})
 	tok := e.login("a1", "p1")
 	slow := e.dial(tok)
 	eventually(t, "subscriber", func() bool { return e.srv.hub.count("a1") == 1 })

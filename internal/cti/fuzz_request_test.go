@@ -84,8 +84,8 @@ func FuzzRequestHandlers(f *testing.F) {
 			t.Fatal(err)
 		}
 		cfg := Config{Supervisors: []Supervisor{{ID: "sup", Password: "secret"}}}
-		cfg.Agents, cfg.Queues = DirectoryOf(rc)
-		srv, err := New(cfg, Deps{Engine: eng, Calls: &recorder{eng: eng}, Devices: newFakeDevices("101", "102", "201", "202")})
+		agents, queues := DirectoryOf(rc)
+		srv, err := New(cfg, Deps{Engine: eng, Calls: &recorder{eng: eng}, Devices: newFakeDevices("101", "102", "201", "202"), Agents: agents, Queues: queues})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -215,8 +215,8 @@ func (s *Server) handleAgents(w http.ResponseWriter, r *http.Request, who princi
 		s.fail(w, fmt.Errorf("cti: list agents: %w (supervisors only)", ErrForbidden))
 		return
 	}
-	out := make([]*AgentView, 0, len(s.cfg.Agents))
-	for _, id := range s.cfg.Agents {
+	out := make([]*AgentView, 0, len(s.agents))
+	for _, id := range s.agents {
 		st, err := s.eng.Agent(id)
 		if errors.Is(err, router.ErrUnknownAgent) {
 			continue // removed from the router's config since
@@ -623,8 +623,8 @@ func queueView(st router.QueueStats) QueueView {
 // Queue figures are open to agents as well as supervisors: a desktop shows
 // the calls waiting in its agent's queues, as Finesse's queue gadget does.
 func (s *Server) handleQueues(w http.ResponseWriter, r *http.Request, _ principal) {
-	out := make([]QueueView, 0, len(s.cfg.Queues))
-	for _, q := range s.cfg.Queues {
+	out := make([]QueueView, 0, len(s.queues))
+	for _, q := range s.queues {
 		st, err := s.eng.Stats(q)
 		if errors.Is(err, router.ErrUnknownQueue) {
 			continue

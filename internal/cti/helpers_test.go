@@ -169,14 +169,14 @@ func newEnv(t *testing.T, cfg Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Agents, cfg.Queues = DirectoryOf(rc)
+	agents, queues := DirectoryOf(rc)
 	if cfg.Supervisors == nil {
 		cfg.Supervisors = []Supervisor{{ID: "sup", Password: "secret"}}
 	}
 	e := &env{t: t, eng: eng, calls: &recorder{eng: eng}, clk: newClock(),
 		hc: &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}}
 	e.devices = newFakeDevices("101", "102", "201", "202")
-	srv, err := New(cfg, Deps{Engine: eng, Calls: e.calls, Now: e.clk.now, Devices: e.devices})
+	srv, err := New(cfg, Deps{Engine: eng, Calls: e.calls, Now: e.clk.now, Devices: e.devices, Agents: agents, Queues: queues})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,6 +86,11 @@ type Deps struct {
 	// RouterConfig, when set, lets supervisors read and replace the
 	// router's configuration at run time (GET/PUT /v1/config/router).
 	RouterConfig RouterConfig
+	// Agents and Queues are what a supervisor's lists walk: the router
+	// answers for one id or name at a time. DirectoryOf fills both from the
+	// router's configuration.
+	Agents []router.AgentID
+	Queues []router.QueueName
 }
 
 // RouterConfig is the store behind /v1/config/router: Apply validates a
@@ -100,10 +105,13 @@ type RouterConfig interface {
 // Server is the CTI server: the agent and supervisor HTTP API and the
 // event WebSocket.
 type Server struct {
-	rcfg  RouterConfig // may be nil
-	cfg   Config
-	eng   Engine
-	calls CallControl
+	rcfg RouterConfig // may be nil
+	cfg  Config
+	// agents and queues are Deps.Agents and Deps.Queues, read only.
+	agents []router.AgentID
+	queues []router.QueueName
+	eng    Engine
+	calls  CallControl
 	// devices: where agents may log in, whether their phones ring.
 	devices Devices
 	log     *slog.Logger
@@ -126,7 +134,7 @@ type Server struct {
 
 // New validates cfg and returns a server with no session.
 func New(cfg Config, deps Deps) (*Server, error) {
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
 	if deps.Engine == nil {
@@ -138,15 +146,15 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if deps.Devices == nil {
 		return nil, fmt.Errorf("%w: cti: deps.Devices is nil", ErrConfig)
 	}
-	cfg = cfg.withDefaults()
-	s := &Server{cfg: cfg, eng: deps.Engine, calls: deps.Calls, log: deps.Log, now: deps.Now, hub: newHub(), rcfg: deps.RouterConfig, devices: deps.Devices}
+	cfg.Fill()
+	s := &Server{cfg: cfg, agents: deps.Agents, queues: deps.Queues, eng: deps.Engine, calls: deps.Calls, log: deps.Log, now: deps.Now, hub: newHub(), rcfg: deps.RouterConfig, devices: deps.Devices}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.auth = token.New[principal](cfg.TokenTTL, s.now)
+	s.auth = token.New[principal](cfg.TokenTTL.D(), s.now)
 	s.failed = authlimit.New(loginWindow, s.now)
 	s.base, s.cancel = context.WithCancel(context.Background())
 	s.routes()
@@ -265,7 +273,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 				ended()
 				return
 			}
-			wctx, wcancel := context.WithTimeout(ctx, s.cfg.WriteTimeout)
+			wctx, wcancel := context.WithTimeout(ctx, s.cfg.WriteTimeout.D())
 			err := wsjson.Write(wctx, c, ev)
 			wcancel()
 			if err != nil {

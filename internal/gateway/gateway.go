@@ -13,7 +13,7 @@ import (
 
 	"github.com/tandem-cc/tandem/internal/asr"
 	"github.com/tandem-cc/tandem/internal/asr/sphinx"
-	"github.com/tandem-cc/tandem/internal/config"
+	"github.com/tandem-cc/tandem/internal/config/field"
 	"github.com/tandem-cc/tandem/internal/event"
 	"github.com/tandem-cc/tandem/internal/media"
 	"github.com/tandem-cc/tandem/internal/mediaua"
@@ -47,14 +47,14 @@ type Deps struct {
 }
 
 type app struct {
-	pat *config.Pattern
+	pat *field.Pattern
 	url string
 }
 
 // Gateway is the VoiceXML gateway role: a mediaua.UA whose dialogs each
 // run the VoiceXML application their dialed number maps to.
 type Gateway struct {
-	cfg    config.VXMLGateway
+	cfg    Config
 	log    *slog.Logger
 	events event.Sink
 	deps   Deps
@@ -71,7 +71,7 @@ type Gateway struct {
 }
 
 // New builds a gateway from its config (validated).
-func New(cfg config.VXMLGateway, deps Deps) (*Gateway, error) {
+func New(cfg Config, deps Deps) (*Gateway, error) {
 	g := &Gateway{cfg: cfg, log: deps.Log, events: deps.Events, deps: deps}
 	if g.log == nil {
 		g.log = slog.Default()
@@ -93,7 +93,7 @@ func New(cfg config.VXMLGateway, deps Deps) (*Gateway, error) {
 		return nil, fmt.Errorf("gateway: srtp: %w", err)
 	}
 	for i, a := range cfg.Apps {
-		p, err := config.CompilePattern(a.Pattern)
+		p, err := field.CompilePattern(a.Pattern)
 		if err != nil {
 			return nil, fmt.Errorf("gateway: apps[%d]: %w", i, err)
 		}

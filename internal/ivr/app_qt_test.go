@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tandem-cc/tandem/internal/config/field"
 	"github.com/tandem-cc/tandem/internal/vxml"
 )
 
@@ -178,7 +179,7 @@ func countOf(s []string, v string) int {
 // next normal-length round waits only for the key again.
 func TestQueueTreatmentShortRoundPauses(t *testing.T) {
 	next := Next{Kind: RunScript, Script: "QT,music/queue,1"}
-	r := newRig(t, Config{HoldPause: 7 * time.Second}, next, next)
+	r := newRig(t, Config{HoldPause: field.Duration(7 * time.Second)}, next, next)
 	if err := r.srv.Expect("c1", "QT,music/queue,1", nil); err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tandem-cc/tandem/internal/config/field"
 	"github.com/tandem-cc/tandem/internal/event"
 	"github.com/tandem-cc/tandem/internal/vxml"
 )
@@ -293,7 +294,7 @@ func TestUnknownCall(t *testing.T) {
 }
 
 func TestIdleCallExpires(t *testing.T) {
-	r := newRig(t, Config{IdleTimeout: 10 * time.Minute})
+	r := newRig(t, Config{IdleTimeout: field.Duration(10 * time.Minute)})
 	if err := r.srv.Expect("c1", "CAP", nil); err != nil {
 		t.Fatal(err)
 	}
@@ -308,7 +309,7 @@ func TestIdleCallExpires(t *testing.T) {
 }
 
 func TestTableCap(t *testing.T) {
-	r := newRig(t, Config{MaxCalls: 2, IdleTimeout: time.Minute})
+	r := newRig(t, Config{MaxCalls: 2, IdleTimeout: field.Duration(time.Minute)})
 	for _, id := range []string{"a", "b"} {
 		if err := r.srv.Expect(id, "CAP", nil); err != nil {
 			t.Fatal(err)
@@ -428,7 +429,7 @@ func TestHoldAudioAndRelease(t *testing.T) {
 }
 
 func TestRunSweepsIdleCalls(t *testing.T) {
-	r := newRig(t, Config{IdleTimeout: 20 * time.Millisecond})
+	r := newRig(t, Config{IdleTimeout: field.Duration(20 * time.Millisecond)})
 	if err := r.srv.Expect("c1", "CAP", nil); err != nil {
 		t.Fatal(err)
 	}
@@ -451,7 +452,7 @@ func TestRunSweepsIdleCalls(t *testing.T) {
 
 func TestNewValidates(t *testing.T) {
 	_, err := New(Config{MediaBase: "media/", HoldRounds: -1, MaxCalls: -1}, Deps{Router: &fakeRouter{}})
-	for _, want := range []string{"ivr.mediaBase", "ivr.holdRounds", "ivr.maxCalls"} {
+	for _, want := range []string{"ivr.media_base", "ivr.hold_rounds", "ivr.max_calls"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("New: %v, want an error naming %s", err, want)
 		}

@@ -2,7 +2,6 @@ package ivr
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -51,48 +50,6 @@ type Queue interface {
 	Position(call string) (pos int, wait time.Duration, ok bool)
 }
 
-// Config is the IVR service's configuration.
-type Config struct {
-	// MediaBase is the absolute URL that media names and GS grammar names
-	// are relative to ("http://media.example/en-us/sys/").
-	MediaBase string
-	// NoInputText and NoMatchText are spoken before a reprompt.
-	NoInputText, NoMatchText string
-	// HoldAudio is played in the hold loop after Leave ("" for silence);
-	// HoldPause is one round's silence (and the audio's fallback);
-	// HoldRounds bounds the loop.
-	HoldAudio  string
-	HoldPause  time.Duration
-	HoldRounds int
-	// IdleTimeout drops a call nobody has asked about for this long;
-	// MaxCalls caps the table.
-	IdleTimeout time.Duration
-	MaxCalls    int
-	// AppsDir holds the external VoiceXML applications, one folder each
-	// with its entry document main.vxml, served under /ivr/apps/<app>/
-	// ("" serves none).
-	AppsDir string
-	// Announce are the phrases of QT's announcements.
-	Announce Announcements
-}
-
-// Announcements are the phrases QT speaks, each its own prompt so that a
-// gateway caching TTS by text renders each once: numbers are spoken as
-// their own prompt ("3"), so "You are caller number" "3" needs no text
-// per position. Empty fields take the English defaults.
-type Announcements struct {
-	// CallerNumber precedes the position, 1..MaxAnnouncedPosition.
-	CallerNumber string
-	// ManyAhead replaces the position beyond MaxAnnouncedPosition.
-	ManyAhead string
-	// WaitAbout precedes the wait in whole minutes, followed by Minute
-	// or Minutes.
-	WaitAbout, Minute, Minutes string
-	// ShortWait replaces a wait under a minute; LongWait one beyond
-	// MaxAnnouncedWait.
-	ShortWait, LongWait string
-}
-
 // The largest figures QT speaks as numbers; beyond them it says
 // Announcements.ManyAhead or LongWait. Twenty keeps the prompt set small
 // (and a caller told "you are caller 57" rarely stays anyway).
@@ -131,71 +88,6 @@ func AnnouncementTexts(cfg Config) []string {
 		out = append(out, strconv.Itoa(i))
 	}
 	return out
-}
-
-// Defaults, with why.
-const (
-	// A caller rarely stays at one micro-app (or on hold) for 10 minutes
-	// without a fetch; a call the gateway forgot must not stay forever.
-	DefaultIdleTimeout = 10 * time.Minute
-	// Far above the calls one VoiceXML gateway farm holds at once, low
-	// enough to bound memory if calls leak.
-	DefaultMaxCalls = 100000
-	// 5 s rounds × 120 = 10 minutes on hold at most, matching IdleTimeout.
-	DefaultHoldPause  = 5 * time.Second
-	DefaultHoldRounds = 120
-)
-
-// The default reprompt phrases (Config.NoInputText, NoMatchText).
-const (
-	DefaultNoInputText = "Sorry, I did not hear anything."
-	DefaultNoMatchText = "Sorry, that is not a valid entry."
-)
-
-func (c *Config) setDefaults() {
-	if c.NoInputText == "" {
-		c.NoInputText = DefaultNoInputText
-	}
-	if c.NoMatchText == "" {
-		c.NoMatchText = DefaultNoMatchText
-	}
-	if c.HoldPause == 0 {
-		c.HoldPause = DefaultHoldPause
-	}
-	if c.HoldRounds == 0 {
-		c.HoldRounds = DefaultHoldRounds
-	}
-	if c.IdleTimeout == 0 {
-		c.IdleTimeout = DefaultIdleTimeout
-	}
-	if c.MaxCalls == 0 {
-		c.MaxCalls = DefaultMaxCalls
-	}
-	c.Announce.setDefaults()
-}
-
-// Validate returns every problem with the configuration, each with its path.
-func (c Config) Validate() error {
-	var errs []error
-	if c.MediaBase != "" {
-		u, err := url.Parse(c.MediaBase)
-		if err != nil || !u.IsAbs() {
-			errs = append(errs, fmt.Errorf("ivr.mediaBase: %q is not an absolute URL", c.MediaBase))
-		}
-	}
-	if c.HoldPause < 0 {
-		errs = append(errs, fmt.Errorf("ivr.holdPause: negative (%v)", c.HoldPause))
-	}
-	if c.HoldRounds < 0 {
-		errs = append(errs, fmt.Errorf("ivr.holdRounds: negative (%d)", c.HoldRounds))
-	}
-	if c.IdleTimeout < 0 {
-		errs = append(errs, fmt.Errorf("ivr.idleTimeout: negative (%v)", c.IdleTimeout))
-	}
-	if c.MaxCalls < 0 {
-		errs = append(errs, fmt.Errorf("ivr.maxCalls: negative (%d)", c.MaxCalls))
-	}
-	return errors.Join(errs...)
 }
 
 // Deps are the IVR service's collaborators.
@@ -259,13 +151,13 @@ type Server struct {
 
 // New validates cfg and returns a Server.
 func New(cfg Config, deps Deps) (*Server, error) {
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
 	if deps.Router == nil {
 		return nil, ErrNoRouter
 	}
-	cfg.setDefaults()
+	cfg.Fill()
 	s := &Server{cfg: cfg, router: deps.Router, queue: deps.Queue, log: deps.Logger, now: deps.Now, calls: map[string]*callState{}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -273,7 +165,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.r = renderer{noInputText: cfg.NoInputText, noMatchText: cfg.NoMatchText, holdAudio: cfg.HoldAudio, holdPause: cfg.HoldPause,
+	s.r = renderer{noInputText: cfg.NoInputText, noMatchText: cfg.NoMatchText, holdAudio: cfg.HoldAudio, holdPause: cfg.HoldPause.D(),
 		announce: cfg.Announce}
 	if cfg.MediaBase != "" {
 		s.r.media, _ = url.Parse(cfg.MediaBase) // checked by Validate
@@ -285,7 +177,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 // correct without it (an idle call is unknown when looked up, and Expect
 // sweeps when full); Run only returns the memory sooner.
 func (s *Server) Run(ctx context.Context) error {
-	t := time.NewTicker(s.cfg.IdleTimeout / 4)
+	t := time.NewTicker(s.cfg.IdleTimeout.D() / 4)
 	defer t.Stop()
 	for {
 		select {
@@ -303,7 +195,7 @@ func (s *Server) Run(ctx context.Context) error {
 func (s *Server) sweepLocked() {
 	now := s.now()
 	for id, c := range s.calls {
-		if now.Sub(c.touched) > s.cfg.IdleTimeout {
+		if now.Sub(c.touched) > s.cfg.IdleTimeout.D() {
 			s.log.Info("ivr: call idle, dropped", "call", id, "script", c.script)
 			delete(s.calls, id)
 		}
@@ -364,7 +256,7 @@ func (s *Server) lookupLocked(call string) *callState {
 		return nil
 	}
 	now := s.now()
-	if now.Sub(c.touched) > s.cfg.IdleTimeout {
+	if now.Sub(c.touched) > s.cfg.IdleTimeout.D() {
 		delete(s.calls, call)
 		return nil
 	}

@@ -33,12 +33,10 @@ func (n *Node) buildConsole(rc *RouterConfig) error {
 		deps.Reports = report.Handler(n.Reports, report.Options{Live: n.liveFigures, Authorize: consoleReports(n.CTI), Log: n.log})
 	}
 	var err error
-	n.Console, err = console.New(console.Config{
-		Listen:     cc.Listen,
-		Admin:      console.Admin{User: cc.Admin.User, Password: cc.Admin.Password, PasswordHash: cc.Admin.PasswordHash},
-		SessionTTL: cc.SessionTTL.D(),
-		MediaDir:   filepath.Join(n.cfg.DataDir, "media"),
-	}, deps)
+	if cc.MediaDir == "" {
+		cc.MediaDir = filepath.Join(n.cfg.DataDir, "media")
+	}
+	n.Console, err = console.New(cc, deps)
 	if err != nil {
 		return err
 	}

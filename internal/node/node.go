@@ -112,18 +112,18 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 			return nil, err
 		}
 		rc := report.StoreConfig{Driver: cfg.Report.Driver, DSN: cfg.Report.DSN, Path: filepath.Join(cfg.DataDir, "events.db"), Logger: log, Node: nodeID,
-			Records: report.RecordConfig{Interval: cfg.Report.Interval.D(), ServiceLevel: cfg.Report.ServiceLevel.D(), ShortCall: cfg.Report.ShortCall.D()}}
+			Records: cfg.Report.Records()}
 		if n.Reports, err = report.Open(context.Background(), rc); err != nil {
 			return nil, err
 		}
 		if n.writer, err = report.NewWriter(n.Reports, report.WriterConfig{SpoolPath: filepath.Join(cfg.DataDir, "events.spool"), Logger: log,
-			Retention: time.Duration(cfg.Report.RetentionDays) * 24 * time.Hour}); err != nil {
+			Retention: cfg.Report.Retention()}); err != nil {
 			return nil, err
 		}
 		events = append(events, n.writer)
 	}
 
-	if n.Edge, err = sipedge.New(cfg, sipedge.Deps{Log: log, Registry: n.reg, Events: events}); err != nil {
+	if n.Edge, err = sipedge.New(&cfg.Config, sipedge.Deps{Log: log, Registry: n.reg, Events: events, RetryAfter: cfg.CallServer.RetryAfter.D()}); err != nil {
 		return nil, err
 	}
 	var rt callserver.Router = callserver.NewStaticRouter(cfg.Routing.Static)
@@ -169,18 +169,14 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 	n.Edge.Handle(n.Calls)
 	if calls != nil {
 		agents, queues := cti.DirectoryOf(routerCfg)
-		sups := make([]cti.Supervisor, 0, len(cfg.CTI.Supervisors))
-		for _, s := range cfg.CTI.Supervisors {
-			sups = append(sups, cti.Supervisor{ID: s.ID, Password: s.Password})
-		}
 		devices, err := NewDevices(n.Edge, cfg)
 		if err != nil {
 			return nil, err
 		}
 		n.control = &CallControl{Calls: n.Calls, Engine: n.Engine, Router: calls, ConferenceLabel: cfg.CallServer.ConferenceLabel}
-		n.CTI, err = cti.New(cti.Config{Supervisors: sups, Agents: agents, Queues: queues}, cti.Deps{
+		n.CTI, err = cti.New(cfg.CTI, cti.Deps{
 			Engine: n.Engine, Log: log, RouterConfig: rc, Devices: devices,
-			Calls: n.control,
+			Calls: n.control, Agents: agents, Queues: queues,
 		})
 		if err != nil {
 			return nil, err
@@ -214,7 +210,9 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 		if appsDir == "" {
 			appsDir = filepath.Join(cfg.DataDir, "vxml-apps")
 		}
-		n.IVR, err = ivr.New(ivr.Config{MediaBase: mediaBase, AppsDir: appsDir, HoldAudio: holdAudio}, ivr.Deps{
+		ic := cfg.IVR
+		ic.MediaBase, ic.AppsDir, ic.HoldAudio = mediaBase, appsDir, holdAudio
+		n.IVR, err = ivr.New(ic, ivr.Deps{
 			Router: ivrRouter{engine: n.Engine, router: calls, calls: n.Calls, log: log},
 			Queue:  ivrQueue{engine: n.Engine},
 			Logger: log.With("role", "ivr"),
@@ -264,9 +262,7 @@ func New(cfg *config.Config, deps Deps) (n *Node, err error) {
 		}
 	}
 	if cf := cfg.Conference; cf.Listen != "" {
-		if n.Conference, err = conference.New(conference.Config{Listen: cf.Listen, MediaIP: cf.MediaIP,
-			MaxRooms: cf.MaxRooms, MaxParties: cf.MaxParties, RTPTimeout: cf.RTPTimeout.D(), SRTP: cf.SRTP},
-			conference.Deps{Log: log, Events: events, Sources: n.Edge.Admits}); err != nil {
+		if n.Conference, err = conference.New(cf, conference.Deps{Log: log, Events: events, Sources: n.Edge.Admits}); err != nil {
 			return nil, err
 		}
 		if err := n.Conference.Listen(); err != nil {

@@ -78,7 +78,7 @@ func (sc *SIPConfig) Seed(ctx context.Context) (int, error) {
 		// the SIP document's rules refuse.
 		return 0, fmt.Errorf("sip configuration version %d is invalid:\n  %s", v, problemLines(probs))
 	}
-	if err := sc.Edge.Reload(cfg); err != nil {
+	if err := sc.Edge.Reload(&cfg.Config); err != nil {
 		return 0, fmt.Errorf("sip configuration version %d: %w", v, err)
 	}
 	return v, nil
@@ -119,7 +119,7 @@ func (sc *SIPConfig) Apply(ctx context.Context, body []byte, author string) (int
 	if len(probs) > 0 {
 		return 0, probs, fmt.Errorf("sip configuration: %d problems", len(probs))
 	}
-	if err := sc.Edge.Reload(cfg); err != nil {
+	if err := sc.Edge.Reload(&cfg.Config); err != nil {
 		return 0, nil, err
 	}
 	v, err := sc.Store.Save(ctx, sipKind, body, author)

@@ -47,7 +47,7 @@ func TestSIPSeedPrecedence(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		edge, err := sipedge.New(cfg, sipedge.Deps{})
+		edge, err := sipedge.New(&cfg.Config, sipedge.Deps{})
 		if err != nil {
 			t.Fatal(err)
 		}

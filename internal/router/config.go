@@ -11,7 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/tandem-cc/tandem/internal/config"
+	"github.com/tandem-cc/tandem/internal/config/field"
 )
 
 // Config is the router's section of tandem's configuration: everything the
@@ -170,7 +170,7 @@ const (
 
 // Duration is a YAML duration ("30s", "5m" or a bare number of seconds),
 // the same type as the rest of tandem's configuration.
-type Duration = config.Duration
+type Duration = field.Duration
 
 // FieldError is one problem in the configuration, with its path
 // (router.scripts[sales].nodes[q1].target).

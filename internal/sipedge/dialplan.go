@@ -10,7 +10,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
-	"github.com/tandem-cc/tandem/internal/config"
+	"github.com/tandem-cc/tandem/internal/config/field"
 )
 
 // Target is one place to send an outbound INVITE for a label.
@@ -29,7 +29,7 @@ type Target struct {
 func (t Target) String() string { return t.URI.String() + " via " + t.Transport + ":" + t.Addr }
 
 type dialRule struct {
-	pat        *config.Pattern
+	pat        *field.Pattern
 	group      *serverGroup
 	registered bool
 }
@@ -43,7 +43,7 @@ type dialPlan struct {
 	reg    *registrar
 }
 
-func newDialPlan(cfg *config.Config, reg *registrar) (*dialPlan, error) {
+func newDialPlan(cfg *Config, reg *registrar) (*dialPlan, error) {
 	dp := &dialPlan{groups: map[string]*serverGroup{}, reg: reg}
 	for _, g := range cfg.ServerGroups {
 		sg := &serverGroup{name: g.Name, hb: g.Heartbeat}
@@ -57,7 +57,7 @@ func newDialPlan(cfg *config.Config, reg *registrar) (*dialPlan, error) {
 		dp.groups[g.Name] = sg
 	}
 	for i, r := range cfg.DialPlan {
-		p, err := config.CompilePattern(r.Pattern)
+		p, err := field.CompilePattern(r.Pattern)
 		if err != nil {
 			return nil, fmt.Errorf("sipedge: dial_plan[%d]: %w", i, err)
 		}
@@ -108,7 +108,7 @@ func (dp *dialPlan) resolve(label string) ([]Target, error) {
 // shared by weight among equal priority, skipped while marked down.
 type serverGroup struct {
 	name  string
-	hb    config.Heartbeat
+	hb    Heartbeat
 	dests []*destination
 }
 

@@ -18,7 +18,6 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/tandem-cc/tandem/internal/config"
 	"github.com/tandem-cc/tandem/internal/event"
 )
 
@@ -53,12 +52,18 @@ type Deps struct {
 	// Events hears a call.rejected for each INVITE the edge refuses for
 	// good (rejected.go); may be nil.
 	Events event.Sink
+	// RetryAfter is the Retry-After of the 503s a draining edge answers
+	// new calls with: call_server.retry_after, as the call server's own.
+	RetryAfter time.Duration
 }
 
 // Edge is the SIP edge. Create it with New, give it a CallHandler with
 // Handle, open its sockets with Listen, then Run it.
 type Edge struct {
-	cfg  *config.Config
+	// retryAfter is Deps.RetryAfter.
+	retryAfter time.Duration
+
+	cfg  *Config
 	log  *slog.Logger
 	ua   *sipgo.UserAgent
 	srv  *sipgo.Server
@@ -116,8 +121,8 @@ type boundListener struct {
 }
 
 // New builds the edge from cfg (already validated).
-func New(cfg *config.Config, deps Deps) (*Edge, error) {
-	e := &Edge{cfg: cfg, log: deps.Log, now: deps.Now, udpConns: map[string]*countingPacketConn{}, beats: map[hbKey]*hbRunner{}}
+func New(cfg *Config, deps Deps) (*Edge, error) {
+	e := &Edge{cfg: cfg, retryAfter: deps.RetryAfter, log: deps.Log, now: deps.Now, udpConns: map[string]*countingPacketConn{}, beats: map[hbKey]*hbRunner{}}
 	if e.log == nil {
 		e.log = slog.Default()
 	}
@@ -563,7 +568,7 @@ func (e *Edge) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	if e.draining.Load() {
-		e.respond(req, tx, 503, "Service Unavailable", sip.NewHeader("Retry-After", strconv.Itoa(int(e.cfg.CallServer.RetryAfter.D().Seconds()))))
+		e.respond(req, tx, 503, "Service Unavailable", sip.NewHeader("Retry-After", strconv.Itoa(int(e.retryAfter.Seconds()))))
 		e.refusedInvite(req, 503, event.RejectDraining, "Service Unavailable", e.trunkOf(sourceIP(req)) != "")
 		return
 	}

@@ -6,7 +6,7 @@ import (
 	"net/netip"
 	"slices"
 
-	"github.com/tandem-cc/tandem/internal/config"
+	"github.com/tandem-cc/tandem/internal/config/field"
 )
 
 // tables are what Reload replaces: everything the edge reads from the
@@ -37,7 +37,7 @@ type TrunkInfo struct {
 // old (nil at start) that survive, by group and address, hand their health
 // to their successors, so a reload neither revives a dead destination nor
 // kills a live one.
-func buildTables(cfg *config.Config, reg *registrar, old *tables) (*tables, error) {
+func buildTables(cfg *Config, reg *registrar, old *tables) (*tables, error) {
 	t := &tables{users: make(map[string]string, len(cfg.Users))}
 	for i, tr := range cfg.Trunks {
 		// Prefixes are compiled by Validate; a trunk with none was not
@@ -119,7 +119,7 @@ func (e *Edge) hasUser(user string) bool {
 //
 // Not reloadable: sip (listeners, host, realm, algorithms) and registrar
 // settings, which the edge keeps from New; changing them needs a restart.
-func (e *Edge) Reload(cfg *config.Config) error {
+func (e *Edge) Reload(cfg *Config) error {
 	if cfg == nil {
 		return errors.New("sipedge: reload: no configuration")
 	}
@@ -152,13 +152,7 @@ func (e *Edge) Reload(cfg *config.Config) error {
 	return nil
 }
 
-func fieldErrors(fe []config.FieldError) []error {
-	out := make([]error, len(fe))
-	for i, e := range fe {
-		out[i] = e
-	}
-	return out
-}
+func fieldErrors(fe []field.Error) []error { return field.Join(fe) }
 
 // syncDestMetrics forgets the gauges of removed destinations and sets
 // those of the current ones.

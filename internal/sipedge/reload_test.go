@@ -12,13 +12,11 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 	dto "github.com/prometheus/client_model/go"
-
-	"github.com/tandem-cc/tandem/internal/config"
 )
 
-func parseCfg(t *testing.T, text string) *config.Config {
+func parseCfg(t *testing.T, text string) *Config {
 	t.Helper()
-	cfg, err := config.Parse(t.Name()+".yaml", []byte(text))
+	cfg, err := parseConfig(t.Name()+".yaml", text)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,12 +129,12 @@ func TestReloadRefused(t *testing.T) {
 	e := newTestEdge(t, reloadBefore)
 	tests := []struct {
 		name   string
-		change func(*config.Config)
+		change func(*Config)
 		want   string
 	}{
-		{"bad CIDR", func(c *config.Config) { c.Trunks[0].Networks = []string{"10.0.0.0/33"} }, "trunks[0].networks[0]"},
-		{"unknown server group", func(c *config.Config) { c.DialPlan[2].ServerGroup = "nosuch" }, "dial_plan[2].server_group"},
-		{"user twice", func(c *config.Config) { c.Users = append(c.Users, config.User{User: "1001", Password: "x"}) }, "users[1].user"},
+		{"bad CIDR", func(c *Config) { c.Trunks[0].Networks = []string{"10.0.0.0/33"} }, "trunks[0].networks[0]"},
+		{"unknown server group", func(c *Config) { c.DialPlan[2].ServerGroup = "nosuch" }, "dial_plan[2].server_group"},
+		{"user twice", func(c *Config) { c.Users = append(c.Users, User{User: "1001", Password: "x"}) }, "users[1].user"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -303,7 +301,7 @@ func peerOptions(e *Edge) float64 {
 // them (run with -race).
 func TestReloadConcurrent(t *testing.T) {
 	e := newTestEdge(t, reloadBefore)
-	cfgs := []*config.Config{parseCfg(t, reloadBefore), parseCfg(t, reloadAfter)}
+	cfgs := []*Config{parseCfg(t, reloadBefore), parseCfg(t, reloadAfter)}
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	for range 4 {

@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
-
-	"github.com/tandem-cc/tandem/internal/config"
 )
 
 // tortureMessages are RFC 4475's messages, read in place from the shared
@@ -272,9 +270,9 @@ func (c *fakeConn) Close() error                      { return nil }
 func (c *fakeConn) Read(b []byte) (int, error)        { return 0, errors.New("fakeConn: no reads") }
 func (c *fakeConn) SetDeadline(t time.Time) error     { return nil }
 
-func parseCfgF(f *testing.F, text string) *config.Config {
+func parseCfgF(f *testing.F, text string) *Config {
 	f.Helper()
-	cfg, err := config.Parse(f.Name()+".yaml", []byte(text))
+	cfg, err := parseConfig(f.Name()+".yaml", text)
 	if err != nil {
 		f.Fatal(err)
 	}
