@@ -53,7 +53,7 @@ type leg struct {
 
 	// agent is the agent whose phone this outbound leg offers the call to
 	// (set at dial from Call.ringAgent), so that its end can be reported
-	// to the router (OfferTracker).
+	// to the router (Tracker.OfferReleased).
 	agent string
 
 	// origin is the o= line of the session descriptions this leg gets

@@ -14,7 +14,7 @@ import (
 // it and the agent is ready again), but the phone still holds the INVITE
 // until our CANCEL reaches it and it answers. The router keeps the agent's
 // phone out of selection until then (router.PhoneRelease bounds the wait);
-// the call server says when the INVITE is over (OfferTracker), which is
+// the call server says when the INVITE is over (Tracker.OfferReleased), which is
 // what drainCancelled and offerReleased are for. A final response to a
 // cancelled INVITE — 487, or a 486 from a phone that answers busy — is the
 // end of the offer, never ring-no-answer: dial has already returned the

@@ -163,10 +163,10 @@ type Call struct {
 	origin sipedge.Origin
 	// ringAgent is the agent whose phone the call's current offer rings:
 	// set by setup and redirect around the connect or move of an offer to
-	// an agent, read by dial (see OfferTracker).
+	// an agent, read by dial (see Tracker.OfferReleased).
 	ringAgent string
 	// phoneHeld says the agent's phone holds the call (its last accepted
-	// offer was sendonly or inactive); see PhoneHoldTracker.
+	// offer was sendonly or inactive); see Tracker.PhoneHold.
 	phoneHeld bool
 	// moving is set while a move runs; outGone says the leg being moved
 	// from hung up meanwhile (a VRU whose script ended as the agent

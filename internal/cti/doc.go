@@ -24,14 +24,17 @@
 // request goes through the router's one state table; an illegal one is a
 // 409 with the router's text and changes nothing. Call control goes to the
 // call server (CallControl), which acts on the SIP side and then reports
-// to the router (Hold, Retrieve, End) and here (Publish): the router's
-// state follows what the phones did, not what was asked. A transfer to a
+// to the router (Hold, Retrieve, End): the router's state follows what the
+// phones did, not what was asked. Every event on the WebSocket comes from
+// the router's notices (Notify): agent states, and each agent's call
+// events (offered, answered, held, retrieved, ended) as the router records
+// them, so the desktop shows the router's agent↔call map and no other. A transfer to a
 // queue is the exception that goes through the router (Engine.Transfer),
 // whose instruction CTI hands to the call server (CallControl.Follow).
 //
 // What CTI does own: tokens (a token.Store, safe for concurrent use) and the
 // WebSocket subscribers (hub.mu). Notify, which the router calls with its
-// notices, and Publish only queue events on each subscriber's bounded
+// notices, and Publish (an event made here) only queue events on each subscriber's bounded
 // channel without waiting; a full queue disconnects that client (close
 // 1008) rather than slow the router, and the desktop reconnects and reads
 // its state afresh. One goroutine per WebSocket writes its queue out.
@@ -53,8 +56,8 @@
 //
 // # Wiring
 //
-// cmd/tandem builds the router with Deps.Notify = server.Notify (through a
-// variable set once both exist), gives CTI the router as Engine and the
+// internal/node subscribes server.Notify to the router's notices
+// (router.Engine.Subscribe) once both exist, gives CTI the router as Engine and the
 // call server as CallControl, fills Config.Agents and Config.Queues with
 // DirectoryOf(routerConfig), mounts Handler on its listener and runs Run
 // in its errgroup; Run returns after Shutdown closed every WebSocket.

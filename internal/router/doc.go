@@ -54,21 +54,33 @@
 //
 // # How the call server uses it
 //
-// callserver defines the Router interface; this package does not import
-// callserver (data flows one way). A thin adapter in cmd/tandem maps:
+// The call server and the router meet in package contract: the same
+// RouteRequest (an alias here), and the contract's Router and Tracker,
+// which Calls (calls.go) implements on the engine; this package does not
+// import callserver (data flows one way). Calls maps each Instruction to
+// the call server's contract.Instruction:
 //
-//	callserver.RouteRequest → RouteRequest: Call (event.CallID → CallID by
-//	  string conversion), DNIS, ANI, SIPCallID, Headers, Trunk, User copied.
-//	Instruction → callserver.Instruction:
-//	  Connect:   Labels copied (agent extension, or server-group values).
-//	  RunScript: Labels[0] (a network_vru label's value) + CorrelationID
-//	             joined as CVP does ("7777" + call id) into one label; the
-//	             VRUScript and Params go to the IVR service by correlation id.
-//	  Release:   RejectCode, RejectReason copied.
-//	  Queued:    no new label; the adapter keeps the caller where it is
-//	             (the IVR plays queue treatment) and waits for a Notice.
+//	Connect:   Labels (agent extension, or server-group values), Agent,
+//	           and RingFor a second under ring_no_answer for an offer.
+//	RunScript: Labels[0] (a network_vru label's value) + CorrelationID
+//	           joined as CVP does ("7777" + call id) into one label; the
+//	           VRUScript and Params go first to the IVR (contract.VRU).
+//	Release:   RejectCode, RejectReason.
+//	Queued:    no new label: the caller stays where it is (the IVR plays
+//	           queue treatment) until a Notice, which Calls hands to the
+//	           call server (contract.CallServer.Instruct, or Callback for
+//	           a courtesy callback's offer).
 //
-// After the route request the call server reports what happens, by call id:
+// The router is the one owner of call↔agent state: offers, consults (to
+// an agent, a queue's agent, or a dialed number, which reserves nobody but
+// is kept with the call until ConsultEnded), callbacks and holds. Every
+// agent call event (offered, answered, held, retrieved, ended; RONA ends
+// the offer) is a NoticeAgentCall made where the engine records it, so CTI,
+// which subscribes (Subscribe), and the reports never disagree.
+//
+// After the route request the call server reports what happens, by call id
+// (Calls turns the contract's Tracker reports into these; the call server
+// gives a failure as contract.Failure, not a SIP code):
 // Continue (a VRU script's result, or its failure), Requery (a label was
 // busy, did not answer or failed), Answered (the agent's phone answered;
 // the agent is talking), NoAnswer (ring-no-answer seen by the call server;
