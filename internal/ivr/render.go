@@ -48,11 +48,11 @@ type renderer struct {
 // resultURL is where a micro-app posts its result: relative, so it resolves
 // against whatever URL the gateway used for /ivr/start.
 func resultURL(call string, seq uint64) string {
-	return "result?" + url.Values{"call": {call}, "seq": {strconv.FormatUint(seq, 10)}}.Encode()
+	return "result?" + url.Values{CallParam: {call}, "seq": {strconv.FormatUint(seq, 10)}}.Encode()
 }
 
 func holdURL(call string, seq uint64) string {
-	return "hold?" + url.Values{"call": {call}, "seq": {strconv.FormatUint(seq, 10)}}.Encode()
+	return "hold?" + url.Values{CallParam: {call}, "seq": {strconv.FormatUint(seq, 10)}}.Encode()
 }
 
 // mediaURL resolves a media or grammar name against the media base; CVP

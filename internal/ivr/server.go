@@ -344,7 +344,7 @@ func (s *Server) stateDocLocked(call string, c *callState) []byte {
 }
 
 func (s *Server) handleStart(w http.ResponseWriter, r *http.Request) {
-	call := r.URL.Query().Get("call")
+	call := r.URL.Query().Get(CallParam)
 	s.mu.Lock()
 	c := s.lookupLocked(call)
 	var p page
@@ -363,7 +363,7 @@ func (s *Server) handleStart(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleHold(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	call := q.Get("call")
+	call := q.Get(CallParam)
 	seq, _ := strconv.ParseUint(q.Get("seq"), 10, 64)
 	s.mu.Lock()
 	c := s.lookupLocked(call)
@@ -391,7 +391,7 @@ func (s *Server) handleHold(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleResult(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	call := q.Get("call")
+	call := q.Get(CallParam)
 	seq, _ := strconv.ParseUint(q.Get("seq"), 10, 64)
 	if err := r.ParseForm(); err != nil {
 		s.log.Warn("ivr: result: bad form", "call", call, "err", err)
