@@ -54,7 +54,7 @@ scripts:
 )
 
 // liveFirstCall drives one call through router.Engine the way the node
-// does (node.RouterBridge and the call server): the agent logs in and goes
+// does (router.Calls and the call server): the agent logs in and goes
 // ready over CTI, the call server routes the call, the router's notices
 // bring the offer, the engine's clock is ticked as Engine.Run ticks it. It
 // returns how long after the route request the agent was offered the call
