@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestDefaultIsValid(t *testing.T) {
@@ -51,5 +52,62 @@ func TestExampleCallDirector(t *testing.T) {
 	}
 	if c.SIP.Listen[0].Address != "127.0.0.1:5060" || len(c.Routing.Static) != 2 {
 		t.Fatalf("unexpected example: %+v", c)
+	}
+}
+
+// TestRoleKnobsFromYAML: the knobs that live in the roles' own Config types
+// are reached from the file, and a bad one is named at its path and line.
+func TestRoleKnobsFromYAML(t *testing.T) {
+	const head = "sip:\n  listen: [{transport: udp, address: \"127.0.0.1:5060\"}]\n"
+	c, err := Parse("k.yaml", []byte(head+`cti:
+  token_ttl: 1h
+  send_queue: 64
+  write_timeout: 3s
+  origin_patterns: ["desk.example"]
+ivr:
+  hold_pause: 2s
+  hold_rounds: 30
+  idle_timeout: 5m
+  max_calls: 500
+  no_input_text: "Rien entendu."
+  announce: {caller_number: "Vous êtes l'appelant numéro", minutes: minutes}
+report:
+  buckets: [10s, 20s, 40s]
+console:
+  media_dir: /srv/prompts
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.CTI.TokenTTL.D() != time.Hour || c.CTI.SendQueue != 64 || c.CTI.WriteTimeout.D() != 3*time.Second || c.CTI.OriginPatterns[0] != "desk.example" {
+		t.Errorf("cti section: %+v", c.CTI)
+	}
+	if c.IVR.HoldPause.D() != 2*time.Second || c.IVR.HoldRounds != 30 || c.IVR.IdleTimeout.D() != 5*time.Minute || c.IVR.MaxCalls != 500 ||
+		c.IVR.NoInputText != "Rien entendu." || c.IVR.Announce.CallerNumber != "Vous êtes l'appelant numéro" {
+		t.Errorf("ivr section: %+v", c.IVR)
+	}
+	if c.IVR.NoMatchText == "" || c.IVR.Announce.ManyAhead == "" {
+		t.Errorf("ivr defaults not filled beside what the file set: %+v", c.IVR)
+	}
+	if b := c.Report.Records().Buckets; len(b) != 3 || b[2] != 40*time.Second {
+		t.Errorf("report buckets: %v", b)
+	}
+	if c.Console.MediaDir != "/srv/prompts" {
+		t.Errorf("console.media_dir: %q", c.Console.MediaDir)
+	}
+	for _, tt := range []struct{ yaml, want string }{
+		{"ivr:\n  hold_rounds: -1\n", "k.yaml:4: ivr.hold_rounds: negative"},
+		{"report:\n  buckets: [20s, 10s]\n", "k.yaml:4: report.buckets[1]: 10s: bounds must be positive and ascending"},
+		{"cti:\n  supervisors: [{id: sue}]\n", "k.yaml:4: cti.supervisors[0]: a supervisor needs an id and a password"},
+		{"cti:\n  token_ttl: -1h\n", "cti.token_ttl: -1h0m0s is negative"},
+		{"console:\n  admin: {password_hash: nothash}\n", "console.admin.password_hash: not a bcrypt hash"},
+		{"conference:\n  listen: \"127.0.0.1:5092\"\n  max_parties: 1\n", "k.yaml:5: conference.max_parties: must be 2 or more"},
+		{"vxml_gateway:\n  listen: \"127.0.0.1:5090\"\n  apps: [{pattern: \"*\", url: \"ftp://x\"}]\n", "vxml_gateway.apps[0].url"},
+		{"call_server:\n  min_se: 30s\n", "k.yaml:4: call_server.min_se: must be at least 90s"},
+	} {
+		_, err := Parse("k.yaml", []byte(head+tt.yaml))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: %v, want an error with %q", tt.yaml, err, tt.want)
+		}
 	}
 }

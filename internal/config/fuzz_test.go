@@ -31,4 +31,3 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
-
