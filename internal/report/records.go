@@ -10,22 +10,22 @@ import (
 	"github.com/tandem-cc/tandem/internal/event"
 )
 
-// RecordConfig says how records and interval tables are cut. Zero fields
-// take the defaults below.
+// RecordConfig says how records and interval tables are cut (from
+// report.Config.Records). Zero fields take the defaults below.
 type RecordConfig struct {
 	// Interval is the length of an interval row: 15 or 30 minutes.
-	Interval time.Duration `yaml:"interval"`
+	Interval time.Duration
 	// ServiceLevel is the service-level threshold: a call answered (or
 	// abandoned) within it counts as answered (abandoned) within service
 	// level.
-	ServiceLevel time.Duration `yaml:"service_level"`
+	ServiceLevel time.Duration
 	// ShortCall is the short-call threshold: a call abandoned sooner is a
 	// short call, counted apart and not as abandoned.
-	ShortCall time.Duration `yaml:"short_call"`
+	ShortCall time.Duration
 	// Buckets are the answer-time bucket bounds, ascending, at most
 	// MaxBuckets-1 of them; a call answered after the last goes in the
 	// last bucket.
-	Buckets []time.Duration `yaml:"buckets"`
+	Buckets []time.Duration
 }
 
 // Record defaults, as UCCE's.

@@ -25,25 +25,26 @@ const (
 	DriverPostgres = "postgres"
 )
 
-// StoreConfig says which database holds the events.
+// StoreConfig says which database holds the events: the node builds it
+// from report.Config (the file's report section) and data_dir.
 type StoreConfig struct {
 	// Driver is "sqlite" (the embedded default) or "postgres".
-	Driver string `yaml:"driver"`
+	Driver string
 	// Path is the SQLite database file (sqlite only).
-	Path string `yaml:"path"`
+	Path string
 	// DSN is a pgx connection string (postgres only), e.g.
 	// "postgres://tandem@db:5432/tandem?sslmode=disable".
-	DSN string `yaml:"dsn"`
+	DSN string
 	// Node is the id of the node writing (NodeID): each event stored is
 	// stamped with it (column owner), and at start the node closes only
 	// the calls and agents its own earlier runs left open (CloseOrphans),
 	// never another node's in a shared PostgreSQL. Empty: events are
 	// stored without an owner and nothing is closed at start.
-	Node string `yaml:"node"`
+	Node string
 	// Records says how records and interval tables are cut.
-	Records RecordConfig `yaml:"records"`
+	Records RecordConfig
 	// Logger receives the store's log lines; nil means slog.Default().
-	Logger *slog.Logger `yaml:"-"`
+	Logger *slog.Logger
 }
 
 // Validate returns every problem of c, each naming its field.

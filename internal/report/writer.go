@@ -13,32 +13,34 @@ import (
 )
 
 // WriterConfig tunes the Writer. Zero fields take the defaults below.
+// It is built by the node (paths under data_dir, report.retention_days)
+// and by tests; tandem's file reaches the store through report.Config.
 type WriterConfig struct {
 	// SpoolPath is the file events wait in while the store is down.
-	SpoolPath string `yaml:"spool_path"`
+	SpoolPath string
 	// SpoolMaxBytes bounds the spool file.
-	SpoolMaxBytes int64 `yaml:"spool_max_bytes"`
+	SpoolMaxBytes int64
 	// QueueSize bounds the in-memory queue between Emit and the writer.
-	QueueSize int `yaml:"queue_size"`
+	QueueSize int
 	// BatchSize and BatchDelay: a batch is committed when it holds
 	// BatchSize events or its first event is BatchDelay old.
-	BatchSize  int           `yaml:"batch_size"`
-	BatchDelay time.Duration `yaml:"batch_delay"`
+	BatchSize  int
+	BatchDelay time.Duration
 	// StoreTimeout bounds one batch's transaction; past it the store
 	// counts as slow and the batch goes to the spool.
-	StoreTimeout time.Duration `yaml:"store_timeout"`
+	StoreTimeout time.Duration
 	// RetryInterval is how often a down store is tried again.
-	RetryInterval time.Duration `yaml:"retry_interval"`
+	RetryInterval time.Duration
 	// CacheEvents bounds the events the writer keeps in memory to derive
 	// records from without reading them back (see callCache); negative
 	// keeps none.
-	CacheEvents int `yaml:"cache_events"`
+	CacheEvents int
 	// Retention, if positive, is how long events and records are kept:
 	// the writer purges older ones a minute after it starts and then
 	// once a day.
-	Retention time.Duration `yaml:"retention"`
+	Retention time.Duration
 	// Logger receives the writer's log lines; nil means slog.Default().
-	Logger *slog.Logger `yaml:"-"`
+	Logger *slog.Logger
 }
 
 // Writer defaults, with the reason for each.
