@@ -53,7 +53,9 @@ type Deps struct {
 	// good (rejected.go); may be nil.
 	Events event.Sink
 	// RetryAfter is the Retry-After of the 503s a draining edge answers
-	// new calls with: call_server.retry_after, as the call server's own.
+	// new calls with: call_server.retry_after, as the call server's own
+	// (default 30s, that key's: a Retry-After of 0 asks for a retry at
+	// once).
 	RetryAfter time.Duration
 }
 
@@ -123,6 +125,9 @@ type boundListener struct {
 // New builds the edge from cfg (already validated).
 func New(cfg *Config, deps Deps) (*Edge, error) {
 	e := &Edge{cfg: cfg, retryAfter: deps.RetryAfter, log: deps.Log, now: deps.Now, udpConns: map[string]*countingPacketConn{}, beats: map[hbKey]*hbRunner{}}
+	if e.retryAfter <= 0 {
+		e.retryAfter = 30 * time.Second
+	}
 	if e.log == nil {
 		e.log = slog.Default()
 	}
