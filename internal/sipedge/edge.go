@@ -563,7 +563,10 @@ func (e *Edge) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 	e.respond(req, tx, code, reason,
 		sip.NewHeader("Allow", allowed),
 		sip.NewHeader("Accept", "application/sdp"),
-		sip.NewHeader("Supported", "replaces"),
+		// timer: session timers (RFC 4028). Not replaces: an INVITE with
+		// Replaces (RFC 3891) is not matched to a dialog here; attended
+		// transfer is done by REFER with Replaces in its Refer-To.
+		sip.NewHeader("Supported", "timer"),
 	)
 }
 
