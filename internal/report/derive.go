@@ -372,31 +372,25 @@ func (s *Store) deriveOnce(ctx context.Context, now time.Time, have func(event.C
 	if err != nil {
 		return fail("old facts", err)
 	}
-	for _, q := range []string{`DELETE FROM tcd WHERE call_id IN IN_LIST`, `DELETE FROM rcd WHERE call_id IN IN_LIST`,
-		`DELETE FROM call_facts WHERE call_id IN IN_LIST`, `DELETE FROM pending_calls WHERE call_id IN IN_LIST`,
-		`DELETE FROM ivr_steps WHERE call_id IN IN_LIST`} {
+	for _, q := range []string{`DELETE FROM call_facts WHERE call_id IN IN_LIST`, `DELETE FROM pending_calls WHERE call_id IN IN_LIST`} {
 		if err := s.inList(ctx, tx, q, ids, nil); err != nil {
 			return fail("delete", err)
 		}
 	}
-	var tcdRows, rcdRows, factRows, ivrRows [][]any
+	for _, rt := range recordTables {
+		if err := s.inList(ctx, tx, `DELETE FROM `+rt.table+` WHERE call_id IN IN_LIST`, ids, nil); err != nil {
+			return fail("delete", err)
+		}
+	}
+	rowsOf := make([][][]any, len(recordTables))
+	var factRows [][]any
 	for _, id := range ids {
 		r := buildCall(byCall[event.CallID(id)], &s.rec)
-		for i := range r.tcd {
-			t := &r.tcd[i]
-			data, err := json.Marshal(t.Data)
-			if err != nil {
-				return fail("tcd data", err)
+		for i, rt := range recordTables {
+			var err error
+			if rowsOf[i], err = rt.rows(rowsOf[i], id, &r); err != nil {
+				return fail(rt.table, err)
 			}
-			tcdRows = append(tcdRows, []any{id, t.Leg, t.LegKind, string(t.Agent), t.SkillGroup, t.CallType,
-				nsOf(t.Start), nsOf(t.End), int64(t.Ring), int64(t.Delay), int64(t.QueueTime), int64(t.Talk), int64(t.Hold),
-				int64(t.WrapUp), t.Disposition, t.WrapReason, t.Data.ANI, t.Data.DNIS, t.Data.SIPCallID, string(data)})
-		}
-		for _, d := range r.rcd {
-			rcdRows = append(rcdRows, []any{id, d.N, d.Time.UnixNano(), d.CallType, d.Script, d.Node, d.Decision, d.Target, int64(d.Queue)})
-		}
-		for _, v := range r.ivr {
-			ivrRows = append(ivrRows, []any{id, v.N, v.Time.UnixNano(), v.CallType, v.Source, v.Script, v.Item, v.Element, v.Input, v.Outcome})
 		}
 		if r.ended {
 			js, err := json.Marshal(r.contribs)
@@ -409,14 +403,10 @@ func (s *Store) deriveOnce(ctx context.Context, now time.Time, have func(event.C
 			}
 		}
 	}
-	if err := s.bulk(ctx, tx, `INSERT INTO tcd (call_id, leg, leg_kind, agent, skill_group, call_type, start_ns, end_ns, ring_ns, delay_ns, queue_ns, talk_ns, hold_ns, wrapup_ns, disposition, wrapup_reason, ani, dnis, sip_call_id, data)`, ``, 20, tcdRows); err != nil {
-		return fail("tcd", err)
-	}
-	if err := s.bulk(ctx, tx, `INSERT INTO rcd (call_id, n, time_ns, call_type, script, node_path, decision, target, queue_ns)`, ``, 9, rcdRows); err != nil {
-		return fail("rcd", err)
-	}
-	if err := s.bulk(ctx, tx, `INSERT INTO ivr_steps (call_id, n, time_ns, call_type, source, script, item, element, input, outcome)`, ``, 10, ivrRows); err != nil {
-		return fail("ivr steps", err)
+	for i, rt := range recordTables {
+		if err := s.bulk(ctx, tx, `INSERT INTO `+rt.table+` (`+strings.Join(rt.columns, ", ")+`)`, ``, len(rt.columns), rowsOf[i]); err != nil {
+			return fail(rt.table, err)
+		}
 	}
 	if err := s.bulk(ctx, tx, `INSERT INTO call_facts (call_id, end_ns, contribs)`, ``, 3, factRows); err != nil {
 		return fail("facts", err)
@@ -447,6 +437,50 @@ func (s *Store) deriveOnce(ctx context.Context, now time.Time, have func(event.C
 		return fail("commit", err)
 	}
 	return len(ids), nil
+}
+
+// recordTable is a table of per-call records and how a call's records
+// become its rows (appended to rows, one value per column).
+type recordTable struct {
+	table   string
+	columns []string
+	rows    func(rows [][]any, id string, r *callRecords) ([][]any, error)
+}
+
+// recordTables are the tables of the records the families derive.
+// Deriving a call deletes its rows from each and inserts the new ones, so
+// a family that writes a new kind of record adds its table here (and its
+// migration in store.go) and nothing else in deriveOnce.
+var recordTables = []recordTable{
+	{"tcd", []string{"call_id", "leg", "leg_kind", "agent", "skill_group", "call_type", "start_ns", "end_ns", "ring_ns", "delay_ns",
+		"queue_ns", "talk_ns", "hold_ns", "wrapup_ns", "disposition", "wrapup_reason", "ani", "dnis", "sip_call_id", "data"},
+		func(rows [][]any, id string, r *callRecords) ([][]any, error) {
+			for i := range r.tcd {
+				t := &r.tcd[i]
+				data, err := json.Marshal(t.Data)
+				if err != nil {
+					return rows, fmt.Errorf("data of leg %s: %w", t.Leg, err)
+				}
+				rows = append(rows, []any{id, t.Leg, t.LegKind, string(t.Agent), t.SkillGroup, t.CallType,
+					nsOf(t.Start), nsOf(t.End), int64(t.Ring), int64(t.Delay), int64(t.QueueTime), int64(t.Talk), int64(t.Hold),
+					int64(t.WrapUp), t.Disposition, t.WrapReason, t.Data.ANI, t.Data.DNIS, t.Data.SIPCallID, string(data)})
+			}
+			return rows, nil
+		}},
+	{"rcd", []string{"call_id", "n", "time_ns", "call_type", "script", "node_path", "decision", "target", "queue_ns"},
+		func(rows [][]any, id string, r *callRecords) ([][]any, error) {
+			for _, d := range r.rcd {
+				rows = append(rows, []any{id, d.N, d.Time.UnixNano(), d.CallType, d.Script, d.Node, d.Decision, d.Target, int64(d.Queue)})
+			}
+			return rows, nil
+		}},
+	{"ivr_steps", []string{"call_id", "n", "time_ns", "call_type", "source", "script", "item", "element", "input", "outcome"},
+		func(rows [][]any, id string, r *callRecords) ([][]any, error) {
+			for _, v := range r.ivr {
+				rows = append(rows, []any{id, v.N, v.Time.UnixNano(), v.CallType, v.Source, v.Script, v.Item, v.Element, v.Input, v.Outcome})
+			}
+			return rows, nil
+		}},
 }
 
 func nsOf(t time.Time) int64 {
