@@ -52,10 +52,14 @@ func init() {
 				}
 			},
 			event.RouteDecision: func(b *build, e *event.Event) {
+				// A decision taken while the call waits (hold music played
+				// again, a wait node ending) splits its queue time: what came
+				// before counts for the call and the decision before, what
+				// comes after is the new decision's.
 				q := b.queue()
-				q.stop(b, e.Time)
 				if q.inQueue > 0 {
-					q.episode = e.Time // queue time after this decision is its own
+					q.count(b, e.Time)
+					q.episode = e.Time
 				}
 			},
 		},
@@ -108,16 +112,24 @@ type queueAcc struct {
 	total         time.Duration
 }
 
-// stop counts the queue time up to t, to the call and to the last
-// decision, once the call is in no queue.
+// stop counts the queue time up to t once the call is in no queue.
 func (q *queueAcc) stop(b *build, t time.Time) {
-	if q.inQueue == 0 && !q.episode.IsZero() {
-		q.total += t.Sub(q.episode)
-		if n := len(b.r.rcd); n > 0 {
-			b.r.rcd[n-1].Queue += t.Sub(q.episode)
-		}
-		q.episode = time.Time{}
+	if q.inQueue == 0 {
+		q.count(b, t)
 	}
+}
+
+// count adds the queue time from the episode's start to t to the call and
+// to the last decision, and ends the episode.
+func (q *queueAcc) count(b *build, t time.Time) {
+	if q.episode.IsZero() {
+		return
+	}
+	q.total += t.Sub(q.episode)
+	if n := len(b.r.rcd); n > 0 {
+		b.r.rcd[n-1].Queue += t.Sub(q.episode)
+	}
+	q.episode = time.Time{}
 }
 
 func (b *build) queue() *queueAcc { return b.state[famQueue.idx].(*queueAcc) }
