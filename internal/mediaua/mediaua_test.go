@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -26,6 +27,24 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+// lockedBuffer collects log lines written from several goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // record is what a test UA's callbacks saw.
@@ -224,20 +243,27 @@ func TestRefusals(t *testing.T) {
 		admit                              func(*Dialog) error
 		hdr                                string // one more header line
 		opt                                func(*Config)
+		logs                               string // what the UA must log about it
 	}{
-		{"no route", "nobody", "RTP/AVP", "0", "PCMU", "404", nil, leg, nil},
-		{"no G.711", "app", "RTP/AVP", "18", "G729", "488", nil, leg, nil},
-		{"SRTP without a=crypto", "app", "RTP/SAVP", "0", "PCMU", "488", nil, leg, nil},
-		{"not admitted", "app", "RTP/AVP", "8", "PCMA", "503", func(*Dialog) error { return errors.New("full") }, leg, nil},
+		{"no route", "nobody", "RTP/AVP", "0", "PCMU", "404", nil, leg, nil, ""},
+		{"no G.711", "app", "RTP/AVP", "18", "G729", "488", nil, leg, nil, ""},
+		{"SRTP without a=crypto", "app", "RTP/SAVP", "0", "PCMU", "488", nil, leg, nil, ""},
+		{"not admitted", "app", "RTP/AVP", "8", "PCMA", "503", func(*Dialog) error { return errors.New("full") }, leg, nil, ""},
 		// A leg from the call server's side always carries the call's id:
 		// one without is refused, never re-keyed under its SIP Call-ID.
-		{"a leg without its call id", "app", "RTP/AVP", "0", "PCMU", "400", nil, "X-Other: 1", fromCallServer},
-		{"a call id that cannot be one", "app", "RTP/AVP", "0", "PCMU", "400", nil, "X-Tandem-Call-ID: " + strings.Repeat("a", maxCallIDLen+1), nil},
+		{"a leg without its call id", "app", "RTP/AVP", "0", "PCMU", "400", nil, "X-Other: 1", fromCallServer,
+			"INVITE refused (400): a leg from the call server's side without X-Tandem-Call-ID"},
+		{"a call id that cannot be one", "app", "RTP/AVP", "0", "PCMU", "400", nil, "X-Tandem-Call-ID: " + strings.Repeat("a", maxCallIDLen+1), nil,
+			"cannot be a call id"},
 		// The header and the correlation id in the dialed number disagree.
-		{"two ids", "app" + corrID, "RTP/AVP", "0", "PCMU", "400", nil, "X-Tandem-Call-ID: " + strings.Repeat("b", 32), nil},
+		{"two ids", "app" + corrID, "RTP/AVP", "0", "PCMU", "400", nil, "X-Tandem-Call-ID: " + strings.Repeat("b", 32), nil,
+			"names another call than its X-Tandem-Call-ID"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			opts := []func(*Config){route}
+			logs := &lockedBuffer{}
+			opts := []func(*Config){route, func(c *Config) {
+				c.Log = slog.New(slog.NewTextHandler(io.MultiWriter(testWriter{t}, logs), &slog.HandlerOptions{Level: slog.LevelInfo}))
+			}}
 			if tc.opt != nil {
 				opts = append(opts, tc.opt)
 			}
@@ -250,6 +276,9 @@ func TestRefusals(t *testing.T) {
 			defer rec.mu.Unlock()
 			if len(rec.calls) != 0 || len(rec.ends) != 0 {
 				t.Errorf("a refused INVITE reached the role: sessions %q, ends %q", rec.calls, rec.ends)
+			}
+			if !strings.Contains(logs.String(), tc.logs) {
+				t.Errorf("log %q, want a line with %q", logs.String(), tc.logs)
 			}
 		})
 	}
