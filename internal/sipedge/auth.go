@@ -333,9 +333,9 @@ func (e *Edge) authenticate(req *sip.Request, tx sip.ServerTransaction, hdr, cha
 	r, retry, err := a.limiter.Reserve(keys...)
 	if err != nil {
 		e.log.Warn("authentication refused: too many attempts waiting", "method", string(req.Method), "from", req.Source(), "retry_after", retry)
+		e.refusedInvite(req, 503, event.RejectAuthLimit, "too many failed authentications", false)
 		e.respond(req, tx, 503, "Service Unavailable (too many failed authentications)",
 			sip.NewHeader("Retry-After", strconv.Itoa(int((retry+time.Second-1)/time.Second))))
-		e.refusedInvite(req, 503, event.RejectAuthLimit, "too many failed authentications", false)
 		return "", false
 	}
 	if w := r.Wait(); w > 0 {
@@ -367,13 +367,13 @@ func (e *Edge) authenticate(req *sip.Request, tx sip.ServerTransaction, hdr, cha
 		r.Done(false)
 		e.log.Info("authentication refused: digest uri is not the Request-URI", "method", string(req.Method), "from", req.Source(),
 			"uri", cred.URI, "request_uri", req.Recipient.String())
-		e.respond(req, tx, 400, "Bad Request (digest uri does not match the Request-URI)")
 		e.refusedInvite(req, 400, event.RejectAuth, "digest uri does not match the Request-URI", false)
+		e.respond(req, tx, 400, "Bad Request (digest uri does not match the Request-URI)")
 	default:
 		r.Done(false)
 		e.log.Info("authentication failed", "method", string(req.Method), "from", req.Source())
-		e.respond(req, tx, 403, "Forbidden")
 		e.refusedInvite(req, 403, event.RejectAuth, "credentials refused", false)
+		e.respond(req, tx, 403, "Forbidden")
 	}
 	return "", false
 }

@@ -519,8 +519,8 @@ func (e *Edge) wrap(h func(*sip.Request, sip.ServerTransaction)) sipgo.RequestHa
 				return // ACK is never answered
 			}
 			e.mRejected.WithLabelValues(strconv.Itoa(rej.code)).Inc()
-			e.respond(req, tx, rej.code, rej.reason, rej.headers...)
 			e.refusedInvite(req, rej.code, event.RejectInvalid, rej.reason, e.trunkOf(sourceIP(req)) != "")
+			e.respond(req, tx, rej.code, rej.reason, rej.headers...)
 			return
 		}
 		h(req, tx)
@@ -576,8 +576,10 @@ func (e *Edge) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	if e.draining.Load() {
-		e.respond(req, tx, 503, "Service Unavailable", sip.NewHeader("Retry-After", strconv.Itoa(int(e.retryAfter.Seconds()))))
+		// Recorded before it is answered: whoever sees the 503 can find
+		// its record.
 		e.refusedInvite(req, 503, event.RejectDraining, "Service Unavailable", e.trunkOf(sourceIP(req)) != "")
+		e.respond(req, tx, 503, "Service Unavailable", sip.NewHeader("Retry-After", strconv.Itoa(int(e.retryAfter.Seconds()))))
 		return
 	}
 	src := sourceIP(req)

@@ -32,7 +32,8 @@ const (
 
 // refusedInvite records that req, if it is a dialog-forming INVITE, was
 // refused with code: why is one of event's Reject* words, detail the
-// reason phrase sent. trunk says the source is a trusted trunk.
+// reason phrase sent. trunk says the source is a trusted trunk. Callers
+// record before they answer, so whoever has the answer can find the record.
 func (e *Edge) refusedInvite(req *sip.Request, code int, why, detail string, trunk bool) {
 	if req.Method != sip.INVITE || hasToTag(req) {
 		return
