@@ -130,7 +130,10 @@ func options(c net.Conn, cl string, body string) string {
 // by the edge once the idle timeout passes, not before; one that keeps
 // sending RFC 5626 keep-alives stays.
 func TestTCPIdleConnectionCloses(t *testing.T) {
-	const idle = 400 * time.Millisecond
+	// Long enough that a loaded machine's scheduling cannot stretch the
+	// gap between two keep-alives (a pong's wait plus idle/4, at most
+	// 3/4 idle) past the timeout.
+	const idle = 1500 * time.Millisecond
 	e, _ := runStreamEdge(t, idle)
 
 	quiet := dialEdge(t, e)
@@ -140,7 +143,7 @@ func TestTCPIdleConnectionCloses(t *testing.T) {
 		t.Fatalf("closed after %s, before the idle timeout %s", el, idle)
 	}
 
-	// Keep-alives every idle/2 for 3 idle periods: still open.
+	// Keep-alives every idle/4 or so for more than an idle period: still open.
 	alive := dialEdge(t, e)
 	r := bufio.NewReader(alive)
 	for i := 0; i < 6; i++ {
@@ -148,14 +151,14 @@ func TestTCPIdleConnectionCloses(t *testing.T) {
 			t.Fatalf("keep-alive %d: %v", i, err)
 		}
 		// The pong (RFC 5626 §4.4.1) proves the connection is served.
-		_ = alive.SetReadDeadline(time.Now().Add(idle))
+		_ = alive.SetReadDeadline(time.Now().Add(idle / 2))
 		pong := make([]byte, 2)
 		if _, err := io.ReadFull(r, pong); err != nil || string(pong) != "\r\n" {
 			t.Fatalf("keep-alive %d: no pong (%q, %v): the connection was closed", i, pong, err)
 		}
-		// Half an idle period passes with nothing from the edge (it
-		// sends nothing unasked): a read that must time out.
-		_ = alive.SetReadDeadline(time.Now().Add(idle / 2))
+		// A quarter of an idle period passes with nothing from the edge
+		// (it sends nothing unasked): a read that must time out.
+		_ = alive.SetReadDeadline(time.Now().Add(idle / 4))
 		if n, err := r.Read(pong); n > 0 || errTimeout(err) != err {
 			t.Fatalf("keep-alive %d: unexpected read %q, %v", i, pong[:n], err)
 		}
