@@ -197,7 +197,7 @@ func (s *Server) Notify(n router.Notice) {
 		}
 		ev := Event{Type: agentCallEvents[n.CallEvent], Agent: n.Agent, Call: n.Call, Time: t}
 		if n.CallEvent == contract.Offered {
-			ev.Data = CallDataOf(n.Data)
+			ev.Data = CallDataOf(n.Instruction.Data)
 		}
 		s.hub.publish(ev)
 	case router.NoticeCall:

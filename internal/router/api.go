@@ -93,7 +93,7 @@ const (
 	// NoticeAgentCall says what happened to an agent's part in a call
 	// (CallEvent: offered, answered, held, retrieved, ended). The router is
 	// the one source of these: CTI turns them into the desktop's call
-	// events. An Offered notice carries the call data in Data.
+	// events. An Offered notice carries the call data in Instruction.Data.
 	NoticeAgentCall
 )
 
@@ -106,9 +106,10 @@ type Notice struct {
 	Agent       AgentID
 	State       State
 	Reason      int
-	// CallEvent and Data are set on NoticeAgentCall.
+	// CallEvent is set on NoticeAgentCall; an Offered one carries the
+	// call data in Instruction.Data (no field of its own: notices are
+	// copied on every delivery, on the router's hot path).
 	CallEvent contract.AgentCallEvent
-	Data      CallData
 	Time      time.Time
 }
 

@@ -84,7 +84,7 @@ func (e *Engine) agentCall(c *call, a *agent, k event.Kind) {
 	}
 	n := Notice{Kind: NoticeAgentCall, Call: c.id, Agent: a.id, CallEvent: what, Time: e.now()}
 	if what == contract.Offered {
-		n.Data = c.snapshot()
+		n.Instruction.Data = c.snapshot()
 	}
 	e.pending = append(e.pending, n)
 }

@@ -72,7 +72,7 @@ func TestAgentCallNoticeOfferCarriesData(t *testing.T) {
 			offer = &h.notices[i]
 		}
 	}
-	if offer == nil || offer.Data.ANI != "555" || offer.Data.DNIS != "1000" || offer.Data.CallType == "" {
+	if offer == nil || offer.Instruction.Data.ANI != "555" || offer.Instruction.Data.DNIS != "1000" || offer.Instruction.Data.CallType == "" {
 		t.Fatalf("offer notice %+v, want the call data (ANI 555, DNIS 1000, a call type)", offer)
 	}
 }
