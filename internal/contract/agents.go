@@ -64,3 +64,42 @@ type RunScript struct {
 type VRU interface {
 	Expect(req RunScript) error
 }
+
+// ScriptResult is what the caller did in a VRU script (CVP's
+// run_script_result): the micro-app's values (caller_input, error,
+// from_ext_vxml.<name>) and whether it took its error exit (error is not
+// "none").
+type ScriptResult struct {
+	Call   CallID
+	Values map[string]string
+	Failed bool
+}
+
+// ScriptNextKind says what the router wants of the VRU after a result.
+type ScriptNextKind uint8
+
+// The router's answers to a script result.
+const (
+	// NextScript: run ScriptNext.Script with its Params on the same
+	// VoiceXML session.
+	NextScript ScriptNextKind = iota + 1
+	// NextLeave: nothing more for the VRU; the caller holds (silence or
+	// hold audio) until the call server moves them, or a new RunScript
+	// comes.
+	NextLeave
+	// NextRelease: disconnect the caller.
+	NextRelease
+)
+
+// ScriptNext is the router's answer to a ScriptResult.
+type ScriptNext struct {
+	Kind   ScriptNextKind
+	Script string
+	Params map[string]string
+}
+
+// ScriptRouter is the router as the IVR service sees it: a script's
+// result in, what comes next out.
+type ScriptRouter interface {
+	Continue(res ScriptResult) (ScriptNext, error)
+}

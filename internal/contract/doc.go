@@ -21,6 +21,8 @@
 //	router → call server   CallServer (an instruction the router made by
 //	                       itself; a courtesy callback to originate)
 //	router → IVR           VRU (a run-script request)
+//	IVR → router           ScriptRouter (a ScriptResult in, a ScriptNext
+//	                       out: another script, leave, or release)
 //	router → CTI           AgentCall notices (offered, answered, held,
 //	                       retrieved, ended), the one source of an agent's
 //	                       call events

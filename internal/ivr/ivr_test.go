@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tandem-cc/tandem/internal/config/field"
+	"github.com/tandem-cc/tandem/internal/contract"
 	"github.com/tandem-cc/tandem/internal/event"
 	"github.com/tandem-cc/tandem/internal/vxml"
 )
@@ -36,7 +37,8 @@ type fakeRouter struct {
 	err  error
 }
 
-func (f *fakeRouter) Continue(call string, result map[string]string, failed bool) (Next, error) {
+func (f *fakeRouter) Continue(res contract.ScriptResult) (Next, error) {
+	call, result, failed := string(res.Call), res.Values, res.Failed
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.got = append(f.got, continued{call, result["caller_input"], result["error"], failed})

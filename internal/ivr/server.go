@@ -11,37 +11,35 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/tandem-cc/tandem/internal/contract"
 )
 
-// NextKind says what the router wants after a micro-app.
-type NextKind uint8
+// NextKind says what the router wants after a micro-app
+// (contract.ScriptNextKind).
+type NextKind = contract.ScriptNextKind
 
 // Next kinds.
 const (
 	// RunScript: run Next.Script with Next.Params on the same VXML session.
-	RunScript NextKind = iota + 1
+	RunScript = contract.NextScript
 	// Leave: nothing more for the VRU; hold the caller (silence or hold
 	// audio) until the call server moves them and the gateway's leg ends,
 	// or until Expect brings a new micro-app.
-	Leave
+	Leave = contract.NextLeave
 	// Release: disconnect the caller.
-	Release
+	Release = contract.NextRelease
 )
 
-// Next is the router's answer to a micro-app's result, in plain data so the
-// IVR service can run apart from the router.
-type Next struct {
-	Kind   NextKind
-	Script string
-	Params map[string]string
-}
+// Next is the router's answer to a micro-app's result
+// (contract.ScriptNext), plain data so the IVR service can run apart from
+// the router.
+type Next = contract.ScriptNext
 
 // Router is what the IVR service needs from the router: report a
-// micro-app's result (caller_input, error) and learn what comes next.
-// failed is true when error is not "none" (the script's error exit).
-type Router interface {
-	Continue(call string, result map[string]string, failed bool) (Next, error)
-}
+// micro-app's result (contract.ScriptResult: caller_input, error, and
+// failed when error is not "none") and learn what comes next.
+type Router = contract.ScriptRouter
 
 // Queue is what the IVR service needs to announce a queued call's place:
 // its position (1 = next served) and expected wait, ok false when the call
@@ -433,7 +431,7 @@ func (s *Server) handleResult(w http.ResponseWriter, r *http.Request) {
 	// The input itself may be an account number or a PIN: only its length
 	// goes to the log.
 	log.Info("ivr: micro-app result", "app", string(app.Kind), "input_len", len(input), "error", code, "values", len(result))
-	next, err := s.router.Continue(call, result, code != "none")
+	next, err := s.router.Continue(contract.ScriptResult{Call: contract.CallID(call), Values: result, Failed: code != "none"})
 	var parsed MicroApp
 	if err == nil && next.Kind == RunScript {
 		parsed, err = ParseScript(next.Script, next.Params)

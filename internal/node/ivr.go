@@ -21,9 +21,9 @@ type ivrRouter struct {
 }
 
 // Continue implements ivr.Router.
-func (r ivrRouter) Continue(call string, result map[string]string, failed bool) (ivr.Next, error) {
-	id := contract.CallID(call)
-	in, err := r.engine.Continue(id, result, failed)
+func (r ivrRouter) Continue(res contract.ScriptResult) (ivr.Next, error) {
+	id, call := res.Call, string(res.Call)
+	in, err := r.engine.Continue(id, res.Values, res.Failed)
 	if err != nil {
 		return ivr.Next{}, err
 	}
