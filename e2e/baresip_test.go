@@ -44,9 +44,7 @@ func startBaresip(t *testing.T, uri string, source []int16) *baresip {
 func startBaresipPhone(t *testing.T, addr, ext, pass string, source []int16) *baresip {
 	t.Helper()
 	account := fmt.Sprintf("<sip:%s@%s;transport=udp>;auth_pass=%s;regint=600;answermode=auto;audio_codecs=PCMU", ext, addr, pass)
-	// Registering needs the loopback interface: on another one baresip
-	// finds no transport for the loopback registrar (ENOSYS).
-	return runBaresip(t, account, "net_interface 127.0.0.1\n", source)
+	return runBaresip(t, account, "", source)
 }
 
 // runBaresip starts baresip with one account line and extra arguments.
@@ -64,6 +62,10 @@ func runBaresip(t *testing.T, account, extraConfig string, source []int16, args 
 	if err := media.WriteWAVFile(src, padded); err != nil {
 		t.Fatal(err)
 	}
+	// Every baresip stays on loopback: net_interface also makes its SDP
+	// (and so its RTP) use 127.0.0.1 rather than the first interface's
+	// address, and registering needs it (on another interface baresip
+	// finds no transport for the loopback registrar: ENOSYS).
 	// baresip listens for SIP on UDP and TCP at sip_listen and for TLS at
 	// the next port: take three free ports in a row (the third for its
 	// control socket), so its TLS bind cannot hit another test's port.
@@ -71,6 +73,7 @@ func runBaresip(t *testing.T, account, extraConfig string, source []int16, args 
 	b.ctrl = sipPort + 2
 	cfg := fmt.Sprintf(`poll_method epoll
 sip_listen 127.0.0.1:%d
+net_interface 127.0.0.1
 audio_source aufile,%s
 audio_player aufile,%s
 module_path /usr/lib/baresip/modules
