@@ -192,49 +192,30 @@ func meanSD(xs []float64) (float64, float64) {
 	return m, math.Sqrt(v)
 }
 
-// tcds reads every TCD started in [from, to), an hour at a time, halving a
-// window that fills report's row limit.
+// tcds reads every TCD started in [from, to).
 func tcds(ctx context.Context, st *report.Store, from, to time.Time) ([]report.TCD, error) {
-	var out []report.TCD
-	var read func(a, b time.Time) error
-	read = func(a, b time.Time) error {
-		rows, err := st.TCDs(ctx, report.Filter{From: a, To: b, Limit: report.MaxLimit})
-		if err != nil {
-			return fmt.Errorf("plan: %w", err)
-		}
-		if len(rows) == report.MaxLimit {
-			if b.Sub(a) <= time.Second {
-				return fmt.Errorf("plan: more than %d TCDs started within a second at %s", report.MaxLimit, a.Format(time.RFC3339))
-			}
-			mid := a.Add(b.Sub(a) / 2)
-			if err := read(a, mid); err != nil {
-				return err
-			}
-			return read(mid, b)
-		}
-		out = append(out, rows...)
-		return nil
-	}
-	for a := from; a.Before(to); a = a.Add(time.Hour) {
-		if err := read(a, minTime(a.Add(time.Hour), to)); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return readAll(ctx, from, to, "TCDs started", st.TCDs)
 }
 
-// ivrSteps reads every IVR step in [from, to) the same way.
+// ivrSteps reads every IVR step in [from, to).
 func ivrSteps(ctx context.Context, st *report.Store, from, to time.Time) ([]report.IVRStep, error) {
-	var out []report.IVRStep
+	return readAll(ctx, from, to, "IVR steps", st.IVRSteps)
+}
+
+// readAll reads every row of a report query in [from, to), an hour at a
+// time, halving a window that fills report's row limit.
+func readAll[T any](ctx context.Context, from, to time.Time, what string,
+	query func(context.Context, report.Filter) ([]T, error)) ([]T, error) {
+	var out []T
 	var read func(a, b time.Time) error
 	read = func(a, b time.Time) error {
-		rows, err := st.IVRSteps(ctx, report.Filter{From: a, To: b, Limit: report.MaxLimit})
+		rows, err := query(ctx, report.Filter{From: a, To: b, Limit: report.MaxLimit})
 		if err != nil {
 			return fmt.Errorf("plan: %w", err)
 		}
 		if len(rows) == report.MaxLimit {
 			if b.Sub(a) <= time.Second {
-				return fmt.Errorf("plan: more than %d IVR steps within a second at %s", report.MaxLimit, a.Format(time.RFC3339))
+				return fmt.Errorf("plan: more than %d %s within a second at %s", report.MaxLimit, what, a.Format(time.RFC3339))
 			}
 			mid := a.Add(b.Sub(a) / 2)
 			if err := read(a, mid); err != nil {
